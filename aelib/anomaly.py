@@ -1,0 +1,56 @@
+"""Anomaly detection by reconstruction error: thresholds, confusion counts, ROC.
+
+Convention: higher score = more anomalous; is_anomaly is a boolean array (True = positive).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def threshold_metrics(scores: np.ndarray, is_anomaly: np.ndarray, threshold: float) -> dict:
+    """Flag score > threshold; precision, recall, F1 and confusion counts."""
+    flagged = np.asarray(scores) > threshold
+    truth = np.asarray(is_anomaly, dtype=bool)
+    tp, fp = int((flagged & truth).sum()), int((flagged & ~truth).sum())
+    fn, tn = int((~flagged & truth).sum()), int((~flagged & ~truth).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"threshold": float(threshold), "precision": precision, "recall": recall, "f1": f1,
+            "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+
+
+def roc(scores: np.ndarray, is_anomaly: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(false positive rates, true positive rates, area under the curve) via scikit-learn."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+    fpr, tpr, _ = roc_curve(np.asarray(is_anomaly, dtype=int), scores)
+    return fpr, tpr, float(roc_auc_score(np.asarray(is_anomaly, dtype=int), scores))
+
+
+def threshold_presets(train_scores: np.ndarray, percentile: float = 95.0) -> dict[str, float]:
+    """Thresholds set from scores of normal training data only (no anomaly labels needed)."""
+    return {f"{percentile:g}th percentile of training scores": float(np.percentile(train_scores, percentile)),
+            "maximum training score": float(np.max(train_scores))}
+
+
+def best_f1_threshold(scores: np.ndarray, is_anomaly: np.ndarray) -> float:
+    """The score threshold with the highest F1 (an oracle: it looks at the labels)."""
+    candidates = np.unique(np.asarray(scores))
+    f1 = [threshold_metrics(scores, is_anomaly, t)["f1"] for t in candidates[:-1]]
+    return float(candidates[int(np.argmax(f1))]) if f1 else float(candidates[0])
+
+
+def anomaly_setups(bundle: dict, header: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The normal-vs-anomaly comparisons a bundle supports: name -> (scores, is_anomaly)."""
+    setups = {}
+    if "ood_score" in bundle:
+        scores = np.concatenate([bundle["score"], bundle["ood_score"]])
+        truth = np.r_[np.zeros(len(bundle["score"]), bool), np.ones(len(bundle["ood_score"]), bool)]
+        setups["test set vs out-of-distribution images"] = (scores, truth)
+    keep = header.get("dataset", {}).get("keep_classes")
+    if keep and "labels" in bundle:
+        names = header["dataset"].get("class_names") or []
+        shown = ", ".join(names[k] if k < len(names) else str(k) for k in keep)
+        setups[f"one-class: normal = {shown}, anomaly = other classes"] = (
+            bundle["score"], ~np.isin(bundle["labels"], keep))
+    return setups

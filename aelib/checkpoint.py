@@ -1,0 +1,197 @@
+"""Checkpoints as single safetensors files: loading one never executes code.
+
+Layout: tensors are stored under prefixes "model/", "bundle/" (explorer arrays) and "optim/"
+(optional, for resuming); everything else is one JSON header in the safetensors metadata:
+model name, full config, training config, history, dataset, metrics, card, format version.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .errors import AelibError, CheckpointError
+from .registry import build_model
+
+FORMAT = "aelib-checkpoint"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    path: Path
+    header: dict
+    model: torch.nn.Module
+
+    @property
+    def model_name(self) -> str:
+        return self.header["model"]
+
+    @property
+    def metrics(self) -> dict:
+        return self.header.get("metrics", {})
+
+
+def _open(path: Path):
+    if not path.exists():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    try:
+        handle = safe_open(str(path), framework="pt")
+    except Exception as exc:  # safetensors raises its own error types for damaged headers
+        raise CheckpointError(f"{path}: not a readable checkpoint (damaged, truncated or not "
+                              f"safetensors: {exc})") from None
+    return handle
+
+
+def read_header(path: str | Path) -> dict:
+    """The JSON header alone (cheap: no tensors are read)."""
+    path = Path(path)
+    with _open(path) as handle:
+        metadata = handle.metadata() or {}
+    return _parse_header(path, metadata)
+
+
+def _parse_header(path: Path, metadata: dict) -> dict:
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an aelib checkpoint (no '{FORMAT}' marker)")
+    version = int(metadata.get("format_version", -1))
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format version {version} is not supported "
+                              f"(this aelib reads version {FORMAT_VERSION})")
+    try:
+        return json.loads(metadata["header"])
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: checkpoint header is damaged ({exc})") from None
+
+
+def read_tensors(path: str | Path, prefix: str) -> dict[str, torch.Tensor]:
+    """All tensors stored under `prefix` ("model/", "bundle/", "optim/"), prefix stripped."""
+    path = Path(path)
+    with _open(path) as handle:
+        try:
+            return {k[len(prefix):]: handle.get_tensor(k) for k in handle.keys() if k.startswith(prefix)}
+        except Exception as exc:
+            raise CheckpointError(f"{path}: tensor data is damaged or truncated ({exc})") from None
+
+
+def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
+    """Rebuild the model from its registered name and config, load weights, set eval mode."""
+    path = Path(path)
+    header = read_header(path)
+    try:
+        model = build_model(header["model"], **header["config"])
+    except AelibError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: checkpoint config is invalid ({exc})") from None
+    weights = read_tensors(path, "model/")
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not match the model config ({str(exc)[:300]})") from None
+    return Checkpoint(path, header, model.to(device).eval())
+
+
+def load_bundle(path: str | Path) -> dict[str, np.ndarray]:
+    """Explorer arrays (images, labels, codes, pca, tsne, scores...) as numpy; {} if none."""
+    arrays = {}
+    for key, tensor in read_tensors(path, "bundle/").items():
+        if key.endswith(PNG_SUFFIX):
+            arrays[key[:-len(PNG_SUFFIX)]] = _from_png(tensor.numpy(), path)
+        else:
+            arrays[key] = tensor.numpy()
+    return arrays
+
+
+# uint8 image stacks are stored as lossless PNG bytes: MNIST digits shrink about 5x, which keeps
+# the shipped checkpoints small. PNG decoding is data parsing, never code execution.
+PNG_SUFFIX = ".png"
+
+
+def _to_png(images: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) uint8 -> 1-D uint8 PNG bytes of one tall grey image; shape goes in a header row."""
+    from PIL import Image
+    n, c, h, w = images.shape
+    shape_row = np.zeros((1, w), np.uint8)
+    shape_row[0, :8] = np.frombuffer(np.array([n, c, h, w], ">u2").tobytes(), np.uint8)
+    stacked = np.vstack([shape_row, images.reshape(n * c * h, w)])
+    buffer = io.BytesIO()
+    Image.fromarray(stacked).save(buffer, format="PNG", optimize=True)
+    return np.frombuffer(buffer.getvalue(), np.uint8).copy()
+
+
+def _from_png(data: np.ndarray, path) -> np.ndarray:
+    from PIL import Image
+    try:
+        stacked = np.array(Image.open(io.BytesIO(data.tobytes())))
+        n, c, h, w = np.frombuffer(stacked[0, :8].tobytes(), ">u2").astype(int)
+        return stacked[1:].reshape(n, c, h, w)
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: bundle images are damaged ({exc})") from None
+
+
+def save_checkpoint(path: str | Path, model, header: dict, bundle: dict | None = None,
+                    optimizer_state: dict | None = None) -> Path:
+    """Write model weights, bundle arrays and optimizer state with a JSON header.
+
+    header must hold at least what training knows (train_config, history, dataset...);
+    model name and config are taken from the model itself.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {f"model/{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    for key, value in (bundle or {}).items():
+        value = np.asarray(value)
+        if value.dtype == np.uint8 and value.ndim == 4 and value.shape[3] >= 8:
+            key, value = key + PNG_SUFFIX, _to_png(value)
+        tensors[f"bundle/{key}"] = torch.as_tensor(np.ascontiguousarray(value))
+    header = {**header, "model": model.name, "config": dataclasses.asdict(model.config)}
+    if optimizer_state:
+        optim_tensors, header["optimizer"] = _flatten_optimizer(optimizer_state)
+        tensors.update(optim_tensors)
+    metadata = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "header": json.dumps(header)}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata=metadata)
+    tmp.replace(path)  # atomic: a crash mid-write never leaves a half checkpoint behind
+    return path
+
+
+def update_checkpoint(path: str | Path, header_updates: dict | None = None, bundle: dict | None = None) -> None:
+    """Merge header fields and (replace or add) bundle arrays in an existing checkpoint."""
+    checkpoint = load_checkpoint(path)
+    header = {**checkpoint.header, **(header_updates or {})}
+    merged = {**load_bundle(path), **(bundle or {})}
+    save_checkpoint(path, checkpoint.model, header, bundle=merged)
+
+
+def _flatten_optimizer(state_dict: dict) -> tuple[dict, dict]:
+    tensors, scalars = {}, {}
+    for index, slots in state_dict["state"].items():
+        for slot, value in slots.items():
+            if torch.is_tensor(value):
+                tensors[f"optim/{index}/{slot}"] = value.detach().cpu().contiguous().reshape(value.shape)
+            else:
+                scalars[f"{index}/{slot}"] = value
+    return tensors, {"param_groups": state_dict["param_groups"], "scalars": scalars}
+
+
+def read_optimizer_state(path: str | Path) -> dict | None:
+    """Rebuild an optimizer state_dict saved with save_checkpoint(optimizer_state=...)."""
+    header = read_header(path)
+    if "optimizer" not in header:
+        return None
+    state: dict[int, dict] = {}
+    for key, tensor in read_tensors(path, "optim/").items():
+        index, slot = key.split("/")
+        state.setdefault(int(index), {})[slot] = tensor
+    for key, value in header["optimizer"]["scalars"].items():
+        index, slot = key.split("/")
+        state.setdefault(int(index), {})[slot] = value
+    return {"state": state, "param_groups": header["optimizer"]["param_groups"]}

@@ -1,0 +1,181 @@
+"""The CLI's commands: each takes parsed args, prints, and returns an exit status."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from . import models  # noqa: F401  (registers models)
+import numpy as np
+
+from .checkpoint import load_checkpoint, read_header, read_optimizer_state, save_checkpoint, update_checkpoint
+from .data import keep_classes, list_datasets, load_dataset
+from .errors import AelibError
+from .registry import MODELS, get_model_class, build_model
+from .train import TrainConfig, TrainState, fit
+
+
+def cmd_models(args) -> int:
+    for name, cls in sorted(MODELS.items()):
+        doc = (cls.__doc__ or cls.__mro__[1].__doc__ or "").strip().splitlines()[0]
+        kind = "VAE" if cls.is_variational else "AE"
+        print(f"{name:12s} {kind:4s} {doc}")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    for name, doc in list_datasets().items():
+        print(f"{name:14s} {doc}")
+    return 0
+
+
+def model_config_from_args(args, data) -> dict:
+    cls = get_model_class(args.model)
+    config = {"image_shape": list(data.image_shape)}
+    if cls.is_conditional:
+        if not data.n_classes:
+            raise AelibError(f"{args.model} needs labels, and dataset {data.name} has none")
+        config["n_classes"] = data.n_classes
+    flags = {"latent_dim": args.latent_dim, "beta": args.beta, "likelihood": args.likelihood,
+             "hidden": args.hidden, "channels": args.channels}
+    config.update({k: v for k, v in flags.items() if v is not None})
+    config.update(dict(args.set))
+    return config
+
+
+def dataset_info(data, args) -> dict:
+    return {"name": data.name, "image_shape": list(data.image_shape), "n_train": len(data.x_train),
+            "n_test": len(data.x_test), "class_names": data.class_names,
+            "keep_classes": list(args.keep_classes) if args.keep_classes else None, "kind": data.kind}
+
+
+def cmd_train(args) -> int:
+    data = load_dataset(args.dataset, args.data_root, download=args.download)
+    if args.keep_classes:
+        data = keep_classes(data, list(args.keep_classes))
+    train_config = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+        kl_warmup_epochs=args.kl_warmup, binarize=args.binarize, denoise=args.denoise,
+        augment=args.augment, max_train=args.max_train, threads=args.threads)
+    out = Path(args.out)
+    model, state = _start_or_resume(args, data, out)
+    if state.epoch >= args.epochs:
+        print(f"{out} already has {state.epoch} epochs (>= --epochs {args.epochs}); nothing to do")
+        return 0
+    header = {"dataset": dataset_info(data, args), "train_config": asdict(train_config)}
+    if state.epoch:  # resumed: keep every segment's settings (e.g. a lower learning rate later on)
+        previous = read_header(out)
+        segments = previous.get("train_segments") or [{**previous["train_config"], "epochs": previous["epoch"]}]
+        header["train_segments"] = [*segments, asdict(train_config)]
+
+    def save(complete: bool) -> None:
+        save_checkpoint(out, model, {**header, "history": state.history, "epoch": state.epoch,
+                                     "wall_time_s": round(state.wall_time_s, 2), "complete": complete},
+                        optimizer_state=None if complete else state.optimizer)
+
+    def on_epoch(record: dict) -> None:
+        shown = {k: round(v, 4) for k, v in record.items() if k.startswith("val_") or k == "train_loss"}
+        print(f"epoch {record['epoch']:3d}  {record['seconds']:6.1f}s  {shown}", flush=True)
+        save(complete=False)  # every epoch, with optimizer state, so --resume can continue
+
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"training {args.model} ({n_params:,} parameters) on {data.name} {tuple(data.image_shape)}: "
+          f"{len(data.x_train)} train images, epochs {state.epoch + 1}..{args.epochs}", flush=True)
+    fit(model, data, train_config, state=state, callback=on_epoch, progress=not args.no_progress)
+    save(complete=True)
+    print(f"wrote {out} after {state.epoch} epochs, {state.wall_time_s:.1f}s of training")
+    return 0
+
+
+def _start_or_resume(args, data, out: Path):
+    if args.resume and out.exists():
+        header = read_header(out)
+        if header.get("complete") and header["epoch"] < args.epochs:
+            print(f"{out} is complete at {header['epoch']} epochs; training further (fresh optimizer state)")
+        checkpoint = load_checkpoint(out)
+        state = TrainState(epoch=header["epoch"], history=header["history"],
+                           optimizer=read_optimizer_state(out), wall_time_s=header["wall_time_s"])
+        return checkpoint.model, state
+    return build_model(args.model, **model_config_from_args(args, data)), TrainState()
+
+
+def _load_for_eval(path, data_root):
+    checkpoint = load_checkpoint(path)
+    header = checkpoint.header
+    data = load_dataset(header["dataset"]["name"], data_root)
+    return checkpoint, header, data
+
+
+def one_class_metrics(model, data, keep: list[int], n_test: int = 0) -> dict:
+    """AUC of reconstruction error for 'not one of the kept classes'; for series and tables also
+    scikit-learn's IsolationForest fitted on the same (kept) training rows, as the baseline."""
+    from .anomaly import roc
+    from .bundle import anomaly_scores
+    x, y = (data.x_test[:n_test], data.y_test[:n_test]) if n_test else (data.x_test, data.y_test)
+    is_anomaly = ~np.isin(y.numpy(), keep)
+    metrics = {"anomaly_auc": roc(anomaly_scores(model, x), is_anomaly)[2]}
+    if data.kind != "image":
+        from .tabular import isolation_forest_scores
+        normal_train = data.x_train[np.isin(data.y_train.numpy(), keep)].flatten(1).numpy()
+        forest = isolation_forest_scores(normal_train, x.flatten(1).numpy())
+        metrics["isolation_forest_auc"] = roc(forest, is_anomaly)[2]
+    return metrics
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate
+    checkpoint, header, data = _load_for_eval(args.path, args.data_root)
+    metrics = evaluate(checkpoint.model, data, header.get("train_config"), n_test=args.n_test,
+                       iw_samples=args.iw_samples, probe=not args.no_probe)
+    keep = header["dataset"].get("keep_classes")
+    if keep and data.y_test is not None:
+        metrics.update(one_class_metrics(checkpoint.model, data, keep, args.n_test))
+    for key, value in metrics.items():
+        print(f"{key:20s} {value:.5g}" if isinstance(value, float) else f"{key:20s} {value}")
+    if args.save:
+        update_checkpoint(args.path, {"metrics": metrics})
+        print(f"saved metrics into {args.path}")
+    if args.json:
+        print(json.dumps(metrics))
+    return 0
+
+
+def cmd_bundle(args) -> int:
+    from .bundle import build_bundle
+    from .imaging import png_bytes, to_uint8, upscale
+    from .noise import parse_noise
+    from .zoo import sample_grid
+    checkpoint, header, data = _load_for_eval(args.path, args.data_root)
+    ood = load_dataset(args.ood_dataset, args.data_root) if args.ood_dataset else None
+    started = time.perf_counter()
+    bundle = build_bundle(checkpoint.model, data, n_samples=args.n_samples, ood_data=ood)
+    update_checkpoint(args.path, {"bundle_info": {"n_samples": len(bundle["codes"]),
+                                                  "ood_dataset": args.ood_dataset}}, bundle=bundle)
+    print(f"bundle: {', '.join(f'{k}{tuple(v.shape)}' for k, v in bundle.items())} "
+          f"in {time.perf_counter() - started:.1f}s")
+    if args.grid and data.kind == "image":
+        noise = parse_noise(header.get("train_config", {}).get("denoise"))
+        grid = sample_grid(checkpoint.model, data.x_test, data.y_test, noise=noise)
+        Path(args.grid).write_bytes(png_bytes(upscale(to_uint8(grid), 3 * grid.shape[0])))  # crisp 3x pixels
+        print(f"wrote {args.grid}")
+    return 0
+
+
+def cmd_checkpoints(args) -> int:
+    from .zoo import list_checkpoints, markdown_table
+    entries, errors = list_checkpoints(args.dir)
+    if args.markdown:
+        print(markdown_table(entries))
+        return 0
+    for entry in entries:
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in entry.items()
+                            if isinstance(v, float) and k not in ("latent_dim",))
+        path = os.path.relpath(entry["path"])
+        print(f"{path:42s} {entry['model']:10s} {entry['dataset']:14s} z={entry['latent_dim']:<3d} {metrics}")
+    for error in errors:
+        print(f"unreadable: {error}")
+    if args.json:
+        print(json.dumps(entries))
+    return 0

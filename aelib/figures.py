@@ -1,0 +1,115 @@
+"""Plotly figures for the app (built here so they are tested without Streamlit)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+GRID_TRACE_NAME = "decode here"
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf"]
+
+
+def latent_scatter(coords: np.ndarray, labels: np.ndarray | None, class_names: list[str] | None,
+                   title: str = "", click_grid: int = 0, height: int = 560) -> go.Figure:
+    """Scatter of 2-D map coordinates, one trace per class (so the legend toggles classes).
+
+    customdata holds each point's row in `coords`. With click_grid=n, an n x n lattice of
+    invisible points covers the map, so a click on empty space selects a location to decode.
+    """
+    fig = go.Figure()
+    index = np.arange(len(coords))
+    groups = [(None, index)] if labels is None else [(c, index[labels == c]) for c in np.unique(labels)]
+    for k, (label, rows) in enumerate(groups):
+        name = "images" if label is None else (class_names[label] if class_names and label < len(class_names) else str(label))
+        fig.add_trace(go.Scattergl(
+            x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=str(name), customdata=rows,
+            marker={"size": 5, "opacity": 0.75, "color": PALETTE[k % len(PALETTE)]},
+            hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>"))
+    if click_grid:
+        fig.add_trace(_click_grid(coords, click_grid))
+    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"itemsizing": "constant", "title": "label"}, dragmode="pan",
+                      xaxis={"title": "map x"}, yaxis={"title": "map y"}, plot_bgcolor="#fafafa")
+    return fig
+
+
+def _click_grid(coords: np.ndarray, n: int) -> go.Scattergl:
+    low, high = coords.min(0), coords.max(0)
+    xs, ys = np.meshgrid(np.linspace(low[0], high[0], n), np.linspace(low[1], high[1], n))
+    return go.Scattergl(x=xs.ravel(), y=ys.ravel(), mode="markers", name=GRID_TRACE_NAME,
+                      marker={"size": 2, "opacity": 0.0, "color": "#000000"}, showlegend=False,
+                      hovertemplate="click to decode (%{x:.2f}, %{y:.2f})<extra></extra>")
+
+
+def add_path(fig: go.Figure, path: np.ndarray, name: str = "interpolation") -> go.Figure:
+    fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=name,
+                             line={"color": "black", "width": 3}, marker={"size": 8, "color": "black"}))
+    return fig
+
+
+def add_marker(fig: go.Figure, xy, name: str) -> go.Figure:
+    """A large cross at one map location, drawn above the WebGL points."""
+    fig.add_trace(go.Scattergl(x=[xy[0]], y=[xy[1]], mode="markers", name=name,
+                               marker={"size": 18, "color": "black", "symbol": "x", "line": {"width": 2, "color": "white"}}))
+    return fig
+
+
+def score_histograms(groups: dict[str, np.ndarray], threshold: float | None = None) -> go.Figure:
+    fig = go.Figure()
+    for name, scores in groups.items():
+        fig.add_trace(go.Histogram(x=scores, name=name, opacity=0.6, nbinsx=60, histnorm="probability density"))
+    if threshold is not None:
+        fig.add_vline(x=threshold, line_dash="dash", annotation_text="threshold")
+    fig.update_layout(barmode="overlay", height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis_title="reconstruction error (MSE per pixel)", yaxis_title="density")
+    return fig
+
+
+def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple | None = None) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"ROC (AUC {auc:.3f})"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "grey"},
+                             name="chance"))
+    if point:
+        fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="threshold",
+                                 marker={"size": 12, "color": "red"}))
+    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis_title="false positive rate", yaxis_title="true positive rate")
+    return fig
+
+
+def heatmap(values: np.ndarray, title: str = "", zmax: float | None = None) -> go.Figure:
+    # black for no error, like the images' background; red to yellow for growing error
+    scale = [[0.0, "#000000"], [0.35, "#b2182b"], [0.7, "#ff7f00"], [1.0, "#ffff66"]]
+    fig = go.Figure(go.Heatmap(z=values[::-1], colorscale=scale, zmin=0, zmax=zmax,
+                               colorbar={"thickness": 10}))
+    fig.update_layout(title=title, height=260, margin={"l": 5, "r": 5, "t": 30, "b": 5},
+                      xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"})
+    return fig
+
+
+def code_bars(code: np.ndarray) -> go.Figure:
+    fig = go.Figure(go.Bar(x=[f"z{i}" for i in range(len(code))], y=code,
+                           marker_color=["#d62728" if v < 0 else "#1f77b4" for v in code]))
+    fig.update_layout(height=260, margin={"l": 5, "r": 5, "t": 30, "b": 5}, title="latent code")
+    return fig
+
+
+def series_overlay(values: np.ndarray, recon: np.ndarray, title: str = "") -> go.Figure:
+    """A series and its reconstruction; the area between them (the error) is shaded."""
+    steps = np.arange(len(values))
+    fig = go.Figure([
+        go.Scatter(x=steps, y=values, mode="lines", name="input", line={"color": "#1f77b4", "width": 2}),
+        go.Scatter(x=steps, y=recon, mode="lines", name="reconstruction", fill="tonexty",
+                   fillcolor="rgba(214, 39, 40, 0.25)", line={"color": "#d62728", "width": 2, "dash": "dot"}),
+    ])
+    fig.update_layout(title=title, height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis_title="time step", yaxis_title="value (z-scored)", legend={"orientation": "h"})
+    return fig
+
+
+def feature_errors(errors: np.ndarray, names: list[str], title: str = "") -> go.Figure:
+    order = np.argsort(-errors)[:30]
+    fig = go.Figure(go.Bar(x=[names[i] for i in order], y=errors[order], marker_color="#d62728"))
+    fig.update_layout(title=title, height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      yaxis_title="squared error (z-scored units)")
+    return fig

@@ -1,0 +1,225 @@
+"""Image input and output: defensive decoding of uploads, preprocessing like the training data,
+grids, nearest-neighbour upscaling, GIFs, JPEG at a byte budget, and image-quality metrics.
+"""
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageDecodeError
+
+MAX_PIXELS = 4096 * 4096          # refuse larger images before decoding them (decompression bombs)
+ACCEPTED_FORMATS = {"PNG", "JPEG", "BMP", "WEBP", "GIF", "TIFF", "MPO"}
+
+
+def decode_image(data: bytes, name: str = "upload") -> tuple[np.ndarray, list[str]]:
+    """Bytes of an image file -> ((H, W) float32 grayscale in [0, 1], notes for the user).
+
+    Raises ImageDecodeError naming the file for empty, truncated, unreadable or huge files.
+    Alpha is composited on white, 16-bit is scaled, CMYK/palette are converted, and animated
+    files use their first frame.
+    """
+    if not data:
+        raise ImageDecodeError(f"{name}: the file is empty (0 bytes)")
+    notes = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageDecodeError(f"{name}: {image.width}x{image.height} pixels is too large "
+                                       f"(limit {MAX_PIXELS:,} pixels)")
+            if image.format not in ACCEPTED_FORMATS:
+                raise ImageDecodeError(f"{name}: {image.format} images are not supported "
+                                       f"(use PNG, JPEG, BMP or WebP)")
+            if getattr(image, "n_frames", 1) > 1:
+                notes.append(f"{name}: animated image, using its first frame")
+                image.seek(0)
+            image.load()
+    except ImageDecodeError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageDecodeError(f"{name}: not an image file that can be read (PNG, JPEG, BMP, WebP)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageDecodeError(f"{name}: image dimensions are too large (possible decompression bomb)") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageDecodeError(f"{name}: the image data is truncated or damaged ({exc})") from None
+    return _to_gray(image), notes
+
+
+def _to_gray(image: Image.Image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float32)
+        top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        return np.clip(array / top, 0, 1)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def _fit(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize (H, W) float to size=(h, w) with antialiasing."""
+    image = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
+    return np.asarray(image.resize((size[1], size[0]), Image.LANCZOS), dtype=np.float32) / 255.0
+
+
+def normalise_ink(gray: np.ndarray) -> np.ndarray:
+    """Light-on-dark with a clean zero background, whatever the photo's lighting: invert a light
+    background, then stretch from the background level (median) to the ink level."""
+    if np.median(gray) > 0.5:
+        gray = 1.0 - gray
+    background, ink = np.median(gray), np.percentile(gray, 99.5)
+    if ink - background < 0.05:
+        raise ImageDecodeError("no ink found: the image is blank or has almost no contrast")
+    stretched = np.clip((gray - background) / (ink - background), 0, 1)
+    return np.clip((stretched - 0.25) / 0.75, 0, 1)  # drops the uneven-lighting residue
+
+
+def preprocess_digit(gray: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
+    """MNIST's own recipe (LeCun et al.): crop to the ink, fit into box x box keeping the aspect
+    ratio, and centre by centre of mass in a size x size frame. (H, W) -> (size, size) in [0, 1]."""
+    from scipy import ndimage
+    ink = normalise_ink(gray)
+    rows, cols = np.nonzero(ink > 0.1)
+    crop = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    scale = box / max(crop.shape)
+    h, w = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
+    glyph = _fit(crop, (h, w))
+    canvas = np.zeros((size, size), np.float32)
+    top, left = (size - h) // 2, (size - w) // 2
+    canvas[top:top + h, left:left + w] = glyph
+    cy, cx = ndimage.center_of_mass(canvas)
+    shifted = ndimage.shift(canvas, (size / 2 - 0.5 - cy, size / 2 - 0.5 - cx), order=1, mode="constant")
+    return np.clip(shifted, 0, 1).astype(np.float32)
+
+
+def preprocess_object(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Fashion-MNIST style: light-on-dark, cropped to the object, fitted to fill the frame."""
+    ink = normalise_ink(gray)
+    rows, cols = np.nonzero(ink > 0.1)
+    crop = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    side = max(crop.shape)
+    square = np.zeros((side, side), np.float32)
+    top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
+    square[top:top + crop.shape[0], left:left + crop.shape[1]] = crop
+    return _fit(square, size)
+
+
+def preprocess_face(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Centre-crop to the target aspect ratio, then resize. (H, W) -> size."""
+    h, w = gray.shape
+    target = size[0] / size[1]
+    if h / w > target:
+        new_h = int(round(w * target))
+        top = (h - new_h) // 2
+        gray = gray[top:top + new_h]
+    else:
+        new_w = int(round(h / target))
+        left = (w - new_w) // 2
+        gray = gray[:, left:left + new_w]
+    return _fit(gray, size)
+
+
+PREPROCESSORS = {"mnist": "digit", "digits": "digit", "fashion_mnist": "object",
+                 "frey": "face", "olivetti": "face", "celeba": "face", "image_folder": "face"}
+
+
+def preprocess_for(dataset: str, gray: np.ndarray, image_shape) -> np.ndarray:
+    """Preprocess a grayscale image like `dataset`'s training images: -> (H, W) in [0, 1]."""
+    size = tuple(image_shape[-2:])
+    style = PREPROCESSORS.get(dataset, "face")
+    if style == "digit":
+        return _fit(preprocess_digit(gray), size) if size != (28, 28) else preprocess_digit(gray)
+    if style == "object":
+        return preprocess_object(gray, size)
+    return preprocess_face(gray, size)
+
+
+# --- output -------------------------------------------------------------------------------
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+
+
+def upscale(image: np.ndarray, height: int) -> np.ndarray:
+    """Nearest-neighbour enlargement so pixels stay crisp squares: (H, W) -> (~height, ...)."""
+    factor = max(1, height // image.shape[0])
+    return np.kron(image, np.ones((factor, factor), dtype=image.dtype))
+
+
+def tile(images: np.ndarray, n_cols: int, pad: int = 2, pad_value: float = 1.0) -> np.ndarray:
+    """(N, H, W[, C]) -> one (rows*(H+pad)-pad, cols*(W+pad)-pad[, C]) image, row-major."""
+    n, h, w = images.shape[:3]
+    n_rows = int(np.ceil(n / n_cols))
+    grid = np.full((n_rows * (h + pad) - pad, n_cols * (w + pad) - pad, *images.shape[3:]), pad_value,
+                   dtype=images.dtype)
+    for i, image in enumerate(images):
+        r, c = divmod(i, n_cols)
+        grid[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = image
+    return grid
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(image) if image.dtype != np.uint8 else image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gif_bytes(frames: np.ndarray, height: int = 168, frame_ms: int = 120) -> bytes:
+    """Animated GIF that plays forward then back: frames (N, H, W) in [0, 1]."""
+    images = [Image.fromarray(upscale(to_uint8(f), height)) for f in frames]
+    sequence = images + images[-2:0:-1]
+    buffer = io.BytesIO()
+    sequence[0].save(buffer, format="GIF", save_all=True, append_images=sequence[1:],
+                     duration=frame_ms, loop=0)
+    return buffer.getvalue()
+
+
+def jpeg_at_budget(image: np.ndarray, n_bytes: int) -> tuple[np.ndarray, int, int]:
+    """Best JPEG of `image` ((H, W) in [0, 1]) within n_bytes: (decoded image, size, quality).
+    When even quality 1 is over budget, that smallest JPEG is returned (check its size)."""
+    pil = Image.fromarray(to_uint8(image))
+    best = None
+    for quality in range(95, 0, -3):
+        buffer = io.BytesIO()
+        pil.save(buffer, format="JPEG", quality=quality)
+        best = (buffer.getvalue(), quality)
+        if len(best[0]) <= n_bytes:
+            break
+    decoded = np.asarray(Image.open(io.BytesIO(best[0])).convert("L"), dtype=np.float32) / 255.0
+    return decoded, len(best[0]), best[1]
+
+
+def ssim(clean: np.ndarray, other: np.ndarray) -> float:
+    """Structural similarity (Wang et al. 2004) via scikit-image, for (H, W) images in [0, 1]."""
+    from skimage.metrics import structural_similarity
+    smallest = min(clean.shape)
+    win = min(7, smallest if smallest % 2 else smallest - 1)  # odd, and no larger than the image
+    return float(structural_similarity(clean, other, data_range=1.0, win_size=win))
+
+
+def psnr(clean: np.ndarray, other: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB for images in [0, 1]."""
+    mse = float(np.mean((np.asarray(clean, np.float64) - np.asarray(other, np.float64)) ** 2))
+    return float(10 * np.log10(1.0 / max(mse, 1e-10)))
+
+
+def median_filter(image: np.ndarray, size: int = 3) -> np.ndarray:
+    """Classical denoising baseline (scipy's median filter)."""
+    from scipy import ndimage
+    return ndimage.median_filter(image, size=size)
+
+
+def thumbnail(gray: np.ndarray, side: int = 150) -> np.ndarray:
+    """Any-size (H, W) image in [0, 1] -> uint8 whose longer side is about `side` pixels:
+    enlarged with nearest-neighbour when small (crisp pixels), reduced with antialiasing when large."""
+    if max(gray.shape) <= side:
+        return upscale(to_uint8(gray), side * gray.shape[0] // max(gray.shape))
+    image = Image.fromarray(to_uint8(gray))
+    image.thumbnail((side, side), Image.LANCZOS)
+    return np.asarray(image)

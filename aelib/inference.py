@@ -1,0 +1,91 @@
+"""Numpy-in, numpy-out helpers the app calls: encode, decode, reconstruct, explain one upload.
+
+Images for display are (N, H, W) float32 in [0, 1] (grayscale) or (N, H, W, 3) for colour models.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .imaging import decode_image, jpeg_at_budget, preprocess_for, to_uint8
+
+
+def _labels(model, labels, n):
+    if not model.is_conditional:
+        return None
+    if labels is None:
+        raise ValueError(f"{model.name} is conditional: give a class label for each code")
+    return torch.as_tensor(np.broadcast_to(np.asarray(labels), (n,)).copy()).long()
+
+
+def for_display(images: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) tensor -> (N, H, W) or (N, H, W, 3) numpy."""
+    array = images.detach().cpu().numpy().astype(np.float32)
+    return array[:, 0] if array.shape[1] == 1 else array.transpose(0, 2, 3, 1)
+
+
+def to_model_input(images: np.ndarray, image_shape) -> torch.Tensor:
+    """(N, H, W) / (N, C, H, W) float or uint8 -> (N, C, H, W) float tensor in [0, 1]."""
+    array = np.asarray(images)
+    array = array.astype(np.float32) / 255.0 if array.dtype == np.uint8 else array.astype(np.float32)
+    if array.ndim == 3:
+        array = array[:, None]
+    if array.shape[1] != image_shape[0]:
+        array = np.repeat(array[:, :1], image_shape[0], axis=1)
+    return torch.from_numpy(array)
+
+
+@torch.no_grad()
+def encode(model, images: np.ndarray, labels=None) -> np.ndarray:
+    """Images -> (N, latent_dim) codes (posterior means for VAEs)."""
+    x = to_model_input(images, model.config.image_shape)
+    return model.encode(x, _labels(model, labels, len(x))).numpy()
+
+
+@torch.no_grad()
+def decode(model, codes: np.ndarray, labels=None) -> np.ndarray:
+    """(N, latent_dim) or (latent_dim,) codes -> images for display."""
+    z = torch.as_tensor(np.atleast_2d(np.asarray(codes, dtype=np.float32)))
+    return for_display(model.decode(z, _labels(model, labels, len(z))))
+
+
+@torch.no_grad()
+def sample(model, n_samples: int, temperature: float = 1.0, labels=None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, images) of z ~ N(0, temperature^2 I)."""
+    generator = torch.Generator().manual_seed(seed)
+    z = torch.randn(n_samples, model.config.latent_dim, generator=generator) * temperature
+    return z.numpy(), decode(model, z.numpy(), labels)
+
+
+def reconstruct(model, image: np.ndarray, label=None) -> dict:
+    """One (H, W) image in [0, 1] -> code, reconstruction, per-pixel squared error and its mean."""
+    code = encode(model, image[None], None if label is None else [label])[0]
+    recon = decode(model, code, None if label is None else [label])[0]
+    error = (recon - image) ** 2
+    return {"code": code, "recon": recon, "error_map": error, "mse": float(error.mean())}
+
+
+def prepare_upload(data: bytes, name: str, dataset: str, image_shape) -> dict:
+    """Decode an uploaded file and preprocess it like `dataset`: raw gray, model-ready image, notes.
+    Raises ImageDecodeError with a message naming the file."""
+    gray, notes = decode_image(data, name)
+    return {"name": name, "gray": gray, "image": preprocess_for(dataset, gray, image_shape), "notes": notes}
+
+
+def nearest(codes: np.ndarray, code: np.ndarray, k: int = 5) -> np.ndarray:
+    """Indices of the k codes closest (Euclidean) to `code`."""
+    return np.argsort(np.linalg.norm(codes - code, axis=1))[:k]
+
+
+def compression_readout(image: np.ndarray, latent_dim: int) -> dict:
+    """The 'zip file' analogy in numbers: raw 8-bit pixels vs a float32 code, and a JPEG given
+    the same byte budget as the code (JPEG's own headers alone usually exceed it)."""
+    image_bytes, code_bytes = image.size, latent_dim * 4
+    jpeg, jpeg_size, quality = jpeg_at_budget(image, code_bytes)
+    return {"image_bytes": image_bytes, "code_bytes": code_bytes, "ratio": image_bytes / code_bytes,
+            "jpeg": jpeg, "jpeg_bytes": jpeg_size, "jpeg_quality": quality,
+            "jpeg_mse": float(np.mean((jpeg - image) ** 2))}
+
+
+def uint8_images(images: np.ndarray) -> np.ndarray:
+    return to_uint8(images)

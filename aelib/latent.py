@@ -1,0 +1,125 @@
+"""Latent-space tools for the explorer: 2-D maps and their inverses, interpolation, traversals.
+
+All functions take and return numpy arrays; codes are (N, latent_dim) float32.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+
+@dataclass
+class PCAMap:
+    """Linear 2-D map of the codes. `inverse` is exact on the plane the map spans."""
+    mean: np.ndarray         # (D,)
+    components: np.ndarray   # (2, D), orthonormal rows
+
+    @classmethod
+    def fit(cls, codes: np.ndarray) -> "PCAMap":
+        centred = codes - codes.mean(0)
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        components = vt[:2] if vt.shape[0] >= 2 else np.vstack([vt, np.zeros_like(vt)])
+        return cls(codes.mean(0).astype(np.float32), components.astype(np.float32))
+
+    def transform(self, codes: np.ndarray) -> np.ndarray:
+        return ((codes - self.mean) @ self.components.T).astype(np.float32)
+
+    def inverse(self, coords: np.ndarray) -> np.ndarray:
+        """(N, 2) map coordinates -> (N, D) codes on the principal plane."""
+        return (self.mean + np.atleast_2d(coords) @ self.components).astype(np.float32)
+
+
+def principal_directions(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean (D,), directions (D, D) as rows, std along each direction (D,)), largest first."""
+    mean = codes.mean(0)
+    _, s, vt = np.linalg.svd(codes - mean, full_matrices=False)
+    std = s / np.sqrt(max(len(codes) - 1, 1))
+    return mean.astype(np.float32), vt.astype(np.float32), std.astype(np.float32)
+
+
+def from_principal(mean, directions, std, amounts: np.ndarray) -> np.ndarray:
+    """Code at `amounts` standard deviations along each principal direction: (k,) -> (D,)."""
+    amounts = np.asarray(amounts, dtype=np.float32)
+    k = len(amounts)
+    return (mean + (amounts * std[:k]) @ directions[:k]).astype(np.float32)
+
+
+def neighbour_blend(map_coords: np.ndarray, codes: np.ndarray, point, k: int = 8) -> np.ndarray:
+    """Code for an arbitrary spot on a non-invertible map (t-SNE): inverse-distance
+    weighted mean of the codes of the k nearest map points. Returns (D,)."""
+    distances = np.linalg.norm(map_coords - np.asarray(point, dtype=np.float32), axis=1)
+    nearest = np.argsort(distances)[:k]
+    if distances[nearest[0]] < 1e-9:
+        return codes[nearest[0]].astype(np.float32)
+    weights = 1.0 / distances[nearest]
+    return (weights @ codes[nearest] / weights.sum()).astype(np.float32)
+
+
+def lerp(z0: np.ndarray, z1: np.ndarray, t: np.ndarray) -> np.ndarray:
+    t = np.asarray(t, dtype=np.float32)[:, None]
+    return ((1 - t) * z0 + t * z1).astype(np.float32)
+
+
+def slerp(z0: np.ndarray, z1: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Spherical interpolation (Shoemake 1985; White 2016 for generative models): keeps the
+    norm typical of a Gaussian prior, where the straight line passes through the low-norm centre."""
+    t = np.asarray(t, dtype=np.float64)[:, None]
+    a, b = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+    cos = np.dot(a, b) / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12)
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-6:
+        return lerp(z0, z1, t[:, 0])
+    out = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+    return out.astype(np.float32)
+
+
+def interpolate(z0, z1, n_steps: int, method: str = "linear") -> np.ndarray:
+    """(n_steps, D) codes from z0 to z1 inclusive; method 'linear' or 'spherical'."""
+    if n_steps < 2:
+        raise ValueError("n_steps must be at least 2")
+    methods = {"linear": lerp, "spherical": slerp}
+    if method not in methods:
+        raise ValueError(f"unknown interpolation {method!r}; valid: {', '.join(methods)}")
+    return methods[method](np.asarray(z0), np.asarray(z1), np.linspace(0.0, 1.0, n_steps))
+
+
+def traversal(z: np.ndarray, dim: int, values: np.ndarray) -> np.ndarray:
+    """Copies of z with dimension `dim` set to each value: (len(values), D)."""
+    codes = np.repeat(np.asarray(z, np.float32)[None], len(values), axis=0)
+    codes[:, dim] = values
+    return codes
+
+
+def manifold_grid(n: int, low: float = 0.05, high: float = 0.95) -> np.ndarray:
+    """(n*n, 2) codes on the inverse normal CDF of an even grid (Kingma & Welling 2014, fig. 4):
+    equal probability mass between neighbours under the N(0, I) prior. Row-major, top row first."""
+    quantiles = norm.ppf(np.linspace(low, high, n)).astype(np.float32)
+    ys, xs = np.meshgrid(quantiles[::-1], quantiles, indexing="ij")
+    return np.stack([xs.ravel(), ys.ravel()], 1)
+
+
+def informative_dims(dim_scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest-scoring latent dimensions (scores: KL or variance per dim)."""
+    return np.argsort(-np.asarray(dim_scores))[:k]
+
+
+def tsne(codes: np.ndarray, random_state: int = 0, n_jobs: int = 1, callback=None) -> np.ndarray:
+    """2-D t-SNE of the codes with openTSNE (FFT-accelerated; Policar et al. 2024). (N, D) -> (N, 2).
+
+    callback(iteration, n_iterations) is called during optimisation (for progress bars).
+    """
+    from openTSNE import TSNE
+    n_iter = 750
+    calls = [0]
+
+    def report(iteration, error, embedding):
+        calls[0] += 1
+        if callback:
+            callback(min(calls[0] * 50, n_iter), n_iter)
+
+    perplexity = float(min(30, max(2, (len(codes) - 1) / 3)))
+    model = TSNE(perplexity=perplexity, random_state=random_state, n_jobs=n_jobs,
+                 callbacks=report if callback else None, callbacks_every_iters=50, verbose=False)
+    return np.asarray(model.fit(np.asarray(codes, dtype=np.float64)), dtype=np.float32)

@@ -1,0 +1,152 @@
+"""The training loop: plain PyTorch, indifferent to which model it trains.
+
+fit() draws shuffled batches from in-memory tensors, optionally binarises (dynamic
+binarisation, as in Burda et al. 2015), corrupts (denoising) or augments them, anneals the KL
+weight for VAEs, and reports validation metrics to a callback after every epoch.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .data import ImageData
+from .noise import corrupt, parse_noise
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    seed: int = 0
+    kl_warmup_epochs: int = 0      # KL weight rises linearly 0 -> 1 (Bowman et al. 2016)
+    binarize: bool = False         # resample x ~ Bernoulli(pixel) every batch
+    denoise: str | None = None     # e.g. "gaussian:0.5": train to reconstruct x from a corruption
+    augment: bool = False          # random flips and shifts of up to 2 px (small sets like Olivetti)
+    val_fraction: float = 0.05
+    max_train: int = 0             # use at most this many training images (0 = all)
+    threads: int = 0               # torch intra-op threads (0 = leave as is)
+
+    def __post_init__(self):
+        parse_noise(self.denoise)  # fail early on a bad spec
+
+
+@dataclass
+class TrainState:
+    """Everything needed to continue a run: the epoch reached, history and optimizer state."""
+    epoch: int = 0
+    history: list = field(default_factory=list)
+    optimizer: dict | None = None
+    wall_time_s: float = 0.0
+
+
+def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    flip = torch.rand(x.shape[0], generator=generator) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=generator))
+    padded = F.pad(x, (2, 2, 2, 2), mode="replicate")
+    h, w = x.shape[-2:]
+    return padded[..., 2 + dy: 2 + dy + h, 2 + dx: 2 + dx + w]
+
+
+def prepare_batch(x, config: TrainConfig, generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (model input, reconstruction target) for one batch."""
+    if config.augment:
+        x = augment_batch(x, generator)
+    if config.binarize:
+        x = torch.bernoulli(x, generator=generator)
+    noise = parse_noise(config.denoise)
+    model_input = corrupt(x, *noise, generator=generator) if noise else x
+    return model_input, x
+
+
+def validation_split(data: ImageData, config: TrainConfig):
+    """Seeded hold-out from the training split: (x_fit, y_fit, x_val, y_val)."""
+    n = len(data.x_train) if not config.max_train else min(config.max_train, len(data.x_train))
+    order = torch.randperm(len(data.x_train), generator=torch.Generator().manual_seed(config.seed))[:n]
+    n_val = max(1, int(n * config.val_fraction))
+    val, fit_idx = order[:n_val], order[n_val:]
+    pick = (lambda t, idx: None if t is None else t[idx])
+    return data.x_train[fit_idx], pick(data.y_train, fit_idx), data.x_train[val], pick(data.y_train, val)
+
+
+@torch.no_grad()
+def evaluate_loss(model, x, y, config: TrainConfig, batch_size: int = 500) -> dict:
+    """Mean of each loss part over (x, y), with the same corruption as training (fixed seed)."""
+    model.eval()
+    generator = torch.Generator().manual_seed(1234)
+    totals: dict[str, float] = {}
+    for start in range(0, len(x), batch_size):
+        xb = x[start:start + batch_size]
+        yb = None if y is None else y[start:start + batch_size]
+        model_input, target = prepare_batch(xb, config, generator)
+        for name, value in model.loss(model_input, target, yb).items():
+            totals[name] = totals.get(name, 0.0) + float(value) * len(xb)
+    return {name: total / len(x) for name, total in totals.items()}
+
+
+def kl_scale_at(config: TrainConfig, epoch_progress: float) -> float:
+    if config.kl_warmup_epochs <= 0:
+        return 1.0
+    return min(1.0, epoch_progress / config.kl_warmup_epochs)
+
+
+def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = None,
+        callback: Callable[[dict], None] | None = None, progress: bool = False) -> TrainState:
+    """Train `model` on `data` until config.epochs; resumes from `state` when given.
+
+    callback receives one dict per epoch: epoch, train_* and val_* loss parts, seconds.
+    """
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    state = state or TrainState()
+    torch.manual_seed(config.seed + state.epoch)
+    generator = torch.Generator().manual_seed(config.seed * 1000 + state.epoch)
+    x_fit, y_fit, x_val, y_val = validation_split(data, config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    if state.optimizer:
+        optimizer.load_state_dict(state.optimizer)
+    n_batches = max(1, len(x_fit) // config.batch_size)   # drop the ragged last batch (BatchNorm)
+    for epoch in range(state.epoch, config.epochs):
+        started = time.perf_counter()
+        train_parts = _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, generator, progress)
+        record = {"epoch": epoch + 1, **{f"train_{k}": v for k, v in train_parts.items()},
+                  **{f"val_{k}": v for k, v in evaluate_loss(model, x_val, y_val, config).items()}}
+        record["seconds"] = time.perf_counter() - started
+        state.epoch, state.wall_time_s = epoch + 1, state.wall_time_s + record["seconds"]
+        state.history.append(record)
+        state.optimizer = optimizer.state_dict()
+        if callback:
+            callback(record)
+    model.eval()
+    return state
+
+
+def _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, generator, progress) -> dict:
+    model.train()
+    order = torch.randperm(len(x_fit), generator=generator)
+    sums: dict[str, float] = {}
+    batches = range(n_batches)
+    if progress:
+        from tqdm import tqdm
+        batches = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False)
+    for i in batches:
+        idx = order[i * config.batch_size:(i + 1) * config.batch_size]
+        model_input, target = prepare_batch(x_fit[idx], config, generator)
+        yb = None if y_fit is None else y_fit[idx]
+        parts = model.loss(model_input, target, yb, kl_scale=kl_scale_at(config, epoch + i / n_batches))
+        optimizer.zero_grad(set_to_none=True)
+        parts["loss"].backward()
+        optimizer.step()
+        for name, value in parts.items():
+            sums[name] = sums.get(name, 0.0) + float(value.detach())
+    return {name: total / n_batches for name, total in sums.items()}
+
+
+def train_config_dict(config: TrainConfig) -> dict:
+    return asdict(config)

@@ -1,0 +1,116 @@
+"""The shipped model zoo: find checkpoints, summarise their cards, draw their sample grids."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import read_header
+from .errors import AelibError
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+KEY_METRICS = ("iw_nll", "elbo", "mse_per_pixel", "mse_per_value", "probe_accuracy", "pca_probe_accuracy",
+               "psnr_noisy_db", "psnr_denoised_db", "anomaly_auc", "isolation_forest_auc")
+
+
+def checkpoint_dir() -> Path:
+    """AELIB_CHECKPOINTS overrides the shipped folder (tests point it at tiny checkpoints)."""
+    return Path(os.environ.get("AELIB_CHECKPOINTS", DEFAULT_DIR))
+
+
+def list_checkpoints(directory: str | Path | None = None) -> tuple[list[dict], list[str]]:
+    """(summaries of the readable checkpoints, one error line per unreadable file), by file name."""
+    directory = Path(directory or checkpoint_dir())
+    entries, errors = [], []
+    for path in sorted(directory.glob("*.safetensors")):
+        try:
+            entries.append(summarise(path, read_header(path)))
+        except AelibError as exc:
+            errors.append(str(exc))
+    return entries, errors
+
+
+def summarise(path: Path, header: dict) -> dict:
+    metrics = header.get("metrics", {})
+    return {"id": path.stem, "path": str(path), "model": header["model"],
+            "dataset": header["dataset"]["name"], "latent_dim": header["config"]["latent_dim"],
+            "epochs": header.get("epoch"), "denoise": header.get("train_config", {}).get("denoise"),
+            "keep_classes": header["dataset"].get("keep_classes"),
+            "ood_dataset": header.get("bundle_info", {}).get("ood_dataset"),
+            "kind": header["dataset"].get("kind", "image"),
+            **{k: metrics[k] for k in KEY_METRICS if k in metrics}}
+
+
+MARKDOWN_COLUMNS = [("iw_nll", "IW-NLL (nats)"), ("elbo", "ELBO"), ("mse_per_pixel", "MSE/pixel"),
+                    ("probe_accuracy", "probe acc."), ("pca_probe_accuracy", "PCA probe"),
+                    ("psnr_noisy_db", "PSNR noisy (dB)"), ("psnr_denoised_db", "PSNR denoised (dB)"),
+                    ("anomaly_auc", "anomaly AUC"), ("isolation_forest_auc", "IsolationForest AUC")]
+
+
+def markdown_table(entries: list[dict]) -> str:
+    """The README's table of shipped models (from their cards)."""
+    head = ["checkpoint", "model", "dataset", "z", "epochs", *[title for _, title in MARKDOWN_COLUMNS]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for e in entries:
+        cells = [f"`{e['id']}`", e["model"], e["dataset"], str(e["latent_dim"]), str(e["epochs"])]
+        cells += [f"{e[k]:.4g}" if k in e else "" for k, _ in MARKDOWN_COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def describe(header: dict) -> str:
+    """One line a person can read: 'conv_vae on mnist, 16-D latent, denoising gaussian:0.5'."""
+    parts = [f"{header['model']} on {header['dataset']['name']}", f"{header['config']['latent_dim']}-D latent"]
+    if header.get("train_config", {}).get("denoise"):
+        parts.append(f"denoising {header['train_config']['denoise']}")
+    if header["dataset"].get("keep_classes"):
+        parts.append(f"trained on class {','.join(map(str, header['dataset']['keep_classes']))} only")
+    return ", ".join(parts)
+
+
+def model_card(header: dict) -> str:
+    """Markdown card: dataset, architecture, training, wall time, metrics."""
+    train = header.get("train_config", {})
+    lines = [f"**{describe(header)}**", "",
+             f"- dataset: {header['dataset']['name']} {tuple(header['dataset']['image_shape'])}, "
+             f"{header['dataset']['n_train']} train / {header['dataset']['n_test']} test images",
+             f"- architecture: `{header['model']}` " + ", ".join(
+                 f"{k}={v}" for k, v in header["config"].items() if k != "image_shape"),
+             f"- training: {header.get('epoch')} epochs in {header.get('wall_time_s', 0):.0f} s, "
+             f"batch {train.get('batch_size')}, lr {train.get('lr')}, seed {train.get('seed')}"
+             + (", dynamic binarisation" if train.get("binarize") else "")
+             + (f", KL warm-up {train['kl_warmup_epochs']} epochs" if train.get("kl_warmup_epochs") else "")
+             + (", flip/shift augmentation" if train.get("augment") else "")]
+    segments = header.get("train_segments", [])
+    if len(segments) > 1:
+        lines.append("- resumed: " + ", then ".join(f"to epoch {seg['epochs']} at lr {seg['lr']}" for seg in segments))
+    metrics = header.get("metrics", {})
+    if metrics:
+        lines.append("- test metrics: " + ", ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@torch.no_grad()
+def sample_grid(model, x: torch.Tensor, y=None, n: int = 10, noise: tuple | None = None, seed: int = 0) -> np.ndarray:
+    """Rows: test images, (noisy inputs,) reconstructions, and for VAEs two rows of samples.
+    Returns one (rows*H, n*W) float image for a PNG next to the checkpoint."""
+    from .imaging import tile
+    from .noise import corrupt
+    generator = torch.Generator().manual_seed(seed)
+    x = x[:n]
+    y = y[:n] if (y is not None and model.is_conditional) else None
+    model_input = corrupt(x, *noise, generator=generator) if noise else x
+    rows = [x, model_input] if noise else [x]
+    rows.append(model.decode(model.encode(model_input, y), y))
+    if model.is_variational:
+        labels = torch.arange(2 * n) % max(model.config.n_classes, 1) if model.is_conditional else None
+        torch.manual_seed(seed)
+        rows.append(model.sample(2 * n, y=labels))
+    images = torch.cat(rows)[:, 0].numpy()
+    return tile(images, n_cols=n, pad=1)

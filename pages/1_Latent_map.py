@@ -1,0 +1,79 @@
+"""Latent map: PCA or t-SNE of the test codes; select points to see them, click a spot to decode it."""
+import io
+
+import numpy as np
+import streamlit as st
+
+from aelib import inference
+from aelib.figures import GRID_TRACE_NAME, latent_scatter
+from aelib.latent import PCAMap, neighbour_blend
+from app_common import big, bundle_images, choose_model, label_names, require_bundle, setup_page, show_images
+
+setup_page("Latent map")
+entry, checkpoint, bundle = choose_model()
+require_bundle(bundle)
+model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
+labels = bundle.get("labels")
+images = bundle_images(bundle)
+
+method = st.radio("Map", ["PCA", "t-SNE"], horizontal=True, index=0 if codes.shape[1] <= 2 else 1,
+                  help="PCA is linear and invertible; t-SNE keeps neighbourhoods but distorts distances")
+coords, n_points = (bundle["pca"], len(codes)) if method == "PCA" else (bundle["tsne"], len(codes))
+
+if method == "t-SNE":
+    with st.expander("Recompute t-SNE"):
+        n_recompute = st.slider("Points", min(100, len(codes)), len(codes), min(1000, len(codes)), step=50)
+        if st.button("Run t-SNE"):
+            from aelib.latent import tsne  # openTSNE is imported only when asked for
+            bar = st.progress(0.0, text="t-SNE: building neighbours…")
+            embedding = tsne(codes[:n_recompute], random_state=0,
+                             callback=lambda i, n: bar.progress(i / n, text=f"t-SNE: iteration {i} of {n}"))
+            st.session_state[f"tsne_{key}"] = embedding
+            bar.empty()
+    if f"tsne_{key}" in st.session_state:
+        coords = st.session_state[f"tsne_{key}"]
+        n_points = len(coords)
+
+point_labels = None if labels is None else labels[:n_points]
+fig = latent_scatter(coords, point_labels, label_names(checkpoint), click_grid=30,
+                     title=f"{method} of {n_points} test codes ({codes.shape[1]}-D) · click empty space to decode it")
+event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
+                        key=f"map_{key}_{method}_{n_points}")
+
+points = ((event or {}).get("selection") or {}).get("points", [])  # dict access also fits AppTest
+grid_curve = len(fig.data) - 1
+chosen = [p["customdata"] for p in points if p.get("curve_number") != grid_curve and "customdata" in p]
+spots = [(p["x"], p["y"]) for p in points if p.get("curve_number") == grid_curve]
+st.session_state["map_selection"] = chosen
+
+if chosen:
+    chosen = [int(i) for i in chosen][:12]
+    st.subheader(f"Selected {len(points)} point(s); showing {len(chosen)} with their reconstructions")
+    recon = inference.decode(model, codes[chosen], None if labels is None or not model.is_conditional else labels[chosen])
+    names = label_names(checkpoint)
+    captions = [f"#{i}" + (f" · {names[labels[i]]}" if labels is not None and names else "") for i in chosen]
+    n_cols = max(6, len(chosen))
+    show_images(images[chosen], captions, height=110, n_cols=n_cols)
+    show_images(recon, ["reconstruction"] * len(chosen), height=110, n_cols=n_cols)
+elif spots:
+    x, y = spots[0]
+    if method == "PCA":
+        code = PCAMap(bundle["pca_mean"], bundle["pca_components"]).inverse(np.array([[x, y]], np.float32))[0]
+        how = "exact inverse of the two principal components (other directions at their mean)"
+    else:
+        code = neighbour_blend(coords, codes[:n_points], (x, y), k=8)
+        how = "inverse-distance blend of the 8 nearest codes (t-SNE has no inverse)"
+    label = int(labels[np.argmin(np.linalg.norm(coords - [x, y], axis=1))]) if model.is_conditional else None
+    decoded = inference.decode(model, code, None if label is None else [label])[0]
+    st.session_state["map_decoded"] = decoded
+    left, right = st.columns([1, 3])
+    left.image(big(decoded, 200), caption=f"decoded at ({x:.2f}, {y:.2f})")
+    right.markdown(f"Decoded from the map location using the {how}.")
+else:
+    st.caption("Click a point, or drag a box or lasso, to see those images; click an empty spot to decode it.")
+
+buffer = io.StringIO()
+table = np.column_stack([np.arange(n_points), -np.ones(n_points) if labels is None else labels[:n_points], coords])
+np.savetxt(buffer, table, delimiter=",", header="index,label,x,y", comments="", fmt=["%d", "%d", "%.5f", "%.5f"])
+st.download_button("Download coordinates (CSV)", buffer.getvalue(), file_name=f"{key}_{method.lower()}.csv",
+                   mime="text/csv")

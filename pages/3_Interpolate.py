@@ -1,0 +1,81 @@
+"""Interpolate: walk the latent space between two images and watch one morph into the other."""
+import numpy as np
+import streamlit as st
+
+from aelib import AelibError, inference
+from aelib.figures import add_path, latent_scatter
+from aelib.imaging import gif_bytes
+from aelib.latent import PCAMap, interpolate
+from app_common import big, bundle_images, choose_model, label_names, require_bundle, setup_page, show_images
+
+setup_page("Interpolate")
+entry, checkpoint, bundle = choose_model()
+require_bundle(bundle)
+model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
+labels = bundle.get("labels")
+images = bundle_images(bundle)
+names = label_names(checkpoint)
+
+
+def endpoint(column, side: str, default_index: int):
+    """Widgets for one end; returns (code, image shown, label or None)."""
+    with column:
+        st.markdown(f"**{side}**")
+        source = st.radio("Source", ["Test image", "Random", "Upload"], horizontal=True, key=f"src_{side}")
+        if source == "Test image":
+            if labels is not None and names:
+                cls = st.selectbox("Class", range(len(names)), index=default_index % len(names),
+                                   format_func=lambda i: names[i], key=f"cls_{side}")
+                candidates = np.flatnonzero(labels == cls)
+                if len(candidates) == 0:
+                    st.warning("No test image of this class in the sample.")
+                    st.stop()
+                nth = st.number_input("Which one", 0, len(candidates) - 1, 0, key=f"nth_{side}")
+                index = int(candidates[nth])
+            else:
+                index = st.number_input("Index", 0, len(codes) - 1, default_index, key=f"idx_{side}")
+            return codes[index], images[index], None if labels is None else int(labels[index])
+        if source == "Random":
+            seed = st.number_input("Seed", 0, 10_000, default_index, key=f"seed_{side}")
+            rng = np.random.default_rng(seed)
+            code = rng.normal(size=codes.shape[1]).astype(np.float32) if model.is_variational \
+                else codes[rng.integers(len(codes))]
+            label = int(rng.integers(len(names))) if model.is_conditional else None
+            return code, inference.decode(model, code, None if label is None else [label])[0], label
+        upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp"], key=f"up_{side}")
+        if upload is None:
+            st.info("Upload an image to use as this end.")
+            st.stop()
+        try:
+            prepared = inference.prepare_upload(upload.getvalue(), upload.name, entry["dataset"],
+                                                 checkpoint.model.config.image_shape)
+        except AelibError as exc:
+            st.error(str(exc))
+            st.stop()
+        label = 0 if model.is_conditional else None
+        return inference.encode(model, prepared["image"][None], None if label is None else [label])[0], prepared["image"], label
+
+
+left, right = st.columns(2)
+z_start, start_image, start_label = endpoint(left, "Start", 0)
+z_end, end_image, end_label = endpoint(right, "End", 1)
+left.image(big(start_image, 120))
+right.image(big(end_image, 120))
+
+method = st.radio("Path", ["linear", "spherical"], horizontal=True,
+                  help="Spherical (slerp) keeps the code's norm typical of the Gaussian prior")
+n_steps = st.slider("Steps", 3, 16, 10)
+path = interpolate(z_start, z_end, n_steps, method)
+path_labels = None
+if model.is_conditional:
+    path_labels = np.where(np.arange(n_steps) < n_steps / 2, start_label or 0, end_label or 0)
+frames = inference.decode(model, path, path_labels)
+st.session_state["interp_frames"] = frames
+st.session_state["interp_endpoints"] = inference.decode(model, np.stack([z_start, z_end]),
+                                                        None if path_labels is None else path_labels[[0, -1]])
+show_images(frames, [f"t={t:.2f}" for t in np.linspace(0, 1, n_steps)], height=90, n_cols=n_steps)
+st.download_button("Download animated GIF", gif_bytes(frames), file_name=f"{key}_interpolation.gif", mime="image/gif")
+
+pca = PCAMap(bundle["pca_mean"], bundle["pca_components"])
+fig = latent_scatter(bundle["pca"], labels, names, title="The path on the PCA map of the test codes", height=460)
+st.plotly_chart(add_path(fig, pca.transform(path)))

@@ -1,0 +1,88 @@
+"""Reconstruct: upload or draw an image and watch the model rebuild it."""
+import numpy as np
+import streamlit as st
+
+from aelib import AelibError, inference
+from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
+from aelib.imaging import preprocess_for, thumbnail
+from aelib.lab import explain_reconstruction
+from app_common import big, bundle_images, choose_model, label_names, setup_page, show_images
+
+setup_page("Reconstruct")
+entry, checkpoint, bundle = choose_model()
+model, shape, dataset = checkpoint.model, checkpoint.model.config.image_shape, entry["dataset"]
+names = label_names(checkpoint)
+if shape[0] != 1:
+    st.info("This page works with grayscale models; pick another model in the sidebar.")
+    st.stop()
+label = None
+if model.is_conditional:
+    label = st.sidebar.selectbox("Class given to the cvae", range(len(names)), format_func=lambda i: names[i])
+
+upload_tab, draw_tab, test_tab = st.tabs(["Upload", "Draw", "Test image"])
+inputs = []  # (name, preprocessed image, notes)
+with upload_tab:
+    files = st.file_uploader("Images (PNG, JPEG, BMP, WebP; any size)", type=["png", "jpg", "jpeg", "bmp", "webp"],
+                             accept_multiple_files=True)
+    for upload in files or []:
+        try:
+            prepared = inference.prepare_upload(upload.getvalue(), upload.name, dataset, shape)
+            inputs.append((upload.name, prepared["gray"], prepared["image"], prepared["notes"]))
+        except AelibError as exc:
+            st.error(f"{exc}")
+with draw_tab:
+    try:
+        from streamlit_drawable_canvas import st_canvas
+        result = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF", height=280,
+                           width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
+        if result is not None and result.image_data is not None and result.image_data[..., :3].min() < 250:
+            st.session_state["drawing"] = result.image_data
+    except ImportError:
+        st.info("Drawing needs streamlit-drawable-canvas (`pip install -r requirements.txt`).")
+    drawing = st.session_state.get("drawing")
+    if drawing is not None:
+        gray = np.asarray(drawing, np.float32)[..., :3].mean(-1) / 255.0
+        try:
+            inputs.append(("drawing", gray, preprocess_for(dataset, gray, shape), []))
+        except AelibError as exc:
+            st.error(f"drawing: {exc}")
+with test_tab:
+    if "images" in bundle and st.toggle("Use a test image", value=not inputs):
+        index = st.number_input("Test image index", 0, len(bundle["images"]) - 1, 0)
+        image = bundle_images(bundle)[index]
+        inputs.append((f"test image {index}", image, image, []))
+
+if not inputs:
+    st.info("Upload an image, draw one, or pick a test image.")
+    st.stop()
+
+for name, gray, image, notes in inputs:
+    for note in notes:
+        st.caption(note)
+    out = explain_reconstruction(model, image, bundle, label=label)
+    st.session_state.setdefault("reconstructions", {})[name] = out["recon"]
+    st.subheader(name)
+    cols = st.columns(4)
+    cols[0].image(thumbnail(gray, 150), caption="input")
+    cols[1].image(big(image, 150), caption="preprocessed (model input)")
+    cols[2].image(big(out["recon"], 150), caption=f"reconstruction · MSE {out['mse']:.4f}")
+    cols[3].plotly_chart(heatmap(out["error_map"], "squared error per pixel", zmax=1.0), key=f"err_{name}",
+                         theme=None)  # keep our colour scale; Streamlit's theme would replace it
+    cols = st.columns([3, 3, 4])
+    cols[0].plotly_chart(code_bars(out["code"]), key=f"code_{name}")
+    if "map_xy" in out:
+        fig = latent_scatter(bundle["pca"], bundle.get("labels"), names, title="where it lands (PCA map)", height=300)
+        fig.update_layout(showlegend=False)
+        add_marker(fig, out["map_xy"], name)
+        cols[1].plotly_chart(fig, key=f"map_{name}")
+        with cols[2]:
+            st.markdown("**Nearest test images in latent space**")
+            show_images(bundle_images(bundle)[out["nearest"]], height=70)
+    c = out["compression"]
+    st.markdown(f"**The zip-file analogy.** The image is {c['image_bytes']} bytes of 8-bit pixels; its code is "
+                f"{c['code_bytes']} bytes ({len(out['code'])} float32 numbers): **{c['ratio']:.0f}× smaller**. "
+                f"The best JPEG we could make near that budget is {c['jpeg_bytes']} bytes (quality {c['jpeg_quality']}) "
+                f"with MSE {c['jpeg_mse']:.4f}, against the autoencoder's {out['mse']:.4f}.")
+    show_images([image, out["recon"], c["jpeg"]],
+                ["original", f"autoencoder ({c['code_bytes']} B)", f"JPEG ({c['jpeg_bytes']} B)"], height=110, n_cols=6)
+    st.divider()

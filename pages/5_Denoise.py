@@ -1,0 +1,53 @@
+"""Denoise: corrupt an image, then clean it with a denoising AE, a plain AE and classical filters."""
+import pandas as pd
+import streamlit as st
+
+from aelib import AelibError, inference
+from aelib.lab import denoise_comparison
+from aelib.noise import NOISE_KINDS
+from app_common import bundle_images, choose_model, get_checkpoint, model_entries, setup_page, show_images
+
+setup_page("Denoise")
+entry, checkpoint, bundle = choose_model(need=lambda e: bool(e.get("denoise")),
+                                         need_text="it needs a model trained with --denoise")
+entries, _ = model_entries()
+plain = [e for e in entries if e["dataset"] == entry["dataset"] and not e.get("denoise")
+         and not e.get("keep_classes") and e["model"] in ("ae", "conv_ae")]
+plain.sort(key=lambda e: e["model"] != entry["model"])  # same architecture first: the fairest comparison
+models = {f"denoising AE ({entry['id']})": checkpoint.model}
+if plain:
+    plain_entry = st.sidebar.selectbox("Plain AE to compare", plain, format_func=lambda e: e["id"])
+    models[f"plain AE ({plain_entry['id']})"] = get_checkpoint(plain_entry).model
+else:
+    st.caption("No plain autoencoder for this dataset is shipped, so only the denoising AE is compared.")
+
+cols = st.columns(4)
+kind = cols[0].selectbox("Noise", NOISE_KINDS, format_func=lambda k: k.replace("_", " "))
+level = cols[1].slider("Level", 0.05, 1.0 if kind == "gaussian" else 0.9,
+                       0.5 if kind == "gaussian" else 0.3, 0.05,
+                       help="std for gaussian; fraction of pixels hit for salt & pepper and masking")
+seed = cols[2].number_input("Noise seed", 0, 10_000, 0)
+source = cols[3].radio("Image", ["Test image", "Upload"])
+if source == "Test image":
+    index = st.slider("Test image", 0, len(bundle["images"]) - 1, 0) if "images" in bundle else 0
+    clean = bundle_images(bundle)[index]
+else:
+    upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp"])
+    if upload is None:
+        st.info("Upload an image.")
+        st.stop()
+    try:
+        clean = inference.prepare_upload(upload.getvalue(), upload.name, entry["dataset"],
+                                         checkpoint.model.config.image_shape)["image"]
+    except AelibError as exc:
+        st.error(str(exc))
+        st.stop()
+
+rows = denoise_comparison(clean, kind, level, models, seed=int(seed))
+st.session_state["denoise_rows"] = rows
+show_images([r["image"] for r in rows], [r["name"] for r in rows], height=130, n_cols=len(rows))
+table = pd.DataFrame([{"image": r["name"], "PSNR (dB)": r["psnr"], "SSIM": r["ssim"]} for r in rows[1:]])
+st.dataframe(table.style.format({"PSNR (dB)": "{:.2f}", "SSIM": "{:.3f}"}).highlight_max(
+    subset=["PSNR (dB)", "SSIM"], color="#c8e6c9"), hide_index=True)
+st.caption("PSNR = 10·log10(1/MSE) against the clean image; SSIM from scikit-image (Wang et al. 2004). "
+           "Higher is better for both.")

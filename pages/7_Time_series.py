@@ -1,0 +1,75 @@
+"""Time series: an autoencoder trained on normal heartbeats flags the beats it cannot rebuild."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from aelib import AelibError, inference
+from aelib.anomaly import anomaly_setups, roc, threshold_metrics, threshold_presets
+from aelib.figures import latent_scatter, roc_figure, score_histograms, series_overlay
+from aelib.tabular import read_csv_table
+from app_common import choose_model, label_names, require_bundle, setup_page
+
+setup_page("Time series")
+st.caption("ECG5000 heartbeats (140 samples each). The model saw only normal beats in training, so "
+           "an abnormal beat reconstructs badly: its reconstruction error is the anomaly score.")
+entry, checkpoint, bundle = choose_model(kind="series", need_text="it needs a time-series model")
+require_bundle(bundle)
+model, signals, labels = checkpoint.model, bundle["signals"], bundle.get("labels")
+names = label_names(checkpoint)
+setups = anomaly_setups(bundle, checkpoint.header)
+if not setups:
+    st.info("This model has no labelled normal class, so there is nothing to score against.")
+    st.stop()
+scores, is_anomaly = next(iter(setups.values()))
+
+beats_tab, scores_tab, map_tab, upload_tab = st.tabs(["Beats", "Scores and threshold", "Latent map", "Upload CSV"])
+with beats_tab:
+    classes = sorted(set(labels.tolist())) if labels is not None else [None]
+    cls = st.selectbox("Class", classes, format_func=lambda c: names[c] if c is not None and names else "all")
+    candidates = np.flatnonzero(labels == cls) if cls is not None else np.arange(len(signals))
+    nth = st.slider("Beat", 0, len(candidates) - 1, 0) if len(candidates) > 1 else 0
+    index = int(candidates[nth])
+    recon = inference.decode(model, inference.encode(model, signals[index][None, None, None]))[0].ravel()
+    st.plotly_chart(series_overlay(signals[index], recon,
+                                   f"beat {index}: {names[labels[index]] if names else ''} · score {scores[index]:.4f}"))
+
+with scores_tab:
+    presets = threshold_presets(bundle["train_score"])
+    low, high = float(scores.min()), float(np.percentile(scores, 99.5))
+    threshold = st.slider("Threshold (reconstruction MSE)", low, high,
+                          float(np.clip(next(iter(presets.values())), low, high)), (high - low) / 500, format="%.4f")
+    metrics = threshold_metrics(scores, is_anomaly, threshold)
+    st.session_state["series_metrics"] = metrics
+    fpr, tpr, auc = roc(scores, is_anomaly)
+    cols = st.columns(4)
+    for col, name in zip(cols, ["precision", "recall", "f1"]):
+        col.metric(name, f"{metrics[name]:.3f}")
+    cols[3].metric("AUC", f"{auc:.3f}")
+    left, right = st.columns(2)
+    left.plotly_chart(score_histograms({"normal": scores[~is_anomaly], "abnormal": scores[is_anomaly]}, threshold))
+    right.plotly_chart(roc_figure(fpr, tpr, auc))
+
+with map_tab:
+    method = st.radio("Map", ["PCA", "t-SNE"], horizontal=True, key="series_map")
+    coords = bundle["pca"] if method == "PCA" else bundle["tsne"]
+    st.plotly_chart(latent_scatter(coords, labels, names, title=f"{method} of the beats' codes"))
+
+with upload_tab:
+    length = model.config.image_shape[-1]
+    upload = st.file_uploader(f"CSV with one beat per row ({length} numbers)", type=["csv", "txt"])
+    if upload is not None:
+        try:
+            table = read_csv_table(upload.getvalue(), upload.name, min_rows=1)
+            for note in table.notes:
+                st.caption(note)
+            if table.features.shape[1] != length:
+                raise AelibError(f"{upload.name}: rows have {table.features.shape[1]} values; this model needs {length}")
+            recon = inference.decode(model, inference.encode(model, table.features[:, None, None, :]))
+            upload_scores = ((recon.reshape(len(recon), -1) - table.features) ** 2).mean(1)
+            threshold = next(iter(threshold_presets(bundle["train_score"]).values()))
+            result = pd.DataFrame({"row": np.arange(len(upload_scores)), "score": upload_scores,
+                                   "verdict": np.where(upload_scores > threshold, "abnormal", "normal")})
+            st.session_state["series_upload"] = result
+            st.dataframe(result, hide_index=True)
+        except AelibError as exc:
+            st.error(str(exc))

@@ -1,0 +1,103 @@
+"""Tabular anomalies: the fraud-detection story. A row that cannot be reconstructed well is suspect."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from aelib import AelibError
+from aelib.anomaly import roc
+from aelib.figures import feature_errors, roc_figure, score_histograms
+from aelib.tabular import csv_columns, isolation_forest_scores, read_csv_table, row_errors, train_table_ae
+from app_common import get_bundle, model_entries, setup_page
+
+setup_page("Tabular anomalies")
+st.caption("Fraud detection in one sentence: train an autoencoder on ordinary transactions; a transaction "
+           "it cannot reconstruct well is unlike them, and worth a look. Here on the ODDS benchmarks "
+           "or on your own CSV, beside scikit-learn's IsolationForest.")
+
+
+def odds_rows():
+    entries = [e for e in model_entries()[0] if e.get("kind") == "table"]
+    if not entries:
+        st.info("No tabular checkpoints are shipped; upload a CSV instead.")
+        st.stop()
+    default = next((i for i, e in enumerate(entries) if e["dataset"] == "odds_cardio"), 0)
+    entry = st.selectbox("ODDS data set", entries, index=default, format_func=lambda e: e["dataset"].removeprefix("odds_"))
+    bundle = get_bundle(entry)
+    if "signals" not in bundle:
+        st.info("This checkpoint has no bundle of rows.")
+        st.stop()
+    st.caption(f"{len(bundle['signals'])} test rows (z-scored); the shipped `{entry['id']}` scored AUC "
+               f"{entry.get('anomaly_auc', float('nan')):.3f} vs IsolationForest "
+               f"{entry.get('isolation_forest_auc', float('nan')):.3f} on the full test split.")
+    names = [f"x{i}" for i in range(bundle["signals"].shape[1])]
+    return bundle["signals"], bundle["labels"].astype(bool), names
+
+
+def uploaded_rows():
+    upload = st.file_uploader("CSV (numeric columns; a header row is detected)", type=["csv", "txt", "tsv"])
+    if upload is None:
+        st.info("Upload a CSV to score its rows.")
+        st.stop()
+    data = upload.getvalue()
+    columns = csv_columns(data)
+    label = st.selectbox("Label column (1 / the rarer value = anomaly)", ["(none)", *columns])
+    try:
+        table = read_csv_table(data, upload.name, None if label == "(none)" else label)
+    except AelibError as exc:
+        st.error(str(exc))
+        st.stop()
+    for note in table.notes:
+        st.caption(note)
+    return table.features, table.labels, table.feature_names
+
+
+source = st.radio("Data", ["ODDS benchmark", "Upload CSV"], horizontal=True)
+features, labels, names = odds_rows() if source == "ODDS benchmark" else uploaded_rows()
+st.write(f"{len(features):,} rows × {features.shape[1]} numeric features"
+         + (f", {int(labels.sum())} labelled anomalies" if labels is not None else ", no labels"))
+
+cols = st.columns(4)
+latent_dim = cols[0].slider("Latent size", 1, max(1, min(16, features.shape[1] - 1)), min(4, max(1, features.shape[1] - 1)))
+epochs = cols[1].slider("Epochs", 5, 100, 30)
+normal_only = cols[2].toggle("Train on rows labelled normal", value=labels is not None, disabled=labels is None)
+train_clicked = cols[3].button("Train autoencoder", type="primary")
+key = (source, features.shape, latent_dim, epochs, normal_only)
+if train_clicked:
+    bar = st.progress(0.0, text="training…")
+    mask = ~labels if (normal_only and labels is not None) else None
+    model, mean, std = train_table_ae(features, mask, latent_dim=latent_dim, epochs=epochs,
+                                      callback=lambda r: bar.progress(r["epoch"] / epochs,
+                                                                      text=f"epoch {r['epoch']}/{epochs}, "
+                                                                           f"val loss {r['val_loss']:.3f}"))
+    bar.empty()
+    st.session_state["table_model"] = (key, model, mean, std)
+if st.session_state.get("table_model", (None,))[0] != key:
+    st.info("Press **Train autoencoder** (a few seconds on a laptop).")
+    st.stop()
+
+_, model, mean, std = st.session_state["table_model"]
+errors = row_errors(model, features, mean, std)
+scores = errors.mean(1)
+st.session_state["table_scores"] = scores
+ranking = pd.DataFrame({"row": np.arange(len(scores)), "reconstruction error": scores})
+if labels is not None:
+    ranking["labelled anomaly"] = labels
+ranking = ranking.sort_values("reconstruction error", ascending=False)
+left, right = st.columns(2)
+with left:
+    st.markdown("**Rows ranked by reconstruction error**")
+    st.dataframe(ranking.head(200), hide_index=True, height=300)
+    row = st.number_input("Row to explain", 0, len(scores) - 1, int(ranking["row"].iloc[0]))
+with right:
+    st.plotly_chart(feature_errors(errors[row], names, f"row {row}: which features it could not rebuild"))
+if labels is not None:
+    fpr, tpr, auc = roc(scores, labels)
+    forest_auc = roc(isolation_forest_scores(features[~labels] if normal_only else features, features), labels)[2]
+    st.session_state["table_aucs"] = {"autoencoder": auc, "isolation_forest": forest_auc}
+    cols = st.columns(2)
+    cols[0].metric("Autoencoder AUC", f"{auc:.3f}")
+    cols[1].metric("IsolationForest AUC", f"{forest_auc:.3f}", delta=f"{forest_auc - auc:+.3f} vs AE",
+                   delta_color="off")
+    left, right = st.columns(2)
+    left.plotly_chart(score_histograms({"normal": scores[~labels], "anomaly": scores[labels]}))
+    right.plotly_chart(roc_figure(fpr, tpr, auc))

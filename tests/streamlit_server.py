@@ -1,0 +1,110 @@
+"""Start `streamlit run app.py` on a free localhost port and stop it by process id; and launch
+Debian's Chromium through Playwright. Shared by the browser tests and benchmarks/."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAGE_PATHS = {"home": "", "latent_map": "Latent_map", "generate": "Generate", "interpolate": "Interpolate",
+              "reconstruct": "Reconstruct", "denoise": "Denoise", "anomaly": "Anomalies",
+              "time_series": "Time_series", "tabular": "Tabular_anomalies"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(log_path: Path, env: dict | None = None, timeout: float = 60, script: Path | None = None):
+    """Yields {"url", "pid"}; the server runs in its own process group and is killed on exit.
+    script: another app to serve instead of this repository's app.py (benchmark baselines)."""
+    port = free_port()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script or "app.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=script.parent if script else ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **(env or {})})
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_healthy(url, process, timeout)
+            yield {"url": url, "pid": process.pid}
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_healthy(url: str, process, timeout: float) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with status {process.returncode}")
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+BUSY = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
+
+
+def wait_until_idle(page, timeout: float = 60) -> None:
+    """Wait until Streamlit has rendered a title and stayed idle (no running status, spinner or
+    skeleton placeholder) for three polls in a row."""
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout * 1000)
+    deadline, quiet = time.time() + timeout, 0
+    while time.time() < deadline:
+        quiet = quiet + 1 if page.locator(BUSY).count() == 0 else 0
+        if quiet >= 3:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the app did not finish running")
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children, in MiB (from /proc)."""
+    total = 0
+    for child in [pid, *_children(pid)]:
+        with contextlib.suppress(FileNotFoundError):
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    if not path.exists():
+        return []
+    kids = [int(p) for p in path.read_text().split()]
+    return kids + [g for k in kids for g in _children(k)]

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from aelib import TrainConfig, build_model, fit
+from aelib.anomaly import anomaly_setups, best_f1_threshold, roc, threshold_metrics, threshold_presets
+from aelib.bundle import anomaly_scores, build_bundle, check_bundle
+from aelib.data import keep_classes
+
+
+def test_roc_auc_agrees_with_scikit_learn():
+    rng = np.random.default_rng(0)
+    scores = np.r_[rng.normal(0, 1, 200), rng.normal(1.5, 1, 50)]
+    truth = np.r_[np.zeros(200, bool), np.ones(50, bool)]
+    fpr, tpr, auc = roc(scores, truth)
+    assert auc == pytest.approx(roc_auc_score(truth, scores))
+    assert auc == pytest.approx(np.trapezoid(tpr, fpr))
+
+
+def test_threshold_metrics_count_correctly():
+    m = threshold_metrics(np.array([0.1, 0.2, 0.8, 0.9]), np.array([False, True, False, True]), 0.5)
+    assert (m["tp"], m["fp"], m["fn"], m["tn"]) == (1, 1, 1, 1)
+    assert m["precision"] == 0.5 and m["recall"] == 0.5 and m["f1"] == 0.5
+    assert best_f1_threshold(np.array([0.1, 0.2, 0.8, 0.9]), np.array([0, 0, 1, 1], bool)) == 0.2
+
+
+def test_presets_come_from_training_scores():
+    presets = threshold_presets(np.arange(101.0))
+    assert list(presets.values()) == [95.0, 100.0]
+
+
+def test_one_class_model_scores_other_classes_higher(digits):
+    torch.manual_seed(0)
+    zeros = keep_classes(digits, [0])
+    model = build_model("ae", image_shape=(1, 8, 8), latent_dim=2, hidden=(32,))
+    fit(model, zeros, TrainConfig(epochs=40, batch_size=32, lr=3e-3))
+    scores = anomaly_scores(model, digits.x_test)
+    auc = roc(scores, digits.y_test.numpy() != 0)[2]
+    assert auc > 0.8
+    bundle = build_bundle(model, zeros, n_samples=120, ood_data=digits, with_tsne=False)
+    header = {"dataset": {"keep_classes": [0], "class_names": digits.class_names}}
+    setups = anomaly_setups(bundle, header)
+    assert len(setups) == 2
+    assert check_bundle(bundle, 2) == ["missing array 'tsne'"]

@@ -1,0 +1,55 @@
+"""AppTest for the time-series and tabular-anomaly pages, bad CSVs included."""
+from __future__ import annotations
+
+import numpy as np
+
+from aelib import load_bundle
+
+from test_app import app, open_page, tiny_dir  # noqa: F401  (fixtures)
+
+
+def beats_csv(n_rows: int, length: int = 32) -> bytes:
+    t = np.linspace(0, 2 * np.pi, length)
+    rows = [np.sin(t) for _ in range(n_rows - 1)] + [np.random.default_rng(0).normal(0, 2, length)]
+    return "\n".join(",".join(f"{v:.4f}" for v in row) for row in rows).encode()
+
+
+def test_time_series_page_scores_beats_and_uploads(app, tiny_dir):
+    at = open_page(app, "time_series", "tiny_ecg")
+    metrics = at.session_state["series_metrics"]
+    labels = load_bundle(tiny_dir / "tiny_ecg.safetensors")["labels"]
+    assert metrics["tp"] + metrics["fn"] == (labels != 1).sum() > 0
+    at.file_uploader[0].set_value(("beats.csv", beats_csv(12), "text/csv")).run()
+    assert not at.exception
+    result = at.session_state["series_upload"]
+    assert len(result) == 12 and result["score"].iloc[-1] > result["score"].iloc[0]
+
+
+def test_time_series_page_refuses_wrong_length_and_garbage(app):
+    at = open_page(app, "time_series", "tiny_ecg")
+    at.file_uploader[0].set_value(("short.csv", beats_csv(5, length=10), "text/csv")).run()
+    assert any("short.csv: rows have 10 values" in e.value for e in at.error)
+    at.file_uploader[0].set_value(("words.csv", b"name,city\nann,paris\n", "text/csv")).run()
+    assert not at.exception and any("words.csv" in e.value for e in at.error)
+
+
+def test_tabular_page_trains_in_the_browser_and_compares_with_isolation_forest(app):
+    at = open_page(app, "tabular")
+    at.slider[1].set_value(8)
+    at.button[0].click().run()
+    assert not at.exception
+    assert len(at.session_state["table_scores"]) == 100
+    aucs = at.session_state["table_aucs"]
+    assert 0 <= aucs["autoencoder"] <= 1 and 0 <= aucs["isolation_forest"] <= 1
+
+
+def test_tabular_page_reports_a_bad_csv(app):
+    at = open_page(app, "tabular")
+    at.radio[0].set_value("Upload CSV").run()
+    at.file_uploader[0].set_value(("one.csv", b"a,b\n1,2\n", "text/csv")).run()
+    assert not at.exception
+    assert any("one.csv" in e.value and "row" in e.value for e in at.error)
+    rows = "\n".join(f"{i},{i * 2},{i % 3}" for i in range(30))
+    at.file_uploader[0].set_value(("multi.csv", ("a,b,label\n" + rows).encode(), "text/csv")).run()
+    at.selectbox[0].set_value("label").run()
+    assert any("3 distinct value" in e.value for e in at.error)

@@ -1,0 +1,117 @@
+"""Checkpoints never execute code, and every kind of damage gives a clear error naming the file."""
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from aelib import TrainConfig, build_model, fit, load_bundle, load_checkpoint, read_header, save_checkpoint
+from aelib.checkpoint import read_optimizer_state, update_checkpoint
+from aelib.errors import CheckpointError
+
+
+@pytest.fixture
+def checkpoint_path(tmp_path):
+    model = build_model("vae", image_shape=(1, 8, 8), latent_dim=2, hidden=(8,))
+    return save_checkpoint(tmp_path / "vae.safetensors", model,
+                           {"dataset": {"name": "digits"}, "metrics": {"elbo": -30.0}})
+
+
+class Payload:
+    """Unpickling this would create the marker file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_pickle_payload_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.safetensors"
+    path.write_bytes(pickle.dumps({"model": Payload(marker)}))
+    with pytest.raises(CheckpointError, match="evil.safetensors"):
+        load_checkpoint(path)
+    assert not marker.exists()
+    # torch.save's zip-of-pickles format is refused the same way
+    torch.save({"model": Payload(marker)}, path)
+    with pytest.raises(CheckpointError, match="evil.safetensors"):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_truncated_checkpoint_names_file_and_problem(checkpoint_path):
+    data = checkpoint_path.read_bytes()
+    checkpoint_path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"vae\.safetensors.*(damaged|truncated)"):
+        load_checkpoint(checkpoint_path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="nothing.safetensors: checkpoint file not found"):
+        load_checkpoint(tmp_path / "nothing.safetensors")
+
+
+def _rewrite_metadata(path, **changes):
+    tensors = {"model/x": torch.zeros(1)}
+    metadata = {"format": "aelib-checkpoint", "format_version": "1",
+                "header": json.dumps({"model": "vae", "config": {}})}
+    metadata.update(changes)
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def test_unknown_format_version(tmp_path):
+    path = tmp_path / "future.safetensors"
+    _rewrite_metadata(path, format_version="99")
+    with pytest.raises(CheckpointError, match="format version 99 is not supported"):
+        load_checkpoint(path)
+
+
+def test_unknown_model_name(tmp_path):
+    path = tmp_path / "alien.safetensors"
+    _rewrite_metadata(path, header=json.dumps({"model": "diffusion", "config": {}}))
+    with pytest.raises(CheckpointError, match=r"alien.safetensors: unknown model 'diffusion'; valid: ae"):
+        load_checkpoint(path)
+
+
+def test_plain_safetensors_file_is_not_a_checkpoint(tmp_path):
+    path = tmp_path / "plain.safetensors"
+    save_file({"w": torch.zeros(2)}, str(path))
+    with pytest.raises(CheckpointError, match="not an aelib checkpoint"):
+        read_header(path)
+
+
+def test_header_carries_config_and_metrics_and_bundle_round_trips(checkpoint_path):
+    header = read_header(checkpoint_path)
+    assert header["model"] == "vae" and header["config"]["latent_dim"] == 2
+    assert header["metrics"] == {"elbo": -30.0}
+    update_checkpoint(checkpoint_path, {"metrics": {"elbo": -29.0}}, bundle={"codes": torch.ones(3, 2).numpy()})
+    assert read_header(checkpoint_path)["metrics"]["elbo"] == -29.0
+    assert load_bundle(checkpoint_path)["codes"].shape == (3, 2)
+
+
+def test_optimizer_state_round_trips_for_resume(tmp_path, small_digits):
+    model = build_model("ae", image_shape=(1, 8, 8), latent_dim=2, hidden=(8,))
+    state = fit(model, small_digits, TrainConfig(epochs=1, batch_size=64))
+    path = save_checkpoint(tmp_path / "ae.safetensors", model, {}, optimizer_state=state.optimizer)
+    restored = read_optimizer_state(path)
+    optimizer = torch.optim.Adam(model.parameters())
+    optimizer.load_state_dict(restored)
+    original = state.optimizer["state"][0]["exp_avg"]
+    assert torch.equal(optimizer.state_dict()["state"][0]["exp_avg"], original)
+
+
+def test_bundle_images_are_stored_as_lossless_png(checkpoint_path):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    images = (rng.random((50, 1, 28, 28)) > 0.8).astype(np.uint8) * 255
+    before = checkpoint_path.stat().st_size
+    update_checkpoint(checkpoint_path, bundle={"images": images, "small": np.zeros((3, 1, 2, 2), np.uint8)})
+    bundle = load_bundle(checkpoint_path)
+    assert np.array_equal(bundle["images"], images) and bundle["images"].dtype == np.uint8
+    assert bundle["small"].shape == (3, 1, 2, 2)
+    assert checkpoint_path.stat().st_size - before < images.nbytes
