@@ -4,8 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from aelib.zoo import KEY_METRICS
-from app_common import model_entries, setup_page
+from aelib.zoo import metric_lines
+from app_common import DEFAULT_MODEL, active_model_id, model_entries, plain, setup_page
 
 setup_page("Autoencoder Lab")
 st.markdown(
@@ -21,37 +21,69 @@ st.markdown("Pick a model below, then explore its **latent map**, **generate** w
 
 entries, errors = model_entries()
 for error in errors:
-    st.error(f"Skipped a checkpoint: {error}")
+    st.error(f"Skipped a checkpoint: {plain(error)}", icon="⚠️")
 if not entries:
     st.info("No checkpoints found. Train one with `python -m aelib train` (see the README).")
     st.stop()
 
-active = st.query_params.get("model") or st.session_state.get("active_model")
+image_ids = [e["id"] for e in entries if e.get("kind", "image") == "image"]
+active = active_model_id(image_ids) if image_ids else None
 SECTIONS = {"image": ("Image models", "Explore them on every page above."),
             "series": ("Time-series models", "Trained on normal heartbeats only: see **Time series**."),
             "table": ("Tabular models", "Trained on inlier rows only: see **Tabular anomalies**.")}
+EXPLORE = [("pages/1_Latent_map.py", "See its latent map", ":material/scatter_plot:"),
+           ("pages/2_Generate.py", "Generate with sliders", ":material/tune:"),
+           ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
+           ("pages/4_Reconstruct.py", "Draw or upload a digit", ":material/draw:")]
+
+
+def use_model(model_id: str) -> None:
+    st.session_state["active_model"] = st.session_state["_url_model"] = model_id
+    st.query_params["model"] = model_id
+
+
+def start_here(entry: dict) -> None:
+    """The active model (MNIST's conv VAE for a newcomer) first, with the way into each page."""
+    with st.container(border=True):
+        left, right = st.columns([3, 2])
+        with left:
+            st.subheader(f"{'Start here' if entry['id'] == DEFAULT_MODEL else 'Active model'}: {entry['id']}")
+            st.caption(describe_entry(entry))
+            grid = Path(entry["path"]).with_suffix(".png")
+            if grid.exists():
+                st.image(str(grid), width="stretch",
+                         caption="test images, their reconstructions and (for VAEs) new samples")
+        with right:
+            for line in metric_lines(entry):
+                st.markdown(f"- {line}")
+            for path, label, icon in EXPLORE:
+                st.page_link(path, label=label, icon=icon, query_params={"model": entry["id"]})
+
+
+def describe_entry(entry: dict) -> str:
+    extras = [f"denoising {entry['denoise']}"] if entry.get("denoise") else []
+    if entry.get("keep_classes"):
+        extras.append(f"trained on class {entry['keep_classes']} only")
+    return (f"{entry['model']} on {entry['dataset']}, {entry['latent_dim']}-D latent, {entry['epochs']} epochs"
+            + (", " + ", ".join(extras) if extras else ""))
 
 
 def gallery_card(entry: dict) -> None:
     st.markdown(f"**{entry['id']}**" + ("  :material/check_circle: active" if entry["id"] == active else ""))
-    extras = [f"denoising {entry['denoise']}"] if entry.get("denoise") else []
-    if entry.get("keep_classes"):
-        extras.append(f"trained on class {entry['keep_classes']} only")
-    st.caption(f"`{entry['model']}` on {entry['dataset']}, {entry['latent_dim']}-D latent, "
-               f"{entry['epochs']} epochs" + (", " + ", ".join(extras) if extras else ""))
+    st.caption(describe_entry(entry))
     grid = Path(entry["path"]).with_suffix(".png")
     if grid.exists():
         st.image(str(grid), width="stretch")
-    shown = {k: f"{entry[k]:.4g}" for k in KEY_METRICS if k in entry}
-    if shown:
-        st.caption(" · ".join(f"{k} {v}" for k, v in shown.items()))
-    if entry.get("kind", "image") == "image" and st.button(
-            "Use this model", key=f"use_{entry['id']}", disabled=entry["id"] == active):
-        st.session_state["active_model"] = entry["id"]
-        st.query_params["model"] = entry["id"]
-        st.rerun()
+    lines = metric_lines(entry)
+    if lines:
+        st.caption("  \n".join(lines))
+    if entry.get("kind", "image") == "image":
+        st.button("Use this model", key=f"use_{entry['id']}", disabled=entry["id"] == active,
+                  on_click=use_model, args=(entry["id"],))
 
 
+if active:
+    start_here(next(e for e in entries if e["id"] == active))
 for kind, (title, blurb) in SECTIONS.items():
     group = [e for e in entries if e.get("kind", "image") == kind]
     if not group:

@@ -2,6 +2,7 @@
 Only widgets and caching live here; the work is done by aelib."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import streamlit as st
 
 from aelib import AelibError, load_bundle, load_checkpoint
 from aelib import zoo
-from aelib.imaging import to_uint8, upscale
+from aelib.imaging import CRISP_DATASETS, to_uint8, upscale
 
 
 # Streamlit's own page list would call the home page "app" (after app.py), so we draw our own.
@@ -31,6 +32,9 @@ def setup_page(title: str) -> None:
         for path, label, icon in NAVIGATION:
             st.page_link(path, label=label, icon=icon)
         st.divider()
+    # Image captions wrap between words, not inside them ("reconstru ction" under narrow images).
+    st.html("<style>[data-testid='stImageCaption'] {word-break: normal; overflow-wrap: normal; "
+            "white-space: nowrap;}</style>")
     st.title(title)
 
 
@@ -69,13 +73,34 @@ def get_bundle(entry: dict) -> dict:
     return _bundle(entry["path"], Path(entry["path"]).stat().st_mtime)
 
 
-def _resolve_choice(ids: list[str]) -> str:
+# What a newcomer expects first in an app about digits: the MNIST convolutional VAE.
+DEFAULT_MODEL = "mnist_conv_vae"
+
+
+def _follow_link(ids: list[str]) -> None:
+    """A `?model=` the app did not write itself (an opened link, an edited URL) selects its model
+    once; afterwards the sidebar widget is the only source of truth and the URL follows it."""
     wanted = st.query_params.get("model")
-    if wanted and wanted not in ids:
-        st.warning(f"Unknown model **{wanted}** in the link. Available here: {', '.join(ids)}.")
-        wanted = None
-    remembered = st.session_state.get("active_model")
-    return wanted or (remembered if remembered in ids else ids[0])
+    if wanted == st.session_state.get("_url_model"):
+        return
+    st.session_state["_url_model"] = wanted
+    if wanted in ids:
+        st.session_state["active_model"] = wanted
+    elif wanted:
+        st.warning(f"Unknown model in the link: “{plain(wanted)}”. Available here: {', '.join(ids)}.", icon="⚠️")
+
+
+def _picked() -> None:
+    st.session_state["active_model"] = st.session_state["_model_picker"]
+
+
+def active_model_id(ids: list[str]) -> str:
+    """The session's active model among `ids`: an opened link's model once, then the picker's."""
+    _follow_link(ids)
+    active = st.session_state.get("active_model")
+    if active in ids:
+        return active
+    return DEFAULT_MODEL if DEFAULT_MODEL in ids else ids[0]
 
 
 def choose_model(need=None, need_text: str = "", kind: str = "image"):
@@ -84,28 +109,37 @@ def choose_model(need=None, need_text: str = "", kind: str = "image"):
     and `kind` picks image, series or table models."""
     entries, errors = model_entries()
     for error in errors:
-        st.sidebar.error(f"Skipped a checkpoint: {error}")
+        st.sidebar.error(f"Skipped a checkpoint: {plain(error)}", icon="⚠️")
     usable = [e for e in entries if e.get("kind", "image") == kind and (need is None or need(e))]
     if not usable:
         st.info(f"No shipped model fits this page{': ' + need_text if need_text else ''}. "
                 "Train one with `python -m aelib train` (see the README).")
         st.stop()
     ids = [e["id"] for e in usable]
-    current = _resolve_choice(ids)
+    current = active_model_id(ids)
+    # Widget state does not survive navigation (Home has no picker; another page's widget is a new
+    # widget), so the picker is seeded on every run from the session's active model, a plain key
+    # that `_picked` updates when the user chooses.
     st.session_state["_model_picker"] = current
     by_id = {e["id"]: e for e in usable}
-    chosen = st.sidebar.selectbox("Active model", ids, key="_model_picker")
+    chosen = st.sidebar.selectbox("Active model", ids, key="_model_picker", on_change=_picked)
     st.sidebar.caption(f"`{by_id[chosen]['model']}` on {by_id[chosen]['dataset']}, "
                        f"{by_id[chosen]['latent_dim']}-D latent")
-    st.session_state["active_model"] = chosen
-    st.query_params["model"] = chosen
+    st.query_params["model"] = st.session_state["_url_model"] = chosen
     entry = by_id[chosen]
+    st.session_state["_smooth_images"] = entry["dataset"] not in CRISP_DATASETS
     try:
         checkpoint, bundle = get_checkpoint(entry), get_bundle(entry)
     except AelibError as exc:
-        st.error(f"This model cannot be loaded: {exc}")
+        st.error(f"This model cannot be loaded: {plain(str(exc))}")
         st.stop()
     return entry, checkpoint, bundle
+
+
+def plain(text: str) -> str:
+    """User-controlled text (file names, URL parameters, column names) made inert for Streamlit's
+    markdown: every markdown and HTML control character is backslash-escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
 
 
 def show_images(images, captions=None, height: int = 140, n_cols: int | None = None) -> None:
@@ -121,12 +155,10 @@ def show_images(images, captions=None, height: int = 140, n_cols: int | None = N
 
 
 def big(image: np.ndarray, height: int = 140) -> np.ndarray:
-    """(H, W) or (H, W, 3) in [0, 1] -> enlarged uint8 for st.image (one fixed grey scale)."""
+    """(H, W) or (H, W, 3) in [0, 1] -> enlarged uint8 for st.image: crisp pixels for digits and
+    clothes, smooth for faces (the active model's dataset decides)."""
     image = to_uint8(image) if image.dtype != np.uint8 else image
-    if image.ndim == 3:
-        factor = max(1, height // image.shape[0])
-        return np.repeat(np.repeat(image, factor, 0), factor, 1)
-    return upscale(image, height)
+    return upscale(image, height, smooth=st.session_state.get("_smooth_images", False))
 
 
 def label_names(checkpoint) -> list[str]:

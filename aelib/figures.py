@@ -9,36 +9,63 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#bcbd22", "#17becf"]
 
 
+def class_colours(n_classes: int) -> list[str]:
+    """One distinct colour per class: D3's ten for up to ten classes (digits, clothes), else
+    plotly's 26-colour Alphabet then Dark24 (50 distinct colours: Olivetti's 40 persons)."""
+    if n_classes <= len(PALETTE):
+        return PALETTE[:n_classes]
+    import plotly.express as px
+    many = px.colors.qualitative.Alphabet + px.colors.qualitative.Dark24
+    return [many[k % len(many)] for k in range(n_classes)]
+
+
+def map_range(coords: np.ndarray, pad: float = 0.06) -> tuple[list[float], list[float]]:
+    """Fixed axis ranges (x, y) with a margin, so the click grid can cover the whole plot."""
+    low, high = coords.min(0), coords.max(0)
+    margin = np.maximum(high - low, 1e-6) * pad
+    return [float(low[0] - margin[0]), float(high[0] + margin[0])], [float(low[1] - margin[1]), float(high[1] + margin[1])]
+
+
 def latent_scatter(coords: np.ndarray, labels: np.ndarray | None, class_names: list[str] | None,
-                   title: str = "", click_grid: int = 0, height: int = 560) -> go.Figure:
-    """Scatter of 2-D map coordinates, one trace per class (so the legend toggles classes).
+                   title: str = "", click_grid: int = 0, height: int = 560, marker_xy=None,
+                   dragmode: str = "zoom") -> go.Figure:
+    """Scatter of 2-D map coordinates (N, 2), one trace per class (so the legend toggles classes).
 
     customdata holds each point's row in `coords`. With click_grid=n, an n x n lattice of
-    invisible points covers the map, so a click on empty space selects a location to decode.
+    invisible points covers the whole plotting area, margins included, so a click anywhere
+    selects a location to decode. marker_xy draws a cross at a decoded spot.
     """
     fig = go.Figure()
     index = np.arange(len(coords))
     groups = [(None, index)] if labels is None else [(c, index[labels == c]) for c in np.unique(labels)]
-    for k, (label, rows) in enumerate(groups):
+    n_classes = max(len(class_names or []), 0 if labels is None else int(labels.max()) + 1, 1)
+    colours = class_colours(n_classes)  # by class id, so a class keeps its colour on every chart
+    size = 9 if len(coords) < 300 else 5
+    for label, rows in groups:
         name = "images" if label is None else (class_names[label] if class_names and label < len(class_names) else str(label))
         fig.add_trace(go.Scattergl(
             x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=str(name), customdata=rows,
-            marker={"size": 5, "opacity": 0.75, "color": PALETTE[k % len(PALETTE)]},
+            marker={"size": size, "opacity": 0.75, "color": colours[0 if label is None else int(label)]},
+            unselected={"marker": {"opacity": 0.2}},
             hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>"))
+    x_range, y_range = map_range(coords) if click_grid else (None, None)
     if click_grid:
-        fig.add_trace(_click_grid(coords, click_grid))
+        fig.add_trace(_click_grid(x_range, y_range, click_grid))
+    if marker_xy is not None:
+        add_marker(fig, marker_xy, "decoded spot")
     fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"itemsizing": "constant", "title": "label"}, dragmode="pan",
-                      xaxis={"title": "map x"}, yaxis={"title": "map y"}, plot_bgcolor="#fafafa")
+                      legend={"itemsizing": "constant", "title": "label"}, dragmode=dragmode,
+                      xaxis={"title": "map x", "range": x_range}, yaxis={"title": "map y", "range": y_range},
+                      plot_bgcolor="#fafafa")
     return fig
 
 
-def _click_grid(coords: np.ndarray, n: int) -> go.Scattergl:
-    low, high = coords.min(0), coords.max(0)
-    xs, ys = np.meshgrid(np.linspace(low[0], high[0], n), np.linspace(low[1], high[1], n))
+def _click_grid(x_range, y_range, n: int) -> go.Scattergl:
+    xs, ys = np.meshgrid(np.linspace(*x_range, n), np.linspace(*y_range, n))
     return go.Scattergl(x=xs.ravel(), y=ys.ravel(), mode="markers", name=GRID_TRACE_NAME,
-                      marker={"size": 2, "opacity": 0.0, "color": "#000000"}, showlegend=False,
-                      hovertemplate="click to decode (%{x:.2f}, %{y:.2f})<extra></extra>")
+                        marker={"size": 2, "opacity": 0.0, "color": "#000000"}, showlegend=False,
+                        selected={"marker": {"opacity": 0.0}}, unselected={"marker": {"opacity": 0.0}},
+                        hovertemplate="click to decode (%{x:.2f}, %{y:.2f})<extra></extra>")
 
 
 def add_path(fig: go.Figure, path: np.ndarray, name: str = "interpolation") -> go.Figure:
@@ -78,8 +105,11 @@ def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple | None
 
 
 def heatmap(values: np.ndarray, title: str = "", zmax: float | None = None) -> go.Figure:
+    """(H, W) non-negative values; the colour scale spans 0 to the image's own maximum unless
+    zmax is given (a fixed 0-1 scale leaves typical squared errors nearly black)."""
     # black for no error, like the images' background; red to yellow for growing error
     scale = [[0.0, "#000000"], [0.35, "#b2182b"], [0.7, "#ff7f00"], [1.0, "#ffff66"]]
+    zmax = float(max(values.max(), 1e-6)) if zmax is None else zmax
     fig = go.Figure(go.Heatmap(z=values[::-1], colorscale=scale, zmin=0, zmax=zmax,
                                colorbar={"thickness": 10}))
     fig.update_layout(title=title, height=260, margin={"l": 5, "r": 5, "t": 30, "b": 5},

@@ -46,6 +46,18 @@ def from_principal(mean, directions, std, amounts: np.ndarray) -> np.ndarray:
     return (mean + (amounts * std[:k]) @ directions[:k]).astype(np.float32)
 
 
+def to_principal(mean, directions, std, code: np.ndarray, k: int) -> np.ndarray:
+    """Where `code` (D,) sits along the first k principal directions, in standard deviations: (k,)."""
+    return ((np.asarray(code, np.float32) - mean) @ directions[:k].T / np.maximum(std[:k], 1e-8)).astype(np.float32)
+
+
+def set_principal(mean, directions, std, code: np.ndarray, i: int, amount: float) -> np.ndarray:
+    """`code` moved along principal direction i until it sits `amount` std from the mean there;
+    every other direction keeps its value, so the PC sliders and per-dimension sliders share one code."""
+    current = to_principal(mean, directions, std, code, i + 1)[i]
+    return (np.asarray(code, np.float32) + (amount - current) * std[i] * directions[i]).astype(np.float32)
+
+
 def neighbour_blend(map_coords: np.ndarray, codes: np.ndarray, point, k: int = 8) -> np.ndarray:
     """Code for an arbitrary spot on a non-invertible map (t-SNE): inverse-distance
     weighted mean of the codes of the k nearest map points. Returns (D,)."""

@@ -48,6 +48,23 @@ MARKDOWN_COLUMNS = [("iw_nll", "IW-NLL (nats)"), ("elbo", "ELBO"), ("mse_per_pix
                     ("psnr_noisy_db", "PSNR noisy (dB)"), ("psnr_denoised_db", "PSNR denoised (dB)"),
                     ("anomaly_auc", "anomaly AUC"), ("isolation_forest_auc", "IsolationForest AUC")]
 
+# Card metrics in words and units, for people rather than for the README's table.
+METRIC_WORDS = {"iw_nll": ("test negative log-likelihood", "{:.1f} nats"),
+                "elbo": ("test ELBO", "{:.1f} nats"),
+                "mse_per_pixel": ("reconstruction error", "{:.4f} MSE per pixel"),
+                "mse_per_value": ("reconstruction error", "{:.3f} MSE per value"),
+                "probe_accuracy": ("label from the code (linear probe)", "{:.1%}"),
+                "pca_probe_accuracy": ("same probe on PCA of the pixels", "{:.1%}"),
+                "psnr_noisy_db": ("noisy input", "{:.1f} dB PSNR"),
+                "psnr_denoised_db": ("denoised", "{:.1f} dB PSNR"),
+                "anomaly_auc": ("anomaly detection", "AUC {:.3f}"),
+                "isolation_forest_auc": ("IsolationForest baseline", "AUC {:.3f}")}
+
+
+def metric_lines(entry: dict) -> list[str]:
+    """'reconstruction error: 0.0040 MSE per pixel', one line per card metric the entry has."""
+    return [f"{words}: {unit.format(entry[key])}" for key, (words, unit) in METRIC_WORDS.items() if key in entry]
+
 
 def markdown_table(entries: list[dict]) -> str:
     """The README's table of shipped models (from their cards)."""

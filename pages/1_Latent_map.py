@@ -18,12 +18,14 @@ images = bundle_images(bundle)
 
 method = st.radio("Map", ["PCA", "t-SNE"], horizontal=True, index=0 if codes.shape[1] <= 2 else 1,
                   help="PCA is linear and invertible; t-SNE keeps neighbourhoods but distorts distances")
-coords, n_points = (bundle["pca"], len(codes)) if method == "PCA" else (bundle["tsne"], len(codes))
+coords, n_points = (bundle["pca"] if method == "PCA" else bundle["tsne"]), len(codes)
 
 if method == "t-SNE":
     with st.expander("Recompute t-SNE"):
-        n_recompute = st.slider("Points", min(100, len(codes)), len(codes), min(1000, len(codes)), step=50)
-        if st.button("Run t-SNE"):
+        n_recompute = len(codes)
+        if len(codes) > 100:  # a slider needs a range; a small sample is simply recomputed whole
+            n_recompute = st.slider("Points", 100, len(codes), min(1000, len(codes)), step=50)
+        if st.button(f"Run t-SNE on {n_recompute} codes"):
             from aelib.latent import tsne  # openTSNE is imported only when asked for
             bar = st.progress(0.0, text="t-SNE: building neighbours…")
             embedding = tsne(codes[:n_recompute], random_state=0,
@@ -34,29 +36,36 @@ if method == "t-SNE":
         coords = st.session_state[f"tsne_{key}"]
         n_points = len(coords)
 
+# A click on empty space is stored and the chart redrawn under a new key: that clears the
+# grid point's selection (which would fade every real point) and draws a cross at the spot.
+SPOT, NONCE = f"spot_{key}_{method}_{n_points}", f"map_nonce_{key}"
+spot = st.session_state.get(SPOT)
 point_labels = None if labels is None else labels[:n_points]
-fig = latent_scatter(coords, point_labels, label_names(checkpoint), click_grid=30,
+fig = latent_scatter(coords, point_labels, label_names(checkpoint), click_grid=30, marker_xy=spot, dragmode="select",
                      title=f"{method} of {n_points} test codes ({codes.shape[1]}-D) · click empty space to decode it")
+grid_curve = next(i for i, trace in enumerate(fig.data) if trace.name == GRID_TRACE_NAME)
 event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
-                        key=f"map_{key}_{method}_{n_points}")
+                        key=f"map_{key}_{method}_{n_points}_{st.session_state.get(NONCE, 0)}")
 
 points = ((event or {}).get("selection") or {}).get("points", [])  # dict access also fits AppTest
-grid_curve = len(fig.data) - 1
-chosen = [p["customdata"] for p in points if p.get("curve_number") != grid_curve and "customdata" in p]
+chosen = [int(p["customdata"]) for p in points if p.get("curve_number", 0) < grid_curve and "customdata" in p]
 spots = [(p["x"], p["y"]) for p in points if p.get("curve_number") == grid_curve]
-st.session_state["map_selection"] = chosen
+if spots and not chosen:
+    st.session_state[SPOT] = spots[0]
+    st.session_state[NONCE] = st.session_state.get(NONCE, 0) + 1
+    st.rerun()
 
 if chosen:
-    chosen = [int(i) for i in chosen][:12]
-    st.subheader(f"Selected {len(points)} point(s); showing {len(chosen)} with their reconstructions")
-    recon = inference.decode(model, codes[chosen], None if labels is None or not model.is_conditional else labels[chosen])
+    shown = chosen[:12]
+    st.subheader(f"Selected {len(chosen)} point(s); showing {len(shown)} with their reconstructions")
+    recon = inference.decode(model, codes[shown], None if labels is None or not model.is_conditional else labels[shown])
     names = label_names(checkpoint)
-    captions = [f"#{i}" + (f" · {names[labels[i]]}" if labels is not None and names else "") for i in chosen]
-    n_cols = max(6, len(chosen))
-    show_images(images[chosen], captions, height=110, n_cols=n_cols)
-    show_images(recon, ["reconstruction"] * len(chosen), height=110, n_cols=n_cols)
-elif spots:
-    x, y = spots[0]
+    captions = [f"#{i}" + (f" · {names[labels[i]]}" if labels is not None and names else "") for i in shown]
+    n_cols = max(6, len(shown))
+    show_images(images[shown], captions, height=110, n_cols=n_cols)
+    show_images(recon, ["reconstruction"] * len(shown), height=110, n_cols=n_cols)
+elif spot is not None:
+    x, y = spot
     if method == "PCA":
         code = PCAMap(bundle["pca_mean"], bundle["pca_components"]).inverse(np.array([[x, y]], np.float32))[0]
         how = "exact inverse of the two principal components (other directions at their mean)"
@@ -65,10 +74,9 @@ elif spots:
         how = "inverse-distance blend of the 8 nearest codes (t-SNE has no inverse)"
     label = int(labels[np.argmin(np.linalg.norm(coords - [x, y], axis=1))]) if model.is_conditional else None
     decoded = inference.decode(model, code, None if label is None else [label])[0]
-    st.session_state["map_decoded"] = decoded
     left, right = st.columns([1, 3])
     left.image(big(decoded, 200), caption=f"decoded at ({x:.2f}, {y:.2f})")
-    right.markdown(f"Decoded from the map location using the {how}.")
+    right.markdown(f"Decoded from the map location marked ✕, using the {how}.")
 else:
     st.caption("Click a point, or drag a box or lasso, to see those images; click an empty spot to decode it.")
 

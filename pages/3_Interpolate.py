@@ -24,12 +24,10 @@ def endpoint(column, side: str, default_index: int):
         source = st.radio("Source", ["Test image", "Random", "Upload"], horizontal=True, key=f"src_{side}")
         if source == "Test image":
             if labels is not None and names:
-                cls = st.selectbox("Class", range(len(names)), index=default_index % len(names),
-                                   format_func=lambda i: names[i], key=f"cls_{side}")
+                present = [int(c) for c in np.unique(labels)]  # only classes the sample holds
+                cls = st.selectbox("Class", present, index=default_index % len(present),
+                                   format_func=lambda i: names[i] if i < len(names) else str(i), key=f"cls_{side}")
                 candidates = np.flatnonzero(labels == cls)
-                if len(candidates) == 0:
-                    st.warning("No test image of this class in the sample.")
-                    st.stop()
                 nth = st.number_input("Which one", 0, len(candidates) - 1, 0, key=f"nth_{side}")
                 index = int(candidates[nth])
             else:
@@ -70,9 +68,6 @@ path_labels = None
 if model.is_conditional:
     path_labels = np.where(np.arange(n_steps) < n_steps / 2, start_label or 0, end_label or 0)
 frames = inference.decode(model, path, path_labels)
-st.session_state["interp_frames"] = frames
-st.session_state["interp_endpoints"] = inference.decode(model, np.stack([z_start, z_end]),
-                                                        None if path_labels is None else path_labels[[0, -1]])
 show_images(frames, [f"t={t:.2f}" for t in np.linspace(0, 1, n_steps)], height=90, n_cols=n_steps)
 st.download_button("Download animated GIF", gif_bytes(frames), file_name=f"{key}_interpolation.gif", mime="image/gif")
 

@@ -56,7 +56,7 @@ if not inputs:
     st.info("Upload an image, draw one, or pick a test image.")
     st.stop()
 
-for name, gray, image, notes in inputs:
+for n, (name, gray, image, notes) in enumerate(inputs):
     for note in notes:
         st.caption(note)
     out = explain_reconstruction(model, image, bundle, label=label)
@@ -66,15 +66,15 @@ for name, gray, image, notes in inputs:
     cols[0].image(thumbnail(gray, 150), caption="input")
     cols[1].image(big(image, 150), caption="preprocessed (model input)")
     cols[2].image(big(out["recon"], 150), caption=f"reconstruction · MSE {out['mse']:.4f}")
-    cols[3].plotly_chart(heatmap(out["error_map"], "squared error per pixel", zmax=1.0), key=f"err_{name}",
+    cols[3].plotly_chart(heatmap(out["error_map"], f"squared error, 0 to {out['error_map'].max():.3f}"), key=f"err_{n}",
                          theme=None)  # keep our colour scale; Streamlit's theme would replace it
     cols = st.columns([3, 3, 4])
-    cols[0].plotly_chart(code_bars(out["code"]), key=f"code_{name}")
+    cols[0].plotly_chart(code_bars(out["code"]), key=f"code_{n}")
     if "map_xy" in out:
         fig = latent_scatter(bundle["pca"], bundle.get("labels"), names, title="where it lands (PCA map)", height=300)
         fig.update_layout(showlegend=False)
         add_marker(fig, out["map_xy"], name)
-        cols[1].plotly_chart(fig, key=f"map_{name}")
+        cols[1].plotly_chart(fig, key=f"map_{n}")
         with cols[2]:
             st.markdown("**Nearest test images in latent space**")
             show_images(bundle_images(bundle)[out["nearest"]], height=70)

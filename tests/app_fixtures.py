@@ -10,6 +10,32 @@ from aelib import TrainConfig, build_model, fit, save_checkpoint
 from aelib.bundle import build_bundle
 from aelib.data import ImageData, keep_classes, load_dataset
 
+ROOT = Path(__file__).resolve().parent.parent
+PAGE_FILES = {"latent_map": "pages/1_Latent_map.py", "generate": "pages/2_Generate.py",
+              "interpolate": "pages/3_Interpolate.py", "reconstruct": "pages/4_Reconstruct.py",
+              "denoise": "pages/5_Denoise.py", "anomaly": "pages/6_Anomalies.py",
+              "time_series": "pages/7_Time_series.py", "tabular": "pages/8_Tabular_anomalies.py"}
+
+
+def open_page(app, page: str, model: str | None = None):
+    """Open Home (with ?model= when given), then switch to `page` as a page link would."""
+    if model:
+        app.query_params["model"] = model
+    app.run()
+    if page != "home":
+        app.switch_page(PAGE_FILES[page])
+        app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def shown_images(app, caption: str = "") -> list[str]:
+    """Media URLs of the images on the page whose caption contains `caption`. Streamlit names a
+    media file by a hash of its bytes, so the URL changes exactly when the pixels do."""
+    return [url for element in app.get("image") for url, text in zip(element.value, element.captions)
+            if caption in text]
+
+
 TINY_MODELS = {
     # id: (model, config, train options)
     "digits_vae2d": ("vae", {"latent_dim": 2, "hidden": (32,)}, {}),

@@ -7,6 +7,7 @@ import torch
 
 import aelib
 from aelib.data import ImageData, load_dataset
+from app_fixtures import ROOT, make_tiny_checkpoints
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +42,17 @@ def small_config(name: str, image_shape=(1, 8, 8), latent_dim: int = 3) -> dict:
 @pytest.fixture
 def seeded():
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory):
+    """Tiny checkpoints of every kind (about a minute to train), built once for the whole run."""
+    return make_tiny_checkpoints(tmp_path_factory.mktemp("tiny_checkpoints"))
+
+
+@pytest.fixture
+def app(tiny_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("AELIB_CHECKPOINTS", str(tiny_dir))
+    monkeypatch.chdir(ROOT)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

@@ -6,7 +6,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from test_app import app, open_page, tiny_dir  # noqa: F401  (fixtures)
+from app_fixtures import open_page
 from test_imaging import encode, photo_of_a_digit
 
 GOOD = ("seven.png", encode(photo_of_a_digit()), "image/png")

@@ -5,7 +5,7 @@ import numpy as np
 
 from aelib import load_bundle
 
-from test_app import app, open_page, tiny_dir  # noqa: F401  (fixtures)
+from app_fixtures import open_page
 
 
 def beats_csv(n_rows: int, length: int = 32) -> bytes:
