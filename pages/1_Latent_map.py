@@ -41,8 +41,15 @@ if method == "t-SNE":
 SPOT, NONCE = f"spot_{key}_{method}_{n_points}", f"map_nonce_{key}"
 spot = st.session_state.get(SPOT)
 point_labels = None if labels is None else labels[:n_points]
-fig = latent_scatter(coords, point_labels, label_names(checkpoint), click_grid=30, marker_xy=spot, dragmode="select",
-                     title=f"{method} of {n_points} test codes ({codes.shape[1]}-D) · click empty space to decode it")
+# Streamlit turns click-selection off while a chart drags a box or lasso, so the mouse mode is a
+# visible choice, and its caption says what a click or a drag does.
+MOUSE = {"Box select": ("select", "Drag a box around points to see them, or over empty space to decode its centre."),
+         "Lasso select": ("lasso", "Draw a lasso around points to see them, or over empty space to decode its centre."),
+         "Click": ("pan", "Click a point to see it, or an empty spot (margins too) to decode it; drag to pan.")}
+mouse = st.segmented_control("Mouse", list(MOUSE), default="Box select", key="map_mouse") or "Box select"
+st.caption(MOUSE[mouse][1])
+fig = latent_scatter(coords, point_labels, label_names(checkpoint), click_grid=30, marker_xy=spot, dragmode=MOUSE[mouse][0],
+                     title=f"{method} of {n_points} test codes ({codes.shape[1]}-D)")
 grid_curve = next(i for i, trace in enumerate(fig.data) if trace.name == GRID_TRACE_NAME)
 event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
                         key=f"map_{key}_{method}_{n_points}_{st.session_state.get(NONCE, 0)}")
@@ -50,8 +57,8 @@ event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box",
 points = ((event or {}).get("selection") or {}).get("points", [])  # dict access also fits AppTest
 chosen = [int(p["customdata"]) for p in points if p.get("curve_number", 0) < grid_curve and "customdata" in p]
 spots = [(p["x"], p["y"]) for p in points if p.get("curve_number") == grid_curve]
-if spots and not chosen:
-    st.session_state[SPOT] = spots[0]
+if spots and not chosen:  # one grid point for a click; the centre of those in a box or lasso
+    st.session_state[SPOT] = tuple(float(v) for v in np.mean(spots, axis=0))
     st.session_state[NONCE] = st.session_state.get(NONCE, 0) + 1
     st.rerun()
 
@@ -77,8 +84,6 @@ elif spot is not None:
     left, right = st.columns([1, 3])
     left.image(big(decoded, 200), caption=f"decoded at ({x:.2f}, {y:.2f})")
     right.markdown(f"Decoded from the map location marked ✕, using the {how}.")
-else:
-    st.caption("Click a point, or drag a box or lasso, to see those images; click an empty spot to decode it.")
 
 buffer = io.StringIO()
 table = np.column_stack([np.arange(n_points), -np.ones(n_points) if labels is None else labels[:n_points], coords])

@@ -56,3 +56,26 @@ def app(tiny_dir, monkeypatch):
     monkeypatch.setenv("AELIB_CHECKPOINTS", str(tiny_dir))
     monkeypatch.chdir(ROOT)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+@pytest.fixture(scope="session")
+def server():
+    """`streamlit run app.py` on the shipped checkpoints, shared by every browser test."""
+    from streamlit_server import SHOTS, streamlit_server
+    with streamlit_server(SHOTS.parent / "streamlit.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from streamlit_server import chromium
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()

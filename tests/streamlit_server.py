@@ -14,11 +14,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "tests" / "_artifacts" / "screenshots"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PAGE_PATHS = {"home": "", "latent_map": "Latent_map", "generate": "Generate", "interpolate": "Interpolate",
               "reconstruct": "Reconstruct", "denoise": "Denoise", "anomaly": "Anomalies",
               "time_series": "Time_series", "tabular": "Tabular_anomalies"}
+
+
+def require_chromium() -> None:
+    """Skip a browser test module without Chromium, except under CI, where .ci/run installs it
+    first and its absence is a failure, never a silent skip."""
+    if os.path.exists(CHROMIUM):
+        return
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing; .ci/run should have installed it")
+    import pytest
+    pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM}", allow_module_level=True)
 
 
 def free_port() -> int:

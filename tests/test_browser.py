@@ -10,36 +10,11 @@ import time
 
 import pytest
 
-from streamlit_server import CHROMIUM, PAGE_PATHS, ROOT, chromium, streamlit_server, wait_until_idle
+from streamlit_server import PAGE_PATHS, ROOT, SHOTS, require_chromium, wait_until_idle
 
-SHOTS = ROOT / "tests" / "_artifacts" / "screenshots"
 SAMPLE_DIGIT = ROOT / "assets" / "samples" / "digit_photo.png"
 
-if not os.path.exists(CHROMIUM):
-    # CI installs Chromium first (.ci/run), so there this is a failure, never a silent skip.
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing; .ci/run should have installed it")
-    pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM}", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server(SHOTS.parent / "streamlit.log") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
+require_chromium()
 
 
 def visit(page, server, name: str, model: str | None = None):

@@ -1,0 +1,191 @@
+"""The explorer pages driven as a user drives them, in headless Chromium: the sidebar picker, the
+sidebar page links, slider keys, clicks and drags on the map; for a digit model and a face model.
+Each test fails on the defects of issue #11 (picker reverting, state lost on navigation, empty
+defaults, faded map, crashes on small samples)."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from streamlit_server import PAGE_PATHS, SHOTS, require_chromium, wait_until_idle
+
+require_chromium()
+DIGITS, FACES = "mnist_conv_vae", "olivetti_conv_vae"
+
+
+def visit(page, server, name: str, model: str | None = None) -> None:
+    page.goto(f"{server['url']}/{PAGE_PATHS[name]}" + (f"?model={model}" if model else ""))
+    settle(page)
+
+
+def settle(page) -> None:
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")[:2000]
+
+
+def follow_sidebar_link(page, label: str) -> None:
+    page.locator('[data-testid="stSidebar"] a', has_text=label).first.click()
+    page.wait_for_selector(f'[data-testid="stMain"] h1:has-text("{label}")', timeout=30000)
+    settle(page)
+
+
+def picker_value(page) -> str:
+    return page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"] input').first.input_value()
+
+
+def choose_in_picker(page, model: str, typing: bool) -> None:
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"] input').first
+    box.click()
+    if typing:
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type(model)
+        page.keyboard.press("Enter")
+    else:
+        page.get_by_role("option", name=model, exact=True).click()
+    page.wait_for_function("m => location.search.includes('model=' + m)", arg=model, timeout=30000)
+    settle(page)
+
+
+def slider_values(page) -> dict[str, str]:
+    sliders = page.locator('[data-testid="stSlider"]', has_text="z[")
+    return {s.locator("label").first.inner_text(): s.locator("input[type=range]").input_value()
+            for s in sliders.all()}
+
+
+@pytest.mark.parametrize("typing", [False, True], ids=["click", "type-enter"])
+def test_sidebar_picker_switches_model_and_keeps_it_across_pages(page, server, typing):
+    visit(page, server, "generate")
+    assert picker_value(page) == DIGITS, "a newcomer starts on the MNIST conv VAE"
+    choose_in_picker(page, FACES, typing)
+    assert picker_value(page) == FACES
+    assert "on olivetti" in page.locator('[data-testid="stSidebar"]').inner_text()
+    follow_sidebar_link(page, "Latent map")
+    assert picker_value(page) == FACES and f"model={FACES}" in page.url
+
+
+@pytest.mark.parametrize("model", [DIGITS, FACES])
+def test_generate_keeps_its_sliders_and_image_across_navigation(page, server, model):
+    visit(page, server, "generate", model)
+    slider = page.locator('[data-testid="stSlider"]', has_text="z[").first.get_by_role("slider")
+    slider.focus()
+    for _ in range(25):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    settle(page)
+    moved = slider_values(page)
+    follow_sidebar_link(page, "Interpolate")
+    follow_sidebar_link(page, "Generate")
+    assert slider_values(page) == moved
+    assert all(float(v) > -3.49 for v in moved.values()), "no slider may fall back to its minimum"
+
+
+@pytest.mark.parametrize("model", [DIGITS, FACES])
+def test_generate_traversal_follows_the_sliders(page, server, model):
+    visit(page, server, "generate", model)
+    page.get_by_role("tab", name="Traversal").click()
+    strip = page.locator('[data-testid="stImage"]', has_text="the current code").locator("img")
+    before = strip.get_attribute("src")
+    page.get_by_role("tab", name="Latent sliders").click()
+    slider = page.locator('[data-testid="stSlider"]', has_text="z[").nth(1).get_by_role("slider")
+    slider.focus()
+    for _ in range(30):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(500)
+    settle(page)
+    page.get_by_role("tab", name="Traversal").click()
+    page.wait_for_function("b => { const i = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+                           ".find(e => e.innerText.includes('the current code')); "
+                           "return i && i.querySelector('img').src !== b; }", arg=before, timeout=15000)
+
+
+PLOT_STATE = """() => {
+    const gd = document.querySelector('.js-plotly-plot');
+    const data = gd._fullData.filter(t => t.customdata && t.name !== 'decode here');
+    return {dragmode: gd._fullLayout.dragmode, colours: data.map(t => t.marker.color),
+            faded: data.some(t => Array.isArray(t.selectedpoints)),
+            selected: data.reduce((n, t) => n + (t.selectedpoints ? t.selectedpoints.length : 0), 0),
+            spot: gd._fullData.some(t => t.name === 'decoded spot')};
+}"""
+
+
+def plot_pixel(page, fx: float, fy: float) -> tuple[float, float]:
+    """Page coordinates of a point at fractions (fx, fy) of the plotting area (0, 0 = top left)."""
+    box = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot'), r = gd.getBoundingClientRect();
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        return [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length]; }""")
+    return box[0] + fx * box[2], box[1] + fy * box[3]
+
+
+def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    page.mouse.move(*plot_pixel(page, *start))
+    page.mouse.down()
+    page.mouse.move(*plot_pixel(page, (start[0] + end[0]) / 2, (start[1] + end[1]) / 2), steps=8)
+    page.mouse.move(*plot_pixel(page, *end), steps=8)
+    page.mouse.up()
+
+
+@pytest.mark.parametrize("model", [DIGITS, FACES])
+@pytest.mark.parametrize("mouse", ["Box select", "Click"])
+def test_latent_map_decodes_a_spot_in_the_margin_and_marks_it(page, server, model, mouse):
+    visit(page, server, "latent_map", model)
+    page.wait_for_selector(".js-plotly-plot", timeout=20000)
+    state = page.evaluate(PLOT_STATE)
+    assert state["dragmode"] == "select", "by default a drag selects (box); it does not pan"
+    assert len(set(state["colours"])) == len(state["colours"]), "every class needs its own colour"
+    if mouse == "Box select":
+        drag(page, (0.003, 0.003), (0.04, 0.05))  # a small box in the top-left margin, outside every point
+    else:
+        page.locator('[data-testid="stButtonGroup"] button', has_text="Click").click()
+        settle(page)
+        assert page.evaluate(PLOT_STATE)["dragmode"] == "pan"
+        page.mouse.click(*plot_pixel(page, 0.01, 0.02))
+    page.wait_for_selector("text=decoded at (", timeout=20000)
+    settle(page)
+    page.wait_for_selector(".js-plotly-plot", timeout=20000)
+    state = page.evaluate(PLOT_STATE)
+    assert state["spot"], "a cross marks the decoded spot"
+    assert not state["faded"], "decoding a spot must not fade the points"
+    page.screenshot(path=str(SHOTS / f"latent_map_spot_{model}_{mouse.split()[0].lower()}.png"), full_page=True)
+
+
+def test_latent_map_box_selection_counts_only_real_points(page, server):
+    visit(page, server, "latent_map", DIGITS)
+    page.wait_for_selector(".js-plotly-plot", timeout=20000)
+    time.sleep(0.5)
+    drag(page, (0.40, 0.40), (0.60, 0.60))
+    heading = page.wait_for_selector("text=/Selected \\d+ point/", timeout=20000).inner_text()
+    settle(page)
+    n_selected = page.evaluate(PLOT_STATE)["selected"]
+    assert int(re.search(r"Selected (\d+)", heading).group(1)) == n_selected > 0
+
+
+@pytest.mark.parametrize("model", [DIGITS, FACES, "frey_vae2d", "fashion_conv_vae"])
+def test_interpolate_shows_a_path_by_default(page, server, model):
+    visit(page, server, "interpolate", model)
+    assert page.locator('[data-testid="stImage"]', has_text="t=1.00").count() == 1
+    assert page.locator('[data-testid="stAlert"]').count() == 0, page.locator('[data-testid="stAlert"]').all_inner_texts()
+
+
+@pytest.mark.parametrize("model", [FACES, "frey_vae2d"])
+@pytest.mark.parametrize("name", ["latent_map", "generate", "interpolate"])
+def test_face_models_render_every_explorer_page(page, server, model, name):
+    visit(page, server, name, model)
+    page.screenshot(path=str(SHOTS / f"{name}_{model}.png"), full_page=True)
+
+
+def test_home_leads_with_the_mnist_conv_vae_in_words_and_units(page, server):
+    visit(page, server, "home")
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert f"Start here: {DIGITS}" in main
+    assert "reconstruction error: 0.00" in main and "pca_probe_accuracy" not in main
+    page.locator('[data-testid="stMain"] a', has_text="Generate with sliders").click()
+    page.wait_for_selector('[data-testid="stMain"] h1:has-text("Generate")', timeout=30000)
+    settle(page)
+    assert picker_value(page) == DIGITS
+
+
+def test_reconstruct_error_map_prints_its_own_range(page, server):
+    visit(page, server, "reconstruct", DIGITS)
+    assert re.search(r"squared error, 0 to 0\.\d{3}", page.locator('[data-testid="stMain"]').inner_text())
