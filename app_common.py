@@ -2,16 +2,25 @@
 Only widgets and caching live here; the work is done by aelib."""
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import re
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
+import torch
 
 from aelib import AelibError, load_bundle, load_checkpoint
 from aelib import zoo
 from aelib.imaging import CRISP_DATASETS, to_uint8, upscale
 
+
+# The server decodes a handful of small images per request, many sessions at once: one thread per
+# request and PyTorch's native kernels (oneDNN's primitive caches and per-thread scratch memory cost
+# about 20 MiB and buy nothing at batch sizes of 1-16). Measured by benchmarks/memory.py.
+torch.set_num_threads(1)
+torch.backends.mkldnn.enabled = False
 
 # Streamlit's own page list would call the home page "app" (after app.py), so we draw our own.
 NAVIGATION = [("app.py", "Home", ":material/home:"),
@@ -27,6 +36,7 @@ NAVIGATION = [("app.py", "Home", ":material/home:"),
 
 def setup_page(title: str) -> None:
     """Every page starts here: wide layout and the page title."""
+    _release_freed_memory()
     st.set_page_config(page_title=f"{title} · Autoencoder Lab", page_icon=":material/blur_on:", layout="wide")
     with st.sidebar:
         for path, label, icon in NAVIGATION:
@@ -36,6 +46,12 @@ def setup_page(title: str) -> None:
     st.html("<style>[data-testid='stImageCaption'] {word-break: normal; overflow-wrap: normal; "
             "white-space: nowrap;}</style>")
     st.title(title)
+
+
+def _release_freed_memory() -> None:
+    """Hand memory that earlier reruns freed back to the OS (glibc keeps it otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _stamp(directory: Path) -> tuple:
@@ -60,9 +76,13 @@ def _checkpoint(path: str, mtime: float):
     return load_checkpoint(path)  # shared by all sessions: callers must never modify the model
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def _bundle(path: str, mtime: float) -> dict:
-    return load_bundle(path)
+    """One read-only copy for all sessions (cache_data would keep a pickle and hand out copies)."""
+    bundle = load_bundle(path)
+    for array in bundle.values():
+        array.flags.writeable = False
+    return bundle
 
 
 def get_checkpoint(entry: dict):

@@ -47,6 +47,17 @@ def denoise_comparison(clean: np.ndarray, kind: str, level: float, models: dict,
     return rows
 
 
+def comparison_table(rows: list[dict]) -> str:
+    """Markdown table of {name, psnr, ssim} rows, the best value of each column in bold."""
+    best_psnr, best_ssim = max(r["psnr"] for r in rows), max(r["ssim"] for r in rows)
+    lines = ["| image | PSNR (dB) | SSIM |", "|---|---:|---:|"]
+    for r in rows:
+        psnr_text, ssim_text = f"{r['psnr']:.2f}", f"{r['ssim']:.3f}"
+        lines.append(f"| {r['name']} | {f'**{psnr_text}**' if r['psnr'] == best_psnr else psnr_text} | "
+                     f"{f'**{ssim_text}**' if r['ssim'] == best_ssim else ssim_text} |")
+    return "\n".join(lines)
+
+
 def score_image(model, image: np.ndarray, threshold: float) -> dict:
     """Anomaly score (reconstruction MSE) of one image and the verdict at `threshold`."""
     result = inference.reconstruct(model, image)

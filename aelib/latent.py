@@ -5,9 +5,9 @@ All functions take and return numpy arrays; codes are (N, latent_dim) float32.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import norm
 
 
 @dataclass
@@ -107,7 +107,7 @@ def traversal(z: np.ndarray, dim: int, values: np.ndarray) -> np.ndarray:
 def manifold_grid(n: int, low: float = 0.05, high: float = 0.95) -> np.ndarray:
     """(n*n, 2) codes on the inverse normal CDF of an even grid (Kingma & Welling 2014, fig. 4):
     equal probability mass between neighbours under the N(0, I) prior. Row-major, top row first."""
-    quantiles = norm.ppf(np.linspace(low, high, n)).astype(np.float32)
+    quantiles = np.array([NormalDist().inv_cdf(p) for p in np.linspace(low, high, n)], np.float32)
     ys, xs = np.meshgrid(quantiles[::-1], quantiles, indexing="ij")
     return np.stack([xs.ravel(), ys.ravel()], 1)
 

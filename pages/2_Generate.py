@@ -95,7 +95,7 @@ def principal_sliders(image) -> None:
 
 
 def traversals() -> None:
-    dims = informative_dims(bundle["dim_score"], latent_dim)
+    dims = [int(d) for d in informative_dims(bundle["dim_score"], latent_dim)]  # a list: no pandas import
     dim = st.selectbox("Dimension", dims, format_func=lambda d: f"z[{d}]", key=f"trav_dim_{key}")
     n_steps = st.slider("Steps", 5, 15, 9)
     values = np.linspace(low[dim], high[dim], n_steps)

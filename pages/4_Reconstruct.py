@@ -19,7 +19,9 @@ label = None
 if model.is_conditional:
     label = st.sidebar.selectbox("Class given to the cvae", range(len(names)), format_func=lambda i: names[i])
 
-upload_tab, draw_tab, test_tab = st.tabs(["Upload", "Draw", "Test image"])
+# on_change="rerun" makes the tabs lazy: the canvas component (whose serialisation imports pandas,
+# about 60 MiB) is mounted only while its tab is open; the drawing itself is kept in session state.
+upload_tab, draw_tab, test_tab = st.tabs(["Upload", "Draw", "Test image"], key="reconstruct_source", on_change="rerun")
 inputs = []  # (name, preprocessed image, notes)
 with upload_tab:
     files = st.file_uploader("Images (PNG, JPEG, BMP, WebP; any size)", type=["png", "jpg", "jpeg", "bmp", "webp"],
@@ -32,13 +34,18 @@ with upload_tab:
             st.error(f"{exc}")
 with draw_tab:
     try:
+        if not draw_tab.open:
+            raise LookupError
         from streamlit_drawable_canvas import st_canvas
         result = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF", height=280,
                            width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
+        st.container(height=24, border=False)  # room for the canvas's own toolbar below its frame
         if result is not None and result.image_data is not None and result.image_data[..., :3].min() < 250:
             st.session_state["drawing"] = result.image_data
     except ImportError:
         st.info("Drawing needs streamlit-drawable-canvas (`pip install -r requirements.txt`).")
+    except LookupError:
+        pass
     drawing = st.session_state.get("drawing")
     if drawing is not None:
         gray = np.asarray(drawing, np.float32)[..., :3].mean(-1) / 255.0

@@ -1,9 +1,8 @@
 """Denoise: corrupt an image, then clean it with a denoising AE, a plain AE and classical filters."""
-import pandas as pd
 import streamlit as st
 
 from aelib import AelibError, inference
-from aelib.lab import denoise_comparison
+from aelib.lab import comparison_table, denoise_comparison
 from aelib.noise import NOISE_KINDS
 from app_common import bundle_images, choose_model, get_checkpoint, model_entries, setup_page, show_images
 
@@ -46,8 +45,6 @@ else:
 rows = denoise_comparison(clean, kind, level, models, seed=int(seed))
 st.session_state["denoise_rows"] = rows
 show_images([r["image"] for r in rows], [r["name"] for r in rows], height=130, n_cols=len(rows))
-table = pd.DataFrame([{"image": r["name"], "PSNR (dB)": r["psnr"], "SSIM": r["ssim"]} for r in rows[1:]])
-st.dataframe(table.style.format({"PSNR (dB)": "{:.2f}", "SSIM": "{:.3f}"}).highlight_max(
-    subset=["PSNR (dB)", "SSIM"], color="#c8e6c9"), hide_index=True)
+st.markdown(comparison_table(rows[1:]))  # markdown, not a dataframe: pandas costs the server ~60 MiB
 st.caption("PSNR = 10·log10(1/MSE) against the clean image; SSIM from scikit-image (Wang et al. 2004). "
            "Higher is better for both.")

@@ -1,6 +1,5 @@
 """Time series: an autoencoder trained on normal heartbeats flags the beats it cannot rebuild."""
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from aelib import AelibError, inference
@@ -67,6 +66,7 @@ with upload_tab:
             recon = inference.decode(model, inference.encode(model, table.features[:, None, None, :]))
             upload_scores = ((recon.reshape(len(recon), -1) - table.features) ** 2).mean(1)
             threshold = next(iter(threshold_presets(bundle["train_score"]).values()))
+            import pandas as pd  # only for the table: pandas costs the server ~60 MiB
             result = pd.DataFrame({"row": np.arange(len(upload_scores)), "score": upload_scores,
                                    "verdict": np.where(upload_scores > threshold, "abnormal", "normal")})
             st.session_state["series_upload"] = result

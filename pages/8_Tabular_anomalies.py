@@ -1,6 +1,5 @@
 """Tabular anomalies: the fraud-detection story. A row that cannot be reconstructed well is suspect."""
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from aelib import AelibError
@@ -79,6 +78,7 @@ _, model, mean, std = st.session_state["table_model"]
 errors = row_errors(model, features, mean, std)
 scores = errors.mean(1)
 st.session_state["table_scores"] = scores
+import pandas as pd  # only for the table: pandas costs the server ~60 MiB
 ranking = pd.DataFrame({"row": np.arange(len(scores)), "reconstruction error": scores})
 if labels is not None:
     ranking["labelled anomaly"] = labels

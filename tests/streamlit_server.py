@@ -40,14 +40,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(log_path: Path, env: dict | None = None, timeout: float = 60, script: Path | None = None):
+def streamlit_server(log_path: Path, env: dict | None = None, timeout: float = 60, script: Path | None = None,
+                     python: str | None = None):
     """Yields {"url", "pid"}; the server runs in its own process group and is killed on exit.
-    script: another app to serve instead of this repository's app.py (benchmark baselines)."""
+    script: another app to serve instead of this repository's app.py (benchmark baselines);
+    python: another interpreter to run it with (e.g. a virtual environment with CPU-only torch)."""
     port = free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script or "app.py"), "--server.port", str(port),
+            [python or sys.executable, "-m", "streamlit", "run", str(script or "app.py"), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=script.parent if script else ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, **(env or {})})

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import roc_auc_score, roc_curve
 
 from aelib import TrainConfig, build_model, fit
 from aelib.anomaly import anomaly_setups, best_f1_threshold, roc, threshold_metrics, threshold_presets
@@ -11,13 +11,23 @@ from aelib.bundle import anomaly_scores, build_bundle, check_bundle
 from aelib.data import keep_classes
 
 
-def test_roc_auc_agrees_with_scikit_learn():
+@pytest.mark.parametrize("decimals", [None, 1])  # 1 decimal: many tied scores
+def test_roc_curve_and_auc_agree_with_scikit_learn(decimals):
     rng = np.random.default_rng(0)
     scores = np.r_[rng.normal(0, 1, 200), rng.normal(1.5, 1, 50)]
-    truth = np.r_[np.zeros(200, bool), np.ones(50, bool)]
+    scores = scores if decimals is None else scores.round(decimals)
+    truth = np.r_[np.zeros(200, bool), np.ones(50, bool)][rng.permutation(250)]
     fpr, tpr, auc = roc(scores, truth)
+    sk_fpr, sk_tpr, _ = roc_curve(truth, scores, drop_intermediate=False)
+    assert np.allclose(fpr, sk_fpr) and np.allclose(tpr, sk_tpr)
     assert auc == pytest.approx(roc_auc_score(truth, scores))
-    assert auc == pytest.approx(np.trapezoid(tpr, fpr))
+
+
+@pytest.mark.parametrize("scores,truth", [([0.1, np.inf, 0.3], [0, 1, 0]), ([0.1, np.nan, 0.3], [0, 1, 0]),
+                                          ([0.1, 0.2], [1, 1]), ([0.1, 0.2], [0, 0])])
+def test_roc_refuses_non_finite_scores_and_a_single_class(scores, truth):
+    with pytest.raises(ValueError):
+        roc(np.array(scores), np.array(truth, bool))
 
 
 def test_threshold_metrics_count_correctly():

@@ -65,6 +65,8 @@ def test_uploading_a_digit_shows_its_reconstruction(page, server):
 def test_selecting_a_point_on_the_latent_map_shows_its_image(page, server):
     visit(page, server, "latent_map", os.environ.get("E2E_MAP_MODEL", "mnist_conv_vae"))
     page.wait_for_selector(".js-plotly-plot", timeout=20000)
+    page.locator('[data-testid="stButtonGroup"] button', has_text="Click").click()  # click mode, not box select
+    wait_until_idle(page)
     time.sleep(1.0)
     x, y = page.evaluate("""() => {
         const gd = document.querySelector('.js-plotly-plot');
