@@ -37,7 +37,8 @@ NAVIGATION = [("app.py", "Home", ":material/home:"),
 def setup_page(title: str) -> None:
     """Every page starts here: wide layout and the page title."""
     _release_freed_memory()
-    st.set_page_config(page_title=f"{title} · Autoencoder Lab", page_icon=":material/blur_on:", layout="wide")
+    # a local icon: a ":material/...:" page icon makes every page view fetch it from fonts.gstatic.com
+    st.set_page_config(page_title=f"{title} · Autoencoder Lab", page_icon=str(ICON), layout="wide")
     with st.sidebar:
         for path, label, icon in NAVIGATION:
             st.page_link(path, label=label, icon=icon)
@@ -93,6 +94,7 @@ def get_bundle(entry: dict) -> dict:
     return _bundle(entry["path"], Path(entry["path"]).stat().st_mtime)
 
 
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
 # What a newcomer expects first in an app about digits: the MNIST convolutional VAE.
 DEFAULT_MODEL = "mnist_conv_vae"
 
@@ -156,10 +158,18 @@ def choose_model(need=None, need_text: str = "", kind: str = "image"):
     return entry, checkpoint, bundle
 
 
+_MARKDOWN_CONTROL = re.compile(r"([\\`*_\[\]()!<>~$#|])")
+
+
 def plain(text: str) -> str:
-    """User-controlled text (file names, URL parameters, column names) made inert for Streamlit's
-    markdown: every markdown and HTML control character is backslash-escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+    """User-controlled text (file names, URL parameters, column names, CSV cells) made inert for
+    Streamlit's markdown: links (bare URLs included), images, HTML, emphasis, code, colour
+    directives and headings are backslash-escaped, line breaks flattened, a leading list marker
+    escaped."""
+    text = _MARKDOWN_CONTROL.sub(r"\\\1", " ".join(str(text).splitlines()))
+    # Bare URLs are autolinked whatever is escaped, so a zero-width space breaks the scheme.
+    text = re.sub(r"(?i)\b(https?|ftp|mailto|www)([:.])", "\\1\u200b\\2", text)
+    return re.sub(r"^(\d+)\.", r"\1\\.", re.sub(r"^([-+])", r"\\\1", text))
 
 
 def show_images(images, captions=None, height: int = 140, n_cols: int | None = None) -> None:

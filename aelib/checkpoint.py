@@ -41,12 +41,13 @@ class Checkpoint:
 
 def _open(path: Path):
     if not path.exists():
-        raise CheckpointError(f"{path}: checkpoint file not found")
+        raise CheckpointError(f"{path.name}: checkpoint file not found")
     try:
         handle = safe_open(str(path), framework="pt")
     except Exception as exc:  # safetensors raises its own error types for damaged headers
-        raise CheckpointError(f"{path}: not a readable checkpoint (damaged, truncated or not "
-                              f"safetensors: {exc})") from None
+        detail = str(exc).replace(str(path), path.name)  # never show a server path to a user
+        raise CheckpointError(f"{path.name}: not a readable checkpoint (damaged, truncated or not "
+                              f"safetensors: {detail})") from None
     return handle
 
 
@@ -60,15 +61,53 @@ def read_header(path: str | Path) -> dict:
 
 def _parse_header(path: Path, metadata: dict) -> dict:
     if metadata.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not an aelib checkpoint (no '{FORMAT}' marker)")
-    version = int(metadata.get("format_version", -1))
-    if version != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint format version {version} is not supported "
+        raise CheckpointError(f"{path.name}: not an aelib checkpoint (no '{FORMAT}' marker)")
+    version = metadata.get("format_version")
+    if version != str(FORMAT_VERSION):
+        raise CheckpointError(f"{path.name}: checkpoint format version {str(version)[:20]} is not supported "
                               f"(this aelib reads version {FORMAT_VERSION})")
     try:
-        return json.loads(metadata["header"])
+        header = json.loads(metadata["header"])
     except (KeyError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path}: checkpoint header is damaged ({exc})") from None
+        raise CheckpointError(f"{path.name}: checkpoint header is damaged ({exc})") from None
+    validate_header(header, path.name)
+    return header
+
+
+# The header's schema: field -> accepted types; the first group is required. Every checkpoint
+# is checked against it on write and on read, so a file whose JSON parses but lies is refused
+# with one line naming the field, instead of a KeyError somewhere in the app.
+REQUIRED = {"model": str, "config": dict, "dataset": dict}
+OPTIONAL = {"train_config": dict, "history": (list, dict), "epoch": int, "metrics": dict, "wall_time_s": (int, float),
+            "bundle_info": dict, "train_segments": list, "complete": bool, "optimizer": dict}
+DATASET_REQUIRED = {"name": str}
+DATASET_OPTIONAL = {"image_shape": list, "n_train": int, "n_test": int, "class_names": (list, type(None)),
+                    "keep_classes": (list, type(None)), "kind": str}
+
+
+def validate_header(header, name: str = "checkpoint") -> None:
+    """Raise CheckpointError naming `name` and the field if `header` does not fit the schema."""
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{name}: checkpoint header must be a JSON object, not {type(header).__name__}")
+    _check_fields(header, REQUIRED, OPTIONAL, name, "header")
+    _check_fields(header["dataset"], DATASET_REQUIRED, DATASET_OPTIONAL, name, "dataset")
+    shape = header["config"].get("image_shape")
+    if not isinstance(shape, list) or len(shape) != 3 or not all(isinstance(v, int) and v > 0 for v in shape):
+        raise CheckpointError(f"{name}: config.image_shape must be three positive integers, not {str(shape)[:60]}")
+    latent_dim = header["config"].get("latent_dim")
+    if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 1:
+        raise CheckpointError(f"{name}: config.latent_dim must be a positive integer, not {str(latent_dim)[:30]}")
+
+
+def _check_fields(record: dict, required: dict, optional: dict, name: str, where: str) -> None:
+    for field, types in required.items():
+        if field not in record:
+            raise CheckpointError(f"{name}: {where} has no '{field}' field")
+    for field, types in {**required, **optional}.items():
+        value = record.get(field)
+        if field in record and not isinstance(value, types) or isinstance(value, bool) and types is int:
+            expected = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+            raise CheckpointError(f"{name}: {where}.{field} must be {expected}, not {type(value).__name__}")
 
 
 def read_tensors(path: str | Path, prefix: str) -> dict[str, torch.Tensor]:
@@ -78,7 +117,7 @@ def read_tensors(path: str | Path, prefix: str) -> dict[str, torch.Tensor]:
         try:
             return {k[len(prefix):]: handle.get_tensor(k) for k in handle.keys() if k.startswith(prefix)}
         except Exception as exc:
-            raise CheckpointError(f"{path}: tensor data is damaged or truncated ({exc})") from None
+            raise CheckpointError(f"{path.name}: tensor data is damaged or truncated ({exc})") from None
 
 
 def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
@@ -88,14 +127,14 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
     try:
         model = build_model(header["model"], **header["config"])
     except AelibError as exc:
-        raise CheckpointError(f"{path}: {exc}") from None
+        raise CheckpointError(f"{path.name}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: checkpoint config is invalid ({exc})") from None
+        raise CheckpointError(f"{path.name}: checkpoint config is invalid ({exc})") from None
     weights = read_tensors(path, "model/")
     try:
         model.load_state_dict(weights)
     except RuntimeError as exc:
-        raise CheckpointError(f"{path}: weights do not match the model config ({str(exc)[:300]})") from None
+        raise CheckpointError(f"{path.name}: weights do not match the model config ({str(exc)[:300]})") from None
     return Checkpoint(path, header, model.to(device).eval())
 
 
@@ -134,7 +173,7 @@ def _from_png(data: np.ndarray, path) -> np.ndarray:
         n, c, h, w = np.frombuffer(stacked[0, :8].tobytes(), ">u2").astype(int)
         return stacked[1:].reshape(n, c, h, w)
     except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: bundle images are damaged ({exc})") from None
+        raise CheckpointError(f"{Path(path).name}: bundle images are damaged ({exc})") from None
 
 
 def save_checkpoint(path: str | Path, model, header: dict, bundle: dict | None = None,
@@ -153,6 +192,7 @@ def save_checkpoint(path: str | Path, model, header: dict, bundle: dict | None =
             key, value = key + PNG_SUFFIX, _to_png(value)
         tensors[f"bundle/{key}"] = torch.as_tensor(np.ascontiguousarray(value))
     header = {**header, "model": model.name, "config": dataclasses.asdict(model.config)}
+    validate_header(json.loads(json.dumps(header)), path.name)  # as it will be read back (tuples -> lists)
     if optimizer_state:
         optim_tensors, header["optimizer"] = _flatten_optimizer(optimizer_state)
         tensors.update(optim_tensors)

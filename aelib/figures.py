@@ -139,7 +139,8 @@ def series_overlay(values: np.ndarray, recon: np.ndarray, title: str = "") -> go
 
 def feature_errors(errors: np.ndarray, names: list[str], title: str = "") -> go.Figure:
     order = np.argsort(-errors)[:30]
-    fig = go.Figure(go.Bar(x=[names[i] for i in order], y=errors[order], marker_color="#d62728"))
+    # column names come from a user's CSV: plotly renders <a>, <b>... in labels, so escape them
+    fig = go.Figure(go.Bar(x=[str(names[i]).replace("<", "&lt;") for i in order], y=errors[order], marker_color="#d62728"))
     fig.update_layout(title=title, height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       yaxis_title="squared error (z-scored units)")
     return fig

@@ -104,11 +104,45 @@ def _sniff(sample: str) -> tuple[str, bool]:
         delimiter = sniffer.sniff(sample, delimiters=",;\t| ").delimiter
     except csv.Error:
         delimiter = ","
+    first_row = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    if first_row and all(_is_number(cell) for cell in first_row):
+        return delimiter, False  # numbers are data, never names (the sniffer guesses wrong on one row)
     try:
         header = sniffer.has_header(sample)
     except csv.Error:
         header = True
     return delimiter, header
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _numeric_columns(frame, name: str, notes: list[str]):
+    """The numeric columns; a mostly numeric column with stray text cells is kept (those cells
+    become missing, reported), a mostly text column is ignored (reported)."""
+    import pandas as pd
+    kept, ignored = {}, []
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            kept[column] = series.astype(np.float64)
+            continue
+        parsed = pd.to_numeric(series, errors="coerce")
+        stray = series.notna() & parsed.isna()
+        if parsed.notna().sum() > 0 and stray.sum() <= 0.1 * series.notna().sum():
+            examples = ", ".join(repr(str(v))[:20] for v in series[stray].unique()[:3])
+            notes.append(f"{name}: column {column} has {int(stray.sum())} text cell(s) between numbers ({examples})")
+            kept[column] = parsed.astype(np.float64)
+        else:
+            ignored.append(str(column))
+    if ignored:
+        notes.append(f"{name}: ignored non-numeric column(s) {', '.join(ignored)}")
+    return pd.DataFrame(kept, index=frame.index)
 
 
 def _table_from_frame(frame, name, label_column, max_rows, min_rows) -> Table:
@@ -122,16 +156,17 @@ def _table_from_frame(frame, name, label_column, max_rows, min_rows) -> Table:
         if label_column not in frame.columns:
             raise DataError(f"{name}: no column {label_column!r}; columns: {', '.join(map(str, frame.columns))}")
         labels, frame = frame[label_column], frame.drop(columns=[label_column])
-    numeric = frame.select_dtypes("number")
-    dropped = [str(c) for c in frame.columns if c not in numeric.columns]
-    if dropped:
-        notes.append(f"{name}: ignored non-numeric column(s) {', '.join(dropped)}")
+    numeric = _numeric_columns(frame, name, notes)
     if numeric.shape[1] == 0:
         raise DataError(f"{name}: no numeric columns (is the delimiter right? found columns "
                         f"{', '.join(map(str, frame.columns))[:200]})")
-    complete = numeric.notna().all(axis=1).to_numpy()
-    if not complete.all():
-        notes.append(f"{name}: dropped {int((~complete).sum())} row(s) with missing values")
+    values = numeric.to_numpy(np.float64)
+    missing, infinite = np.isnan(values).any(1), np.isinf(values).any(1)
+    complete = ~(missing | infinite)
+    if missing.any():
+        notes.append(f"{name}: dropped {int(missing.sum())} row(s) with missing or non-numeric values")
+    if infinite.any():
+        notes.append(f"{name}: dropped {int((infinite & ~missing).sum())} row(s) with infinite values")
     if complete.sum() < min_rows:
         raise DataError(f"{name}: {int(complete.sum())} complete row(s); at least {min_rows} are needed")
     table = Table(numeric[complete].to_numpy(np.float32), [str(c) for c in numeric.columns], notes=notes)

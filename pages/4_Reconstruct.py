@@ -6,7 +6,7 @@ from aelib import AelibError, inference
 from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
 from aelib.imaging import preprocess_for, thumbnail
 from aelib.lab import explain_reconstruction
-from app_common import big, bundle_images, choose_model, label_names, setup_page, show_images
+from app_common import big, bundle_images, choose_model, label_names, plain, setup_page, show_images
 
 setup_page("Reconstruct")
 entry, checkpoint, bundle = choose_model()
@@ -31,7 +31,7 @@ with upload_tab:
             prepared = inference.prepare_upload(upload.getvalue(), upload.name, dataset, shape)
             inputs.append((upload.name, prepared["gray"], prepared["image"], prepared["notes"]))
         except AelibError as exc:
-            st.error(f"{exc}")
+            st.error(plain(str(exc)))
 with draw_tab:
     try:
         if not draw_tab.open:
@@ -52,7 +52,7 @@ with draw_tab:
         try:
             inputs.append(("drawing", gray, preprocess_for(dataset, gray, shape), []))
         except AelibError as exc:
-            st.error(f"drawing: {exc}")
+            st.error(plain(f"drawing: {exc}"))
 with test_tab:
     if "images" in bundle and st.toggle("Use a test image", value=not inputs):
         index = st.number_input("Test image index", 0, len(bundle["images"]) - 1, 0)
@@ -65,10 +65,10 @@ if not inputs:
 
 for n, (name, gray, image, notes) in enumerate(inputs):
     for note in notes:
-        st.caption(note)
+        st.caption(plain(note))
     out = explain_reconstruction(model, image, bundle, label=label)
     st.session_state.setdefault("reconstructions", {})[name] = out["recon"]
-    st.subheader(name)
+    st.subheader(plain(name))
     cols = st.columns(4)
     cols[0].image(thumbnail(gray, 150), caption="input")
     cols[1].image(big(image, 150), caption="preprocessed (model input)")

@@ -4,18 +4,18 @@ import streamlit as st
 from aelib import AelibError, inference
 from aelib.lab import comparison_table, denoise_comparison
 from aelib.noise import NOISE_KINDS
-from app_common import bundle_images, choose_model, get_checkpoint, model_entries, setup_page, show_images
+from app_common import bundle_images, choose_model, get_checkpoint, model_entries, plain, setup_page, show_images
 
 setup_page("Denoise")
 entry, checkpoint, bundle = choose_model(need=lambda e: bool(e.get("denoise")),
                                          need_text="it needs a model trained with --denoise")
 entries, _ = model_entries()
-plain = [e for e in entries if e["dataset"] == entry["dataset"] and not e.get("denoise")
+plain_aes = [e for e in entries if e["dataset"] == entry["dataset"] and not e.get("denoise")
          and not e.get("keep_classes") and e["model"] in ("ae", "conv_ae")]
-plain.sort(key=lambda e: e["model"] != entry["model"])  # same architecture first: the fairest comparison
+plain_aes.sort(key=lambda e: e["model"] != entry["model"])  # same architecture first: the fairest comparison
 models = {f"denoising AE ({entry['id']})": checkpoint.model}
-if plain:
-    plain_entry = st.sidebar.selectbox("Plain AE to compare", plain, format_func=lambda e: e["id"])
+if plain_aes:
+    plain_entry = st.sidebar.selectbox("Plain AE to compare", plain_aes, format_func=lambda e: e["id"])
     models[f"plain AE ({plain_entry['id']})"] = get_checkpoint(plain_entry).model
 else:
     st.caption("No plain autoencoder for this dataset is shipped, so only the denoising AE is compared.")
@@ -28,7 +28,7 @@ level = cols[1].slider("Level", 0.05, 1.0 if kind == "gaussian" else 0.9,
 seed = cols[2].number_input("Noise seed", 0, 10_000, 0)
 source = cols[3].radio("Image", ["Test image", "Upload"])
 if source == "Test image":
-    index = st.slider("Test image", 0, len(bundle["images"]) - 1, 0) if "images" in bundle else 0
+    index = st.number_input("Test image", 0, len(bundle["images"]) - 1, 0) if "images" in bundle else 0
     clean = bundle_images(bundle)[index]
 else:
     upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp"])
@@ -39,7 +39,7 @@ else:
         clean = inference.prepare_upload(upload.getvalue(), upload.name, entry["dataset"],
                                          checkpoint.model.config.image_shape)["image"]
     except AelibError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         st.stop()
 
 rows = denoise_comparison(clean, kind, level, models, seed=int(seed))

@@ -6,7 +6,7 @@ from aelib import AelibError, inference
 from aelib.anomaly import anomaly_setups, best_f1_threshold, roc, threshold_metrics, threshold_presets
 from aelib.figures import roc_figure, score_histograms
 from aelib.lab import score_image
-from app_common import bundle_images, choose_model, setup_page, show_images
+from app_common import choose_model, plain, setup_page, show_images
 
 setup_page("Anomaly detection")
 st.caption("An autoencoder reconstructs what resembles its training data. A high reconstruction error "
@@ -28,6 +28,7 @@ presets = threshold_presets(bundle["train_score"])
 presets["best F1 (looks at the labels)"] = best_f1_threshold(scores, is_anomaly)
 choice = st.radio("Threshold preset", [*presets, "custom"], horizontal=True)
 low, high = float(scores.min()), float(scores.max())
+high = max(high, low + 1e-6)  # a slider needs a range, even if every score is equal
 threshold = st.slider("Threshold (reconstruction MSE)", low, high,
                       float(np.clip(presets.get(choice, np.median(scores)), low, high)), (high - low) / 500,
                       format="%.4f", disabled=choice != "custom")
@@ -64,7 +65,7 @@ if upload is not None:
         result = score_image(checkpoint.model, prepared["image"], threshold)
         st.session_state["upload_verdict"] = result["anomalous"]
         verdict = "**anomalous**" if result["anomalous"] else "**normal**"
-        st.markdown(f"{upload.name}: score {result['score']:.4f} against threshold {threshold:.4f}: {verdict}")
+        st.markdown(f"{plain(upload.name)}: score {result['score']:.4f} against threshold {threshold:.4f}: {verdict}")
         show_images([prepared["image"], result["recon"]], ["preprocessed", "reconstruction"], height=110, n_cols=6)
     except AelibError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))

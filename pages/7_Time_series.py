@@ -6,7 +6,7 @@ from aelib import AelibError, inference
 from aelib.anomaly import anomaly_setups, roc, threshold_metrics, threshold_presets
 from aelib.figures import latent_scatter, roc_figure, score_histograms, series_overlay
 from aelib.tabular import read_csv_table
-from app_common import choose_model, label_names, require_bundle, setup_page
+from app_common import choose_model, label_names, plain, require_bundle, setup_page
 
 setup_page("Time series")
 st.caption("ECG5000 heartbeats (140 samples each). The model saw only normal beats in training, so "
@@ -35,6 +35,7 @@ with beats_tab:
 with scores_tab:
     presets = threshold_presets(bundle["train_score"])
     low, high = float(scores.min()), float(np.percentile(scores, 99.5))
+    high = max(high, low + 1e-6)  # a slider needs a range, even if every score is equal
     threshold = st.slider("Threshold (reconstruction MSE)", low, high,
                           float(np.clip(next(iter(presets.values())), low, high)), (high - low) / 500, format="%.4f")
     metrics = threshold_metrics(scores, is_anomaly, threshold)
@@ -60,7 +61,7 @@ with upload_tab:
         try:
             table = read_csv_table(upload.getvalue(), upload.name, min_rows=1)
             for note in table.notes:
-                st.caption(note)
+                st.caption(plain(note))
             if table.features.shape[1] != length:
                 raise AelibError(f"{upload.name}: rows have {table.features.shape[1]} values; this model needs {length}")
             recon = inference.decode(model, inference.encode(model, table.features[:, None, None, :]))
@@ -72,4 +73,4 @@ with upload_tab:
             st.session_state["series_upload"] = result
             st.dataframe(result, hide_index=True)
         except AelibError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))

@@ -6,7 +6,7 @@ from aelib import AelibError
 from aelib.anomaly import roc
 from aelib.figures import feature_errors, roc_figure, score_histograms
 from aelib.tabular import csv_columns, isolation_forest_scores, read_csv_table, row_errors, train_table_ae
-from app_common import get_bundle, model_entries, setup_page
+from app_common import get_bundle, model_entries, plain, setup_page
 
 setup_page("Tabular anomalies")
 st.caption("Fraud detection in one sentence: train an autoencoder on ordinary transactions; a transaction "
@@ -43,10 +43,10 @@ def uploaded_rows():
     try:
         table = read_csv_table(data, upload.name, None if label == "(none)" else label)
     except AelibError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         st.stop()
     for note in table.notes:
-        st.caption(note)
+        st.caption(plain(note))
     return table.features, table.labels, table.feature_names
 
 
@@ -55,8 +55,17 @@ features, labels, names = odds_rows() if source == "ODDS benchmark" else uploade
 st.write(f"{len(features):,} rows × {features.shape[1]} numeric features"
          + (f", {int(labels.sum())} labelled anomalies" if labels is not None else ", no labels"))
 
+if features.shape[1] < 2:
+    st.error("An autoencoder needs at least 2 numeric columns: it learns to compress the features into "
+             "fewer numbers, and one column cannot be compressed.")
+    st.stop()
 cols = st.columns(4)
-latent_dim = cols[0].slider("Latent size", 1, max(1, min(16, features.shape[1] - 1)), min(4, max(1, features.shape[1] - 1)))
+max_latent = min(16, features.shape[1] - 1)  # a bottleneck narrower than the input
+if max_latent > 1:
+    latent_dim = cols[0].slider("Latent size", 1, max_latent, min(4, max_latent))
+else:
+    latent_dim = 1
+    cols[0].caption(f"Latent size 1 (the table has {features.shape[1]} numeric columns)")
 epochs = cols[1].slider("Epochs", 5, 100, 30)
 normal_only = cols[2].toggle("Train on rows labelled normal", value=labels is not None, disabled=labels is None)
 train_clicked = cols[3].button("Train autoencoder", type="primary")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from aelib import load_bundle
 
@@ -53,3 +54,39 @@ def test_tabular_page_reports_a_bad_csv(app):
     at.file_uploader[0].set_value(("multi.csv", ("a,b,label\n" + rows).encode(), "text/csv")).run()
     at.selectbox[0].set_value("label").run()
     assert any("3 distinct value" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("n_columns", [1, 2])
+def test_tabular_page_handles_one_or_two_numeric_columns(app, n_columns):
+    at = open_page(app, "tabular")
+    at.radio[0].set_value("Upload CSV").run()
+    rows = "\n".join(",".join(str(i * (c + 1) % 7) for c in range(n_columns)) for i in range(40))
+    header = ",".join(f"c{c}" for c in range(n_columns))
+    at.file_uploader[0].set_value(("narrow.csv", f"{header}\n{rows}".encode(), "text/csv")).run()
+    assert not at.exception
+    if n_columns == 1:
+        assert any("at least 2 numeric columns" in e.value for e in at.error)
+    else:
+        at.button[0].click().run()
+        assert not at.exception and any("Latent size 1" in c.value for c in at.caption)
+
+
+def test_tabular_page_with_infinite_values_trains_and_reports_the_drop(app):
+    at = open_page(app, "tabular")
+    at.radio[0].set_value("Upload CSV").run()
+    rows = "\n".join(f"{i},{i % 5},{i % 2}" for i in range(40))
+    at.file_uploader[0].set_value(("inf.csv", f"a,b,label\n{rows}\n1,inf,0\n".encode(), "text/csv")).run()
+    at.selectbox[0].set_value("label").run()
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert any("infinite values" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("name", ["[Log in](http://attacker/phish).csv", "![t](http://attacker/t.png).csv"])
+def test_file_and_column_names_are_shown_as_text_not_markdown(app, name):
+    at = open_page(app, "tabular")
+    at.radio[0].set_value("Upload CSV").run()
+    rows = "\n".join(f"{i},{i % 5},x" for i in range(40))
+    at.file_uploader[0].set_value((name, f"a,b,[c](http://x)\n{rows}".encode(), "text/csv")).run()
+    shown = " ".join(c.value for c in at.caption)
+    assert "](http" not in shown and "\\]\\(http" in shown  # escaped: rendered as literal text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+import urllib.parse
 
 import pytest
 
@@ -88,3 +89,31 @@ def test_training_a_tabular_autoencoder_in_the_browser(page, server):
     wait_until_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(SHOTS / "tabular_trained.png"), full_page=True)
+
+
+def test_no_request_leaves_the_app_host_while_every_page_is_visited(page, server):
+    """The app works offline: icons, fonts and scripts all come from its own server."""
+    host = server["url"].split("//")[1]
+    foreign = []
+    page.on("request", lambda request: foreign.append(request.url)
+            if not request.url.split("//", 1)[-1].startswith(host) and not request.url.startswith("data:") else None)
+    for name, model in [("home", None), ("latent_map", "mnist_conv_vae"), ("generate", "olivetti_conv_vae"),
+                        ("interpolate", "frey_vae2d"), ("reconstruct", "mnist_conv_ae"),
+                        ("denoise", "mnist_denoising_conv_ae"), ("anomaly", "mnist_conv_ae"),
+                        ("time_series", "ecg5000_conv1d_ae"), ("tabular", None)]:
+        visit(page, server, name, model)
+    page.get_by_role("tab", name="Draw").count()  # (the Reconstruct canvas is mounted on demand)
+    assert not foreign, foreign[:10]
+
+
+@pytest.mark.parametrize("evil", ["[Log in again](http://attacker.example/phish)", "![t](http://attacker.example/t.png)",
+                                  "http://attacker.example/bare"])
+def test_a_link_in_the_url_is_shown_as_text(page, server, evil):
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{server['url']}/Generate?model={urllib.parse.quote(evil)}")
+    wait_until_idle(page)
+    alert = page.locator('[data-testid="stAlert"]', has_text="Unknown model")
+    assert alert.count() == 1
+    assert alert.locator("a, img").count() == 0, alert.inner_html()
+    assert not [url for url in requests if url.split("//", 1)[1].startswith("attacker")]

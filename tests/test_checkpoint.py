@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import pickle
 
 import pytest
@@ -59,7 +60,8 @@ def test_missing_file(tmp_path):
 def _rewrite_metadata(path, **changes):
     tensors = {"model/x": torch.zeros(1)}
     metadata = {"format": "aelib-checkpoint", "format_version": "1",
-                "header": json.dumps({"model": "vae", "config": {}})}
+                "header": json.dumps({"model": "vae", "dataset": {"name": "digits"},
+                                      "config": {"latent_dim": 2, "image_shape": [1, 8, 8]}})}
     metadata.update(changes)
     save_file(tensors, str(path), metadata=metadata)
 
@@ -73,9 +75,48 @@ def test_unknown_format_version(tmp_path):
 
 def test_unknown_model_name(tmp_path):
     path = tmp_path / "alien.safetensors"
-    _rewrite_metadata(path, header=json.dumps({"model": "diffusion", "config": {}}))
+    _rewrite_metadata(path, header=json.dumps({"model": "diffusion", "dataset": {"name": "digits"},
+                                               "config": {"latent_dim": 2, "image_shape": [1, 8, 8]}}))
     with pytest.raises(CheckpointError, match=r"alien.safetensors: unknown model 'diffusion'; valid: ae"):
         load_checkpoint(path)
+
+
+GOOD = {"model": "vae", "dataset": {"name": "digits"}, "config": {"latent_dim": 2, "image_shape": [1, 8, 8]}}
+LYING_HEADERS = [("{}", "header has no 'model' field"), ("[]", "must be a JSON object, not list"),
+                 ('"text"', "must be a JSON object, not str"),
+                 (json.dumps({k: v for k, v in GOOD.items() if k != "dataset"}), "header has no 'dataset' field"),
+                 (json.dumps({**GOOD, "dataset": "digits"}), "header.dataset must be dict, not str"),
+                 (json.dumps({**GOOD, "dataset": {}}), "dataset has no 'name' field"),
+                 (json.dumps({**GOOD, "metrics": [1, 2]}), "header.metrics must be dict, not list"),
+                 (json.dumps({**GOOD, "config": {"latent_dim": "2", "image_shape": [1, 8, 8]}}),
+                  "config.latent_dim must be a positive integer"),
+                 (json.dumps({**GOOD, "config": {"latent_dim": 2, "image_shape": [1, 8]}}), "config.image_shape")]
+
+
+@pytest.mark.parametrize("header,message", LYING_HEADERS)
+def test_a_header_that_parses_but_lies_is_refused_naming_file_and_field(tmp_path, header, message):
+    path = tmp_path / "liar.safetensors"
+    _rewrite_metadata(path, header=header)
+    with pytest.raises(CheckpointError, match="liar.safetensors: .*" + re.escape(message)):
+        read_header(path)
+    assert str(tmp_path) not in str(pytest.raises(CheckpointError, read_header, path).value), "no server paths"
+
+
+@pytest.mark.parametrize("version", ["abc", "", "1.5", "99"])
+def test_a_malformed_format_version_is_refused(tmp_path, version):
+    path = tmp_path / "odd.safetensors"
+    _rewrite_metadata(path, format_version=version)
+    with pytest.raises(CheckpointError, match="odd.safetensors: checkpoint format version .* is not supported"):
+        read_header(path)
+
+
+def test_listing_skips_lying_checkpoints_and_keeps_the_good_ones(tmp_path):
+    from aelib.zoo import list_checkpoints
+    _rewrite_metadata(tmp_path / "good.safetensors")
+    for i, (header, _) in enumerate(LYING_HEADERS):
+        _rewrite_metadata(tmp_path / f"liar{i}.safetensors", header=header)
+    entries, errors = list_checkpoints(tmp_path)
+    assert [e["id"] for e in entries] == ["good"] and len(errors) == len(LYING_HEADERS)
 
 
 def test_plain_safetensors_file_is_not_a_checkpoint(tmp_path):
@@ -97,7 +138,7 @@ def test_header_carries_config_and_metrics_and_bundle_round_trips(checkpoint_pat
 def test_optimizer_state_round_trips_for_resume(tmp_path, small_digits):
     model = build_model("ae", image_shape=(1, 8, 8), latent_dim=2, hidden=(8,))
     state = fit(model, small_digits, TrainConfig(epochs=1, batch_size=64))
-    path = save_checkpoint(tmp_path / "ae.safetensors", model, {}, optimizer_state=state.optimizer)
+    path = save_checkpoint(tmp_path / "ae.safetensors", model, {"dataset": {"name": "digits"}}, optimizer_state=state.optimizer)
     restored = read_optimizer_state(path)
     optimizer = torch.optim.Adam(model.parameters())
     optimizer.load_state_dict(restored)

@@ -98,3 +98,22 @@ def test_tabular_autoencoder_ranks_outliers_high():
     errors = row_errors(model, features, mean, std)
     assert errors.shape == (420, 8)
     assert roc(errors.mean(1), labels)[2] > 0.9
+
+
+def test_csv_reader_drops_infinite_rows_with_a_count():
+    rows = "\n".join(f"{i},{i * 2}" for i in range(20))
+    table = read_csv_table(("a,b\n" + rows + "\n1,inf\n2,-inf\n").encode(), "inf.csv")
+    assert table.features.shape == (20, 2) and np.isfinite(table.features).all()
+    assert any("dropped 2 row(s) with infinite values" in note for note in table.notes)
+
+
+def test_csv_reader_reports_text_between_numbers_and_keeps_the_column():
+    rows = "\n".join(f"{i},{i * 2}" for i in range(20))
+    table = read_csv_table(("a,b\n" + rows + "\n3,n/a?\n").encode(), "stray.csv")
+    assert table.feature_names == ["a", "b"] and len(table.features) == 20
+    assert any("column b has 1 text cell(s) between numbers" in note for note in table.notes)
+
+
+def test_a_single_headerless_row_is_data_not_a_header():
+    table = read_csv_table(b"3.69084,1.25,-0.5,0.75\n", "beat.csv", min_rows=1)
+    assert table.features.shape == (1, 4) and table.features[0, 0] == pytest.approx(3.69084)
