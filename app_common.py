@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import torch
 from aelib import AelibError, load_bundle, load_checkpoint
 from aelib import zoo
 from aelib.imaging import CRISP_DATASETS, to_uint8, upscale
+from aelib.jobs import JobSlots
 
 
 # The server decodes a handful of small images per request, many sessions at once: one thread per
@@ -84,6 +86,20 @@ def _bundle(path: str, mtime: float) -> dict:
     for array in bundle.values():
         array.flags.writeable = False
     return bundle
+
+
+@st.cache_resource
+def _job_slots() -> JobSlots:
+    # one heavy job per two cores, for all sessions together: a crowd queues instead of thrashing
+    return JobSlots(max(1, (os.cpu_count() or 2) // 2))
+
+
+def heavy_job(progress):
+    """Context for t-SNE or training: waits for a free slot, telling the user their place on
+    `progress` (an st.progress bar)."""
+    slots = _job_slots()
+    return slots.slot(on_wait=lambda place: progress.progress(
+        0.0, text=f"Queued, number {place} in line: this server runs {slots.n_slots} heavy job(s) at a time…"))
 
 
 def get_checkpoint(entry: dict):

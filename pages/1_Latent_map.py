@@ -7,7 +7,8 @@ import streamlit as st
 from aelib import inference
 from aelib.figures import GRID_TRACE_NAME, latent_scatter
 from aelib.latent import PCAMap, neighbour_blend
-from app_common import big, bundle_images, choose_model, label_names, require_bundle, setup_page, show_images
+from app_common import (big, bundle_images, choose_model, heavy_job, label_names, require_bundle, setup_page,
+                        show_images)
 
 setup_page("Latent map")
 entry, checkpoint, bundle = choose_model()
@@ -28,8 +29,9 @@ if method == "t-SNE":
         if st.button(f"Run t-SNE on {n_recompute} codes"):
             from aelib.latent import tsne  # openTSNE is imported only when asked for
             bar = st.progress(0.0, text="t-SNE: building neighbours…")
-            embedding = tsne(codes[:n_recompute], random_state=0,
-                             callback=lambda i, n: bar.progress(i / n, text=f"t-SNE: iteration {i} of {n}"))
+            with heavy_job(bar):
+                embedding = tsne(codes[:n_recompute], random_state=0,
+                                 callback=lambda i, n: bar.progress(i / n, text=f"t-SNE: iteration {i} of {n}"))
             st.session_state[f"tsne_{key}"] = embedding
             bar.empty()
     if f"tsne_{key}" in st.session_state:

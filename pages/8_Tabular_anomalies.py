@@ -6,7 +6,7 @@ from aelib import AelibError
 from aelib.anomaly import roc
 from aelib.figures import feature_errors, roc_figure, score_histograms
 from aelib.tabular import csv_columns, isolation_forest_scores, read_csv_table, row_errors, train_table_ae
-from app_common import get_bundle, model_entries, plain, setup_page
+from app_common import get_bundle, heavy_job, model_entries, plain, setup_page
 
 setup_page("Tabular anomalies")
 st.caption("Fraud detection in one sentence: train an autoencoder on ordinary transactions; a transaction "
@@ -73,10 +73,11 @@ key = (source, features.shape, latent_dim, epochs, normal_only)
 if train_clicked:
     bar = st.progress(0.0, text="training…")
     mask = ~labels if (normal_only and labels is not None) else None
-    model, mean, std = train_table_ae(features, mask, latent_dim=latent_dim, epochs=epochs,
-                                      callback=lambda r: bar.progress(r["epoch"] / epochs,
-                                                                      text=f"epoch {r['epoch']}/{epochs}, "
-                                                                           f"val loss {r['val_loss']:.3f}"))
+    with heavy_job(bar):
+        model, mean, std = train_table_ae(features, mask, latent_dim=latent_dim, epochs=epochs,
+                                          callback=lambda r: bar.progress(r["epoch"] / epochs,
+                                                                          text=f"epoch {r['epoch']}/{epochs}, "
+                                                                               f"val loss {r['val_loss']:.3f}"))
     bar.empty()
     st.session_state["table_model"] = (key, model, mean, std)
 if st.session_state.get("table_model", (None,))[0] != key:

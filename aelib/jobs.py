@@ -1,0 +1,43 @@
+"""A fair share of the server's cores for heavy work (t-SNE, in-app training).
+
+One `JobSlots` per server process lets at most `n_slots` such jobs run at once, across every
+session; the rest wait in line and are told their place. Plain threading: Streamlit runs each
+session's script in its own thread.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Callable, Iterator
+
+
+class JobSlots:
+    """At most `n_slots` jobs at a time; `slot()` blocks until one is free."""
+
+    def __init__(self, n_slots: int = 1):
+        if n_slots < 1:
+            raise ValueError("n_slots must be at least 1")
+        self.n_slots = n_slots
+        self._free = threading.BoundedSemaphore(n_slots)
+        self._lock = threading.Lock()
+        self.waiting = 0
+
+    @contextlib.contextmanager
+    def slot(self, on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
+        """Run the body in a slot. If none is free, on_wait(place in line, 1 = next) is called
+        once before waiting."""
+        if not self._free.acquire(blocking=False):
+            with self._lock:
+                self.waiting += 1
+                place = self.waiting
+            try:
+                if on_wait:
+                    on_wait(place)
+                self._free.acquire()
+            finally:
+                with self._lock:
+                    self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._free.release()
