@@ -39,6 +39,10 @@ def decode_image(data: bytes, name: str = "upload") -> tuple[np.ndarray, list[st
                 notes.append(f"{name}: animated image, using its first frame")
                 image.seek(0)
             image.load()
+            orientation = image.getexif().get(0x0112, 1)  # phones store photos sideways and say so here
+            if orientation not in (1, None):
+                image = ImageOps.exif_transpose(image)
+                notes.append(f"{name}: turned upright from its EXIF orientation ({orientation})")
     except ImageDecodeError:
         raise
     except UnidentifiedImageError:
@@ -66,78 +70,6 @@ def _fit(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize (H, W) float to size=(h, w) with antialiasing."""
     image = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
     return np.asarray(image.resize((size[1], size[0]), Image.LANCZOS), dtype=np.float32) / 255.0
-
-
-def normalise_ink(gray: np.ndarray) -> np.ndarray:
-    """Light-on-dark with a clean zero background, whatever the photo's lighting: invert a light
-    background, then stretch from the background level (median) to the ink level."""
-    if np.median(gray) > 0.5:
-        gray = 1.0 - gray
-    background, ink = np.median(gray), np.percentile(gray, 99.5)
-    if ink - background < 0.05:
-        raise ImageDecodeError("no ink found: the image is blank or has almost no contrast")
-    stretched = np.clip((gray - background) / (ink - background), 0, 1)
-    return np.clip((stretched - 0.25) / 0.75, 0, 1)  # drops the uneven-lighting residue
-
-
-def preprocess_digit(gray: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
-    """MNIST's own recipe (LeCun et al.): crop to the ink, fit into box x box keeping the aspect
-    ratio, and centre by centre of mass in a size x size frame. (H, W) -> (size, size) in [0, 1]."""
-    from scipy import ndimage
-    ink = normalise_ink(gray)
-    rows, cols = np.nonzero(ink > 0.1)
-    crop = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    scale = box / max(crop.shape)
-    h, w = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
-    glyph = _fit(crop, (h, w))
-    canvas = np.zeros((size, size), np.float32)
-    top, left = (size - h) // 2, (size - w) // 2
-    canvas[top:top + h, left:left + w] = glyph
-    cy, cx = ndimage.center_of_mass(canvas)
-    shifted = ndimage.shift(canvas, (size / 2 - 0.5 - cy, size / 2 - 0.5 - cx), order=1, mode="constant")
-    return np.clip(shifted, 0, 1).astype(np.float32)
-
-
-def preprocess_object(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Fashion-MNIST style: light-on-dark, cropped to the object, fitted to fill the frame."""
-    ink = normalise_ink(gray)
-    rows, cols = np.nonzero(ink > 0.1)
-    crop = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    side = max(crop.shape)
-    square = np.zeros((side, side), np.float32)
-    top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
-    square[top:top + crop.shape[0], left:left + crop.shape[1]] = crop
-    return _fit(square, size)
-
-
-def preprocess_face(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Centre-crop to the target aspect ratio, then resize. (H, W) -> size."""
-    h, w = gray.shape
-    target = size[0] / size[1]
-    if h / w > target:
-        new_h = int(round(w * target))
-        top = (h - new_h) // 2
-        gray = gray[top:top + new_h]
-    else:
-        new_w = int(round(h / target))
-        left = (w - new_w) // 2
-        gray = gray[:, left:left + new_w]
-    return _fit(gray, size)
-
-
-PREPROCESSORS = {"mnist": "digit", "digits": "digit", "fashion_mnist": "object",
-                 "frey": "face", "olivetti": "face", "celeba": "face", "image_folder": "face"}
-
-
-def preprocess_for(dataset: str, gray: np.ndarray, image_shape) -> np.ndarray:
-    """Preprocess a grayscale image like `dataset`'s training images: -> (H, W) in [0, 1]."""
-    size = tuple(image_shape[-2:])
-    style = PREPROCESSORS.get(dataset, "face")
-    if style == "digit":
-        return _fit(preprocess_digit(gray), size) if size != (28, 28) else preprocess_digit(gray)
-    if style == "object":
-        return preprocess_object(gray, size)
-    return preprocess_face(gray, size)
 
 
 # --- output -------------------------------------------------------------------------------

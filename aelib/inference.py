@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .imaging import decode_image, jpeg_at_budget, preprocess_for, to_uint8
+from .errors import ImageDecodeError
+from .imaging import _fit, decode_image, jpeg_at_budget
+from .uploads import Prepared, prepare_digit, prepare_object
 
 
 def _labels(model, labels, n):
@@ -49,14 +51,6 @@ def decode(model, codes: np.ndarray, labels=None) -> np.ndarray:
     return for_display(model.decode(z, _labels(model, labels, len(z))))
 
 
-@torch.no_grad()
-def sample(model, n_samples: int, temperature: float = 1.0, labels=None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, images) of z ~ N(0, temperature^2 I)."""
-    generator = torch.Generator().manual_seed(seed)
-    z = torch.randn(n_samples, model.config.latent_dim, generator=generator) * temperature
-    return z.numpy(), decode(model, z.numpy(), labels)
-
-
 def reconstruct(model, image: np.ndarray, label=None) -> dict:
     """One (H, W) image in [0, 1] -> code, reconstruction, per-pixel squared error and its mean."""
     code = encode(model, image[None], None if label is None else [label])[0]
@@ -65,11 +59,37 @@ def reconstruct(model, image: np.ndarray, label=None) -> dict:
     return {"code": code, "recon": recon, "error_map": error, "mse": float(error.mean())}
 
 
-def prepare_upload(data: bytes, name: str, dataset: str, image_shape) -> dict:
-    """Decode an uploaded file and preprocess it like `dataset`: raw gray, model-ready image, notes.
-    Raises ImageDecodeError with a message naming the file."""
+# How each dataset's images were made, hence how an upload is prepared for a model trained on it.
+PREPARATION = {"mnist": "digit", "digits": "digit", "fashion_mnist": "object",
+               "frey": "face", "olivetti": "face", "celeba": "face", "image_folder": "face"}
+
+
+def prepare_image(gray: np.ndarray, dataset: str, image_shape, face_box=None) -> Prepared:
+    """Any-size (H, W) grey image -> a model input like `dataset`'s training images, with the
+    steps that made it. face_box (top, left, height, width) overrides face detection."""
+    size = tuple(image_shape[-2:])
+    style = PREPARATION.get(dataset, "face")
+    if style == "digit":
+        prepared = prepare_digit(gray)
+        if size != (28, 28):
+            prepared.image = _fit(prepared.image, size)
+        return prepared
+    if style == "object":
+        return prepare_object(gray, size)
+    from .faces import prepare_face  # scikit-image's cascade is loaded only for face models
+    return prepare_face(gray, dataset, size, face_box)
+
+
+def prepare_upload(data: bytes, name: str, dataset: str, image_shape, face_box=None) -> dict:
+    """Decode an uploaded file and prepare it like `dataset`: raw grey, model input, the steps,
+    notes. Raises ImageDecodeError with a message naming the file."""
     gray, notes = decode_image(data, name)
-    return {"name": name, "gray": gray, "image": preprocess_for(dataset, gray, image_shape), "notes": notes}
+    try:
+        prepared = prepare_image(gray, dataset, image_shape, face_box)
+    except ImageDecodeError as exc:
+        raise ImageDecodeError(f"{name}: {exc}") from None
+    return {"name": name, "gray": gray, "image": prepared.image, "steps": prepared.steps,
+            "notes": notes + [f"{name}: {note}" for note in prepared.notes], "face_box": prepared.face_box}
 
 
 def nearest(codes: np.ndarray, code: np.ndarray, k: int = 5) -> np.ndarray:
@@ -86,6 +106,3 @@ def compression_readout(image: np.ndarray, latent_dim: int) -> dict:
             "jpeg": jpeg, "jpeg_bytes": jpeg_size, "jpeg_quality": quality,
             "jpeg_mse": float(np.mean((jpeg - image) ** 2))}
 
-
-def uint8_images(images: np.ndarray) -> np.ndarray:
-    return to_uint8(images)

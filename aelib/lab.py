@@ -12,14 +12,57 @@ from .noise import corrupt
 
 def explain_reconstruction(model, image: np.ndarray, bundle: dict, k_nearest: int = 5, label=None) -> dict:
     """Everything the reconstruct page shows for one (H, W) image in [0, 1]: reconstruction,
-    error map, code, its spot on the bundle's PCA map, nearest test images, compression numbers."""
+    error map, code, its spot on the bundle's PCA map, nearest test images and their majority
+    label, how typical the input is (`typicality`), compression numbers."""
     result = inference.reconstruct(model, image, label)
     if "codes" in bundle:
         pca = PCAMap(bundle["pca_mean"], bundle["pca_components"])
         result["map_xy"] = pca.transform(result["code"][None])[0]
         result["nearest"] = inference.nearest(bundle["codes"], result["code"], k_nearest)
+        if "score" in bundle and "images" in bundle:
+            result["typicality"] = typicality(image, result, bundle, k_nearest)
+        if "labels" in bundle:
+            votes = np.bincount(bundle["labels"][result["nearest"]])
+            result["nearest_label"] = int(np.argmax(votes))
     result["compression"] = inference.compression_readout(image, len(result["code"]))
     return result
+
+
+def knn_distances(codes: np.ndarray, k: int = 5) -> np.ndarray:
+    """(N,) mean distance from each code to its k nearest other codes: the test set's own spread."""
+    squared = (codes ** 2).sum(1)
+    distances = np.sqrt(np.maximum(squared[:, None] + squared[None] - 2 * codes @ codes.T, 0))
+    np.fill_diagonal(distances, np.inf)
+    return np.sort(distances, axis=1)[:, :k].mean(1)
+
+
+def typicality(image: np.ndarray, result: dict, bundle: dict, k: int = 5) -> dict:
+    """How typical an input is for the model, against the bundle's test images.
+
+    error_percentile: its reconstruction error among the test images' errors (bundle "score");
+    ood_percentile: the mean distance of its code to its k nearest test codes, among the test
+    codes' own such distances; ink_ratio: its total intensity over the test images' median (a
+    near-empty input reconstructs with a tiny error and must not pass as a good result).
+    Returns those, `typical` (bool), a verdict in words and the reasons behind it.
+    """
+    codes = bundle["codes"]
+    own = np.sort(np.linalg.norm(codes - result["code"], axis=1))[:k].mean()
+    test_images = bundle["images"].astype(np.float32) / 255.0
+    out = {"error_percentile": float((bundle["score"] < result["mse"]).mean() * 100),
+           "ood_percentile": float((knn_distances(codes, k) < own).mean() * 100),
+           "ink_ratio": float(image.sum() / max(np.median(test_images.reshape(len(test_images), -1).sum(1)), 1e-6))}
+    reasons = []
+    if out["ink_ratio"] < 0.3:
+        reasons.append(f"almost empty: {out['ink_ratio']:.0%} of a typical test image's ink")
+    if out["error_percentile"] > 95:
+        reasons.append(f"reconstruction error above {out['error_percentile']:.0f}% of test images")
+    if out["ood_percentile"] > 95:
+        reasons.append(f"its code lies farther from the test codes than {out['ood_percentile']:.0f}% of them do")
+    out["typical"] = not reasons
+    out["verdict"] = ("looks like the training data" if not reasons
+                      else "unlike anything this model saw (" + "; ".join(reasons) + ")")
+    out["reasons"] = reasons
+    return out
 
 
 def classical_baselines(noisy: np.ndarray) -> dict[str, np.ndarray]:
