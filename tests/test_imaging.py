@@ -9,8 +9,13 @@ from PIL import Image
 from scipy import ndimage
 
 from aelib.errors import ImageDecodeError
-from aelib.imaging import (decode_image, gif_bytes, jpeg_at_budget, preprocess_digit, preprocess_face,
-                           preprocess_for, psnr, ssim, tile, upscale)
+from aelib.imaging import decode_image, gif_bytes, jpeg_at_budget, psnr, ssim, tile, upscale
+from aelib.inference import prepare_image
+from aelib.uploads import prepare_digit
+
+
+def preprocess_digit(gray):
+    return prepare_digit(gray).image
 
 
 def encode(image: Image.Image, fmt="PNG", **kw) -> bytes:
@@ -42,11 +47,12 @@ def test_off_centre_digit_on_white_canvas_comes_out_centred_light_on_dark():
     assert max(np.ptp(rows), np.ptp(cols)) <= 22                           # fitted into ~20x20
 
 
-def test_faces_are_centre_cropped_and_resized():
+def test_every_dataset_style_gives_the_model_its_shape():
     image = np.random.default_rng(0).random((100, 300)).astype(np.float32)
-    assert preprocess_face(image, (64, 64)).shape == (64, 64)
-    assert preprocess_for("frey", image, (1, 28, 20)).shape == (28, 20)
-    assert preprocess_for("fashion_mnist", np.asarray(photo_of_a_digit(), np.float32) / 255, (1, 28, 28)).shape == (28, 28)
+    assert prepare_image(image, "olivetti", (1, 64, 64)).image.shape == (64, 64)
+    assert prepare_image(image, "frey", (1, 28, 20)).image.shape == (28, 20)
+    photo = np.asarray(photo_of_a_digit(), np.float32) / 255
+    assert prepare_image(photo, "fashion_mnist", (1, 28, 28)).image.shape == (28, 28)
 
 
 @pytest.mark.parametrize("mode,fmt", [("I;16", "PNG"), ("CMYK", "JPEG"), ("P", "PNG"), ("RGBA", "PNG"),
