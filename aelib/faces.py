@@ -99,9 +99,10 @@ def prepare_face(gray: np.ndarray, dataset: str, size: tuple[int, int], box=None
     top, left, h, w = box
     y0, x0 = max(0, top), max(0, left)
     y1, x1 = min(work.shape[0], top + h) - 1, min(work.shape[1], left + w) - 1
-    if y1 > y0 and x1 > x0:
-        for value in (0.0, 1.0):  # a two-tone frame shows on light and dark photos
+    thickness = max(1, max(work.shape) // 200)  # still visible in a thumbnail
+    for value in (0.0, 1.0) * thickness:  # a two-tone frame shows on light and dark photos
+        if y1 > y0 and x1 > x0:
             marked[y0:y1 + 1, [x0, x1]] = value
             marked[[y0, y1], x0:x1 + 1] = value
-            y0, x0, y1, x1 = y0 + 1, x0 + 1, y1 - 1, x1 - 1
+        y0, x0, y1, x1 = y0 + 1, x0 + 1, y1 - 1, x1 - 1
     return Prepared(image, [("grey", work), ("face found", marked), ("model input", image)], notes, face_box=box)

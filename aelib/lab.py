@@ -55,14 +55,18 @@ def typicality(image: np.ndarray, result: dict, bundle: dict, k: int = 5) -> dic
     if out["ink_ratio"] < 0.3:
         reasons.append(f"almost empty: {out['ink_ratio']:.0%} of a typical test image's ink")
     if out["error_percentile"] > 95:
-        reasons.append(f"reconstruction error above {out['error_percentile']:.0f}% of test images")
+        reasons.append(f"its reconstruction error is higher than {_share(out['error_percentile'])} test image's")
     if out["ood_percentile"] > 95:
-        reasons.append(f"its code lies farther from the test codes than {out['ood_percentile']:.0f}% of them do")
+        reasons.append(f"its code lies farther from the test codes than {_share(out['ood_percentile'])} test code does")
     out["typical"] = not reasons
     out["verdict"] = ("looks like the training data" if not reasons
                       else "unlike anything this model saw (" + "; ".join(reasons) + ")")
     out["reasons"] = reasons
     return out
+
+
+def _share(percent: float) -> str:
+    return "every" if percent >= 99.95 else f"{percent:.0f}% of the"
 
 
 def classical_baselines(noisy: np.ndarray) -> dict[str, np.ndarray]:

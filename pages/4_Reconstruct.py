@@ -4,7 +4,8 @@ import streamlit as st
 
 from aelib import AelibError, inference
 from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
-from aelib.imaging import preprocess_for, thumbnail
+from aelib.faces import manual_box
+from aelib.imaging import thumbnail
 from aelib.lab import explain_reconstruction
 from app_common import big, bundle_images, choose_model, label_names, plain, setup_page, show_images
 
@@ -22,14 +23,31 @@ if model.is_conditional:
 # on_change="rerun" makes the tabs lazy: the canvas component (whose serialisation imports pandas,
 # about 60 MiB) is mounted only while its tab is open; the drawing itself is kept in session state.
 upload_tab, draw_tab, test_tab = st.tabs(["Upload", "Draw", "Test image"], key="reconstruct_source", on_change="rerun")
-inputs = []  # (name, preprocessed image, notes)
+inputs = []  # dicts: name, gray, image, notes, steps (what inference.prepare_upload returns)
+
+
+def face_crop_by_hand(n: int, upload, prepared: dict) -> dict:
+    """For face models: a manual crop when no face was found, or when the user prefers one."""
+    found = not any("no face found" in note for note in prepared["notes"])
+    if not st.toggle("Set the face crop by hand", value=not found, key=f"manual_{n}"):
+        return prepared
+    cols = st.columns(3)
+    centre = (cols[0].slider("Centre, down", 0.0, 1.0, 0.5, 0.01, key=f"cy_{n}"),
+              cols[1].slider("Centre, across", 0.0, 1.0, 0.5, 0.01, key=f"cx_{n}"))
+    zoom = cols[2].slider("Zoom", 0.5, 6.0, 1.0, 0.1, key=f"zoom_{n}")
+    box = manual_box(prepared["steps"][0][1].shape, centre, zoom)
+    return inference.prepare_upload(upload.getvalue(), upload.name, dataset, shape, face_box=box)
+
+
 with upload_tab:
     files = st.file_uploader("Images (PNG, JPEG, BMP, WebP; any size)", type=["png", "jpg", "jpeg", "bmp", "webp"],
                              accept_multiple_files=True)
-    for upload in files or []:
+    for n, upload in enumerate(files or []):
         try:
             prepared = inference.prepare_upload(upload.getvalue(), upload.name, dataset, shape)
-            inputs.append((upload.name, prepared["gray"], prepared["image"], prepared["notes"]))
+            if inference.PREPARATION.get(dataset, "face") == "face":
+                prepared = face_crop_by_hand(n, upload, prepared)
+            inputs.append(prepared)
         except AelibError as exc:
             st.error(plain(str(exc)))
 with draw_tab:
@@ -50,37 +68,59 @@ with draw_tab:
     if drawing is not None:
         gray = np.asarray(drawing, np.float32)[..., :3].mean(-1) / 255.0
         try:
-            inputs.append(("drawing", gray, preprocess_for(dataset, gray, shape), []))
+            prepared = inference.prepare_image(gray, dataset, shape)
+            inputs.append({"name": "drawing", "gray": gray, "image": prepared.image, "steps": prepared.steps,
+                           "notes": prepared.notes})
         except AelibError as exc:
             st.error(plain(f"drawing: {exc}"))
 with test_tab:
-    if "images" in bundle and st.toggle("Use a test image", value=not inputs):
+    # a test image only on request once the user has given something, even if it failed to load
+    if "images" in bundle and st.toggle("Use a test image", value=not files and drawing is None):
         index = st.number_input("Test image index", 0, len(bundle["images"]) - 1, 0)
         image = bundle_images(bundle)[index]
-        inputs.append((f"test image {index}", image, image, []))
+        inputs.append({"name": f"test image {index}", "gray": image, "image": image, "steps": [], "notes": []})
 
 if not inputs:
     st.info("Upload an image, draw one, or pick a test image.")
     st.stop()
 
-for n, (name, gray, image, notes) in enumerate(inputs):
-    for note in notes:
+
+def show_verdict(out: dict) -> None:
+    """The honest answer for every input: typical for this model or not, and why, in numbers."""
+    typical = out.get("typicality")
+    if typical is None:
+        return
+    nearest = (f" The 5 nearest test images are mostly **{plain(names[out['nearest_label']])}**."
+               if "nearest_label" in out and names else "")
+    if typical["typical"]:
+        st.success(f"**Looks like the training data:** reconstruction error higher than "
+                   f"{typical['error_percentile']:.0f}% of the test images', code as close to the test codes "
+                   f"as {100 - typical['ood_percentile']:.0f}% of them are.{nearest}")
+    else:
+        st.warning(f"**Unlike anything this model saw:** {'; '.join(typical['reasons'])}.{nearest}")
+
+
+def show_result(n: int, item: dict) -> None:
+    out = explain_reconstruction(model, item["image"], bundle, label=label)
+    st.subheader(plain(item["name"]))
+    for note in item["notes"]:
         st.caption(plain(note))
-    out = explain_reconstruction(model, image, bundle, label=label)
-    st.session_state.setdefault("reconstructions", {})[name] = out["recon"]
-    st.subheader(plain(name))
+    show_verdict(out)
+    if item["steps"]:
+        st.caption("What the model was given, step by step:")
+        show_images([thumbnail(step, 130) for _, step in item["steps"]], [label for label, _ in item["steps"]],
+                    height=130, n_cols=max(6, len(item["steps"])))
     cols = st.columns(4)
-    cols[0].image(thumbnail(gray, 150), caption="input")
-    cols[1].image(big(image, 150), caption="preprocessed (model input)")
+    cols[0].image(thumbnail(item["gray"], 150), caption="input")
+    cols[1].image(big(item["image"], 150), caption="model input")
     cols[2].image(big(out["recon"], 150), caption=f"reconstruction · MSE {out['mse']:.4f}")
-    cols[3].plotly_chart(heatmap(out["error_map"], f"squared error, 0 to {out['error_map'].max():.3f}"), key=f"err_{n}",
-                         theme=None)  # keep our colour scale; Streamlit's theme would replace it
+    cols[3].plotly_chart(heatmap(out["error_map"], f"squared error, 0 to {out['error_map'].max():.3f}"),
+                         key=f"err_{n}", theme=None)  # keep our colour scale; Streamlit's theme would replace it
     cols = st.columns([3, 3, 4])
     cols[0].plotly_chart(code_bars(out["code"]), key=f"code_{n}")
     if "map_xy" in out:
         fig = latent_scatter(bundle["pca"], bundle.get("labels"), names, title="where it lands (PCA map)", height=300)
-        fig.update_layout(showlegend=False)
-        add_marker(fig, out["map_xy"], name)
+        add_marker(fig, out["map_xy"], "this image")
         cols[1].plotly_chart(fig, key=f"map_{n}")
         with cols[2]:
             st.markdown("**Nearest test images in latent space**")
@@ -90,6 +130,10 @@ for n, (name, gray, image, notes) in enumerate(inputs):
                 f"{c['code_bytes']} bytes ({len(out['code'])} float32 numbers): **{c['ratio']:.0f}× smaller**. "
                 f"The best JPEG we could make near that budget is {c['jpeg_bytes']} bytes (quality {c['jpeg_quality']}) "
                 f"with MSE {c['jpeg_mse']:.4f}, against the autoencoder's {out['mse']:.4f}.")
-    show_images([image, out["recon"], c["jpeg"]],
+    show_images([item["image"], out["recon"], c["jpeg"]],
                 ["original", f"autoencoder ({c['code_bytes']} B)", f"JPEG ({c['jpeg_bytes']} B)"], height=110, n_cols=6)
     st.divider()
+
+
+for n, item in enumerate(inputs):
+    show_result(n, item)

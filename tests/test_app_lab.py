@@ -6,7 +6,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from app_fixtures import open_page
+from app_fixtures import open_page, shown_images
 from test_imaging import encode, photo_of_a_digit
 
 GOOD = ("seven.png", encode(photo_of_a_digit()), "image/png")
@@ -22,8 +22,23 @@ def test_reconstruct_handles_good_and_bad_uploads_together(app):
     errors = " ".join(e.value for e in at.error)
     for name, _, _ in BAD_FILES:
         assert name in errors
-    recon = at.session_state["reconstructions"]["seven.png"]
-    assert recon.shape == (8, 8) and np.isfinite(recon).all()
+    assert [h.value for h in at.subheader] == ["seven.png"]
+    assert len(shown_images(at, "reconstruction · MSE")) == 1
+    assert any("test images" in a.value for a in [*at.success, *at.warning]), "every upload gets a verdict"
+    assert not any(h.value.startswith("test image") for h in at.subheader), "no test image instead of the user's"
+
+
+def test_reconstruct_with_only_failed_uploads_shows_no_result_that_is_not_the_users(app):
+    at = open_page(app, "reconstruct", "digits_ae")
+    at.file_uploader[0].set_value(BAD_FILES[:2]).run()
+    assert not at.exception and len(at.error) == 2
+    assert not shown_images(at, "reconstruction · MSE")
+
+
+def test_two_uploads_with_the_same_name_both_show(app):
+    at = open_page(app, "reconstruct", "digits_ae")
+    at.file_uploader[0].set_value([GOOD, GOOD]).run()
+    assert not at.exception and len(shown_images(at, "reconstruction · MSE")) == 2
 
 
 def test_reconstruct_uses_an_injected_canvas_drawing(app):
@@ -33,7 +48,7 @@ def test_reconstruct_uses_an_injected_canvas_drawing(app):
     at.session_state["drawing"] = drawing
     at.run()
     assert not at.exception
-    assert "drawing" in at.session_state["reconstructions"]
+    assert any(h.value == "drawing" for h in at.subheader) and shown_images(at, "reconstruction · MSE")
 
 
 def test_denoise_compares_models_and_baselines(app):
