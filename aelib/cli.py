@@ -1,4 +1,4 @@
-"""`python -m aelib {models,datasets,train,eval,bundle,checkpoints}`.
+"""`python -m aelib {models,datasets,train,eval,bundle,checkpoints,reconstruct}`.
 
 User errors (unknown names, missing data, bad values, damaged files) print one line
 starting with "error:" and exit with status 2; no traceback.
@@ -8,8 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from pathlib import Path
 
 from .errors import AelibError
 
@@ -48,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     ckpts.add_argument("--dir", default=None)
     ckpts.add_argument("--json", action="store_true")
     ckpts.add_argument("--markdown", action="store_true", help="print the README's table of models")
+    recon = sub.add_parser("reconstruct", help="reconstruct image files exactly as the app's Reconstruct page does")
+    recon.add_argument("path", help="checkpoint")
+    recon.add_argument("files", nargs="+")
+    recon.add_argument("--json", action="store_true", help="one JSON object per file")
+    recon.add_argument("--out", default=None, help="write each file's model input and reconstruction PNGs here")
     return parser
 
 

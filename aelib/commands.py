@@ -179,3 +179,46 @@ def cmd_checkpoints(args) -> int:
     if args.json:
         print(json.dumps(entries))
     return 0
+
+
+def cmd_reconstruct(args) -> int:
+    """Per file: the preprocessing notes, error, its percentile, the verdict and the majority label
+    of the 5 nearest test images; the same functions as the Reconstruct page."""
+    from .checkpoint import load_bundle
+    from .imaging import png_bytes, to_uint8
+    from .inference import prepare_upload
+    from .lab import explain_reconstruction
+    checkpoint = load_checkpoint(args.path)
+    bundle, names = load_bundle(args.path), checkpoint.header["dataset"].get("class_names") or []
+    if "codes" not in bundle:
+        raise AelibError(f"{Path(args.path).name}: no explorer bundle; run `python -m aelib bundle` first")
+    status = 0
+    for file in args.files:
+        try:
+            prepared = prepare_upload(Path(file).read_bytes(), Path(file).name, checkpoint.header["dataset"]["name"],
+                                      checkpoint.model.config.image_shape)
+        except (AelibError, OSError) as exc:
+            print(json.dumps({"file": file, "error": str(exc)}) if args.json else f"{file}: error: {exc}")
+            status = 2
+            continue
+        out = explain_reconstruction(checkpoint.model, prepared["image"], bundle)
+        report = reconstruction_report(file, prepared, out, names)
+        if args.out:
+            folder = Path(args.out)
+            folder.mkdir(parents=True, exist_ok=True)
+            for kind, image in (("input", prepared["image"]), ("reconstruction", out["recon"])):
+                (folder / f"{Path(file).stem}_{kind}.png").write_bytes(png_bytes(to_uint8(image)))
+        print(json.dumps(report) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()) + "\n")
+    return status
+
+
+def reconstruction_report(file: str, prepared: dict, out: dict, names: list[str]) -> dict:
+    report = {"file": file, "notes": prepared["notes"], "mse": round(out["mse"], 5)}
+    if "typicality" in out:
+        typical = out["typicality"]
+        report.update(error_percentile=round(typical["error_percentile"], 1),
+                      ood_percentile=round(typical["ood_percentile"], 1), verdict=typical["verdict"])
+    if "nearest_label" in out:
+        label = out["nearest_label"]
+        report["nearest_label"] = names[label] if label < len(names) else label
+    return report

@@ -124,3 +124,19 @@ def test_blank_and_noise_uploads_are_refused_naming_the_file():
         Image.fromarray((pixels * 255).astype(np.uint8)).save(data, format="PNG")
         with pytest.raises(Exception, match=f"{name}: no ink found"):
             prepare_upload(data.getvalue(), name, "mnist", (1, 28, 28))
+
+
+def test_the_cli_reconstructs_files_like_the_page_and_names_bad_ones(tmp_path, capsys):
+    import json
+
+    from aelib.cli import main
+    good, bad = ROOT / "assets" / "samples" / "digit_photo.png", tmp_path / "notes.png"
+    bad.write_text("not an image")
+    status = main(["reconstruct", str(CONV_AE), str(good), str(bad), "--json", "--out", str(tmp_path / "out")])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert status == 2 and lines[1] == {"file": str(bad), "error": "notes.png: not an image file that can be read "
+                                                                   "(PNG, JPEG, BMP, WebP)"}
+    assert lines[0]["nearest_label"] == "7" and lines[0]["verdict"] == "looks like the training data"
+    assert 0 <= lines[0]["error_percentile"] <= 100 and lines[0]["mse"] > 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["digit_photo_input.png",
+                                                                    "digit_photo_reconstruction.png"]
