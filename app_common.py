@@ -218,6 +218,15 @@ def bundle_images(bundle: dict) -> np.ndarray:
     return images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
 
 
+def upload_verdict(model, image: np.ndarray, bundle: dict, label=None) -> None:
+    """One line on how typical an upload is for this model (the Reconstruct page has the details)."""
+    from aelib.lab import explain_reconstruction
+    if "codes" not in bundle or "score" not in bundle or "images" not in bundle:
+        return
+    typical = explain_reconstruction(model, image, bundle, label=label)["typicality"]
+    (st.caption if typical["typical"] else st.warning)(typical["verdict"].capitalize() + ".")
+
+
 def require_bundle(bundle: dict) -> None:
     if "codes" not in bundle:
         st.info("This model has no explorer bundle yet: run `python -m aelib bundle PATH --data-root DIR`.")

@@ -96,7 +96,9 @@ def keep_main_strokes(mask: np.ndarray, weight: np.ndarray) -> np.ndarray:
     ruled lines, page edges, shadow edges and frames (long parts spanning the image or running
     into its border), specks."""
     from scipy import ndimage
-    mask = remove_long_lines(mask)
+    without_lines = remove_long_lines(mask)
+    if without_lines.sum() > 0.2 * mask.sum():  # else the "line" was the digit itself (a tall '1')
+        mask = without_lines
     h, w = mask.shape
     bridge = max(1, round(max(h, w) / 150))  # joins a broken pen stroke, not two digits
     labels, n = ndimage.label(ndimage.binary_dilation(mask, iterations=bridge))

@@ -6,7 +6,8 @@ from aelib import AelibError, inference
 from aelib.figures import add_path, latent_scatter
 from aelib.imaging import gif_bytes
 from aelib.latent import PCAMap, interpolate
-from app_common import big, bundle_images, choose_model, label_names, plain, require_bundle, setup_page, show_images
+from app_common import (big, bundle_images, choose_model, label_names, plain, require_bundle, setup_page,
+                        show_images, upload_verdict)
 
 setup_page("Interpolate")
 entry, checkpoint, bundle = choose_model()
@@ -51,6 +52,7 @@ def endpoint(column, side: str, default_index: int):
             st.error(plain(str(exc)))
             st.stop()
         label = 0 if model.is_conditional else None
+        upload_verdict(model, prepared["image"], bundle, label)
         return inference.encode(model, prepared["image"][None], None if label is None else [label])[0], prepared["image"], label
 
 

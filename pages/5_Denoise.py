@@ -4,7 +4,8 @@ import streamlit as st
 from aelib import AelibError, inference
 from aelib.lab import comparison_table, denoise_comparison
 from aelib.noise import NOISE_KINDS
-from app_common import bundle_images, choose_model, get_checkpoint, model_entries, plain, setup_page, show_images
+from app_common import (bundle_images, choose_model, get_checkpoint, model_entries, plain, setup_page, show_images,
+                        upload_verdict)
 
 setup_page("Denoise")
 entry, checkpoint, bundle = choose_model(need=lambda e: bool(e.get("denoise")),
@@ -41,6 +42,7 @@ else:
     except AelibError as exc:
         st.error(plain(str(exc)))
         st.stop()
+    upload_verdict(checkpoint.model, clean, bundle)
 
 rows = denoise_comparison(clean, kind, level, models, seed=int(seed))
 st.session_state["denoise_rows"] = rows

@@ -78,3 +78,11 @@ def test_anomaly_threshold_moves_the_metrics_and_upload_gets_a_verdict(app):
     assert not at.exception and isinstance(at.session_state["upload_verdict"], bool)
     at.file_uploader[0].set_value(BAD_FILES[1]).run()
     assert any("notes.png" in e.value for e in at.error)
+
+
+def test_interpolate_and_denoise_uploads_get_a_verdict(app):
+    at = open_page(app, "interpolate", "digits_ae")
+    next(r for r in at.radio if r.label == "Source").set_value("Upload").run()
+    at.file_uploader[0].set_value(GOOD).run()
+    assert not at.exception
+    assert any("training data" in t.value or "unlike anything" in t.value.lower() for t in [*at.caption, *at.warning])
