@@ -34,7 +34,7 @@ SECTIONS = {"image": ("Image models", "Explore them on every page above."),
 EXPLORE = [("pages/1_Latent_map.py", "See its latent map", ":material/scatter_plot:"),
            ("pages/2_Generate.py", "Generate with sliders", ":material/tune:"),
            ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
-           ("pages/4_Reconstruct.py", "Draw or upload a digit", ":material/draw:")]
+           ("pages/4_Reconstruct.py", "Reconstruct your own image", ":material/draw:")]
 
 
 def use_model(model_id: str) -> None:

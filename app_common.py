@@ -46,8 +46,7 @@ def setup_page(title: str) -> None:
             st.page_link(path, label=label, icon=icon)
         st.divider()
     # Image captions wrap between words, not inside them ("reconstru ction" under narrow images).
-    st.html("<style>[data-testid='stImageCaption'] {word-break: normal; overflow-wrap: normal; "
-            "white-space: nowrap;}</style>")
+    st.html("<style>[data-testid='stImageCaption'] {word-break: normal; overflow-wrap: normal;}</style>")
     st.title(title)
 
 
@@ -115,15 +114,15 @@ ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
 DEFAULT_MODEL = "mnist_conv_vae"
 
 
-def _follow_link(ids: list[str]) -> None:
+def _follow_link(ids: list[str], entries: list[dict] | None = None) -> None:
     """A `?model=` the app did not write itself (an opened link, an edited URL) selects its model
     once; afterwards the sidebar widget is the only source of truth and the URL follows it."""
     wanted = st.query_params.get("model")
     if wanted == st.session_state.get("_url_model"):
         return
     st.session_state["_url_model"] = wanted
-    if wanted in ids:
-        st.session_state["active_model"] = wanted
+    if wanted in ids or wanted in {e["id"] for e in entries or []}:
+        st.session_state["active_model"] = wanted  # a real model that may not fit this page: see active_model_id
     elif wanted:
         st.warning(f"Unknown model in the link: “{plain(wanted)}”. Available here: {', '.join(ids)}.", icon="⚠️")
 
@@ -132,13 +131,20 @@ def _picked() -> None:
     st.session_state["active_model"] = st.session_state["_model_picker"]
 
 
-def active_model_id(ids: list[str]) -> str:
-    """The session's active model among `ids`: an opened link's model once, then the picker's."""
-    _follow_link(ids)
+def active_model_id(ids: list[str], entries: list[dict] | None = None, need_text: str = "") -> str:
+    """The session's active model among `ids`: an opened link's model once, then the picker's.
+    When the active model does not fit this page, one of the same dataset is shown, and said so."""
+    _follow_link(ids, entries)
     active = st.session_state.get("active_model")
     if active in ids:
         return active
-    return DEFAULT_MODEL if DEFAULT_MODEL in ids else ids[0]
+    by_id = {e["id"]: e for e in entries or []}
+    same_data = [i for i in ids if active in by_id and by_id[i]["dataset"] == by_id[active]["dataset"]]
+    fallback = same_data[0] if same_data else (DEFAULT_MODEL if DEFAULT_MODEL in ids else ids[0])
+    if active in by_id:
+        st.info(f"{active} does not fit this page{' (' + need_text + ')' if need_text else ''}: showing "
+                f"{fallback}. Your choice is kept for the other pages.", icon="ℹ️")
+    return fallback
 
 
 def choose_model(need=None, need_text: str = "", kind: str = "image"):
@@ -154,7 +160,7 @@ def choose_model(need=None, need_text: str = "", kind: str = "image"):
                 "Train one with `python -m aelib train` (see the README).")
         st.stop()
     ids = [e["id"] for e in usable]
-    current = active_model_id(ids)
+    current = active_model_id(ids, entries, need_text)
     # Widget state does not survive navigation (Home has no picker; another page's widget is a new
     # widget), so the picker is seeded on every run from the session's active model, a plain key
     # that `_picked` updates when the user chooses.

@@ -81,14 +81,15 @@ def add_marker(fig: go.Figure, xy, name: str) -> go.Figure:
     return fig
 
 
-def score_histograms(groups: dict[str, np.ndarray], threshold: float | None = None) -> go.Figure:
+def score_histograms(groups: dict[str, np.ndarray], threshold: float | None = None,
+                     unit: str = "MSE per pixel") -> go.Figure:
     fig = go.Figure()
     for name, scores in groups.items():
         fig.add_trace(go.Histogram(x=scores, name=name, opacity=0.6, nbinsx=60, histnorm="probability density"))
     if threshold is not None:
         fig.add_vline(x=threshold, line_dash="dash", annotation_text="threshold")
     fig.update_layout(barmode="overlay", height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis_title="reconstruction error (MSE per pixel)", yaxis_title="density")
+                      xaxis_title=f"reconstruction error ({unit})", yaxis_title="density")
     return fig
 
 

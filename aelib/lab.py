@@ -55,9 +55,10 @@ def typicality(image: np.ndarray, result: dict, bundle: dict, k: int = 5) -> dic
     if out["ink_ratio"] < 0.3:
         reasons.append(f"almost empty: {out['ink_ratio']:.0%} of a typical test image's ink")
     if out["error_percentile"] > 95:
-        reasons.append(f"its reconstruction error is higher than {_share(out['error_percentile'])} test image's")
+        reasons.append(f"its reconstruction error is higher than {_share(out['error_percentile'])} test images' errors")
     if out["ood_percentile"] > 95:
-        reasons.append(f"its code lies farther from the test codes than {_share(out['ood_percentile'])} test code does")
+        reasons.append(f"its code lies farther from the test codes than {_share(out['ood_percentile'])} test codes lie "
+                       "from their neighbours")
     out["typical"] = not reasons
     out["verdict"] = ("looks like the training data" if not reasons
                       else "unlike anything this model saw (" + "; ".join(reasons) + ")")
@@ -66,7 +67,7 @@ def typicality(image: np.ndarray, result: dict, bundle: dict, k: int = 5) -> dic
 
 
 def _share(percent: float) -> str:
-    return "every" if percent >= 99.95 else f"{percent:.0f}% of the"
+    return "all the" if percent >= 99.95 else f"{percent:.0f}% of the"
 
 
 def classical_baselines(noisy: np.ndarray) -> dict[str, np.ndarray]:

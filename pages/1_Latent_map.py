@@ -47,7 +47,7 @@ point_labels = None if labels is None else labels[:n_points]
 # visible choice, and its caption says what a click or a drag does.
 MOUSE = {"Box select": ("select", "Drag a box around points to see them, or over empty space to decode its centre."),
          "Lasso select": ("lasso", "Draw a lasso around points to see them, or over empty space to decode its centre."),
-         "Click": ("pan", "Click a point to see it, or an empty spot (margins too) to decode it; drag to pan.")}
+         "Click": ("pan", "Click a point to see it, or an empty spot inside the axes to decode it; drag to pan.")}
 mouse = st.segmented_control("Mouse", list(MOUSE), default="Box select", key="map_mouse") or "Box select"
 st.caption(MOUSE[mouse][1])
 fig = latent_scatter(coords, point_labels, label_names(checkpoint), click_grid=30, marker_xy=spot, dragmode=MOUSE[mouse][0],
@@ -65,7 +65,8 @@ if spots and not chosen:  # one grid point for a click; the centre of those in a
     st.rerun()
 
 if chosen:
-    shown = chosen[:12]
+    st.session_state.pop(SPOT, None)  # a selection replaces the decoded spot (and its cross, next run)
+    shown = chosen[::max(1, len(chosen) // 12)][:12]  # spread over the selection, so every class shows
     st.subheader(f"Selected {len(chosen)} point(s); showing {len(shown)} with their reconstructions")
     recon = inference.decode(model, codes[shown], None if labels is None or not model.is_conditional else labels[shown])
     names = label_names(checkpoint)

@@ -55,9 +55,10 @@ with draw_tab:
         if not draw_tab.open:
             raise LookupError
         from streamlit_drawable_canvas import st_canvas
+        st.caption("Draw one digit, large, in the middle of the square.")
+        st.container(height=28, border=False)  # the canvas's toolbar floats above it, over this space
         result = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF", height=280,
                            width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
-        st.container(height=24, border=False)  # room for the canvas's own toolbar below its frame
         if result is not None and result.image_data is not None and result.image_data[..., :3].min() < 250:
             st.session_state["drawing"] = result.image_data
     except ImportError:
@@ -78,7 +79,9 @@ with test_tab:
     if "images" in bundle and st.toggle("Use a test image", value=not files and drawing is None):
         index = st.number_input("Test image index", 0, len(bundle["images"]) - 1, 0)
         image = bundle_images(bundle)[index]
-        inputs.append({"name": f"test image {index}", "gray": image, "image": image, "steps": [], "notes": []})
+        own = int(bundle["labels"][index]) if model.is_conditional and "labels" in bundle else None
+        inputs.append({"name": f"test image {index}", "gray": image, "image": image, "steps": [], "notes": [],
+                       "label": own})
 
 if not inputs:
     st.info("Upload an image, draw one, or pick a test image.")
@@ -93,15 +96,16 @@ def show_verdict(out: dict) -> None:
     nearest = (f" The 5 nearest test images are mostly **{plain(names[out['nearest_label']])}**."
                if "nearest_label" in out and names else "")
     if typical["typical"]:
-        st.success(f"**Looks like the training data:** reconstruction error higher than "
-                   f"{typical['error_percentile']:.0f}% of the test images', code as close to the test codes "
-                   f"as {100 - typical['ood_percentile']:.0f}% of them are.{nearest}")
+        st.success(f"**Looks like the training data:** its reconstruction error is lower than "
+                   f"{100 - typical['error_percentile']:.0f}% of the test images' errors, and its code lies "
+                   f"among the test codes.{nearest}")
     else:
         st.warning(f"**Unlike anything this model saw:** {'; '.join(typical['reasons'])}.{nearest}")
 
 
 def show_result(n: int, item: dict) -> None:
-    out = explain_reconstruction(model, item["image"], bundle, label=label)
+    given = item.get("label") if item.get("label") is not None else label  # a test image has its own class
+    out = explain_reconstruction(model, item["image"], bundle, label=given)
     st.subheader(plain(item["name"]))
     for note in item["notes"]:
         st.caption(plain(note))

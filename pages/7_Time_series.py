@@ -46,7 +46,7 @@ with scores_tab:
         col.metric(name, f"{metrics[name]:.3f}")
     cols[3].metric("AUC", f"{auc:.3f}")
     left, right = st.columns(2)
-    left.plotly_chart(score_histograms({"normal": scores[~is_anomaly], "abnormal": scores[is_anomaly]}, threshold))
+    left.plotly_chart(score_histograms({"normal": scores[~is_anomaly], "abnormal": scores[is_anomaly]}, threshold, unit="MSE per value"))
     right.plotly_chart(roc_figure(fpr, tpr, auc))
 
 with map_tab:

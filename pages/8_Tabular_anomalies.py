@@ -109,5 +109,5 @@ if labels is not None:
     cols[1].metric("IsolationForest AUC", f"{forest_auc:.3f}", delta=f"{forest_auc - auc:+.3f} vs AE",
                    delta_color="off")
     left, right = st.columns(2)
-    left.plotly_chart(score_histograms({"normal": scores[~labels], "anomaly": scores[labels]}))
+    left.plotly_chart(score_histograms({"normal": scores[~labels], "anomaly": scores[labels]}, unit="MSE per value"))
     right.plotly_chart(roc_figure(fpr, tpr, auc))

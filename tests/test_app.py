@@ -125,3 +125,14 @@ def test_interpolation_strip_has_n_distinct_frames_by_default(app, method, model
 def test_model_without_bundle_gets_a_clear_message(app, page):
     at = open_page(app, page, "tiny_nobundle")
     assert any("no explorer bundle" in i.value for i in at.info)
+
+
+def test_a_page_that_needs_another_model_says_so_and_keeps_the_users_choice(app):
+    at = open_page(app, "denoise")
+    at.query_params["model"] = "digits_vae2d"  # a real model, but not a denoising one
+    at.run()
+    assert not any("Unknown model" in w.value for w in at.warning)
+    assert any("digits_vae2d does not fit this page" in i.value for i in at.info)
+    assert at.sidebar.selectbox[0].value == "digits_dae"
+    at.switch_page(PAGE_FILES["generate"]).run()
+    assert at.sidebar.selectbox[0].value == "digits_vae2d"
