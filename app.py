@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from aelib.zoo import metric_lines
-from app_common import DEFAULT_MODEL, active_model_id, model_entries, plain, setup_page
+from app_common import DEFAULT_MODEL, choose_model, model_entries, plain, setup_page
 
 setup_page("Autoencoder Lab")
 st.markdown(
@@ -21,13 +21,13 @@ st.markdown("Pick a model below, then explore its **latent map**, **generate** w
 
 entries, errors = model_entries()
 for error in errors:
-    st.error(f"Skipped a checkpoint: {plain(error)}", icon="⚠️")
+    st.error(f"Skipped a checkpoint: {plain(error)}", icon="⚠️")  # (the sidebar lists them too)
 if not entries:
     st.info("No checkpoints found. Train one with `python -m aelib train` (see the README).")
     st.stop()
 
 image_ids = [e["id"] for e in entries if e.get("kind", "image") == "image"]
-active = active_model_id(image_ids) if image_ids else None
+active = choose_model()[0]["id"] if image_ids else None  # the same sidebar picker as every other page
 SECTIONS = {"image": ("Image models", "Explore them on every page above."),
             "series": ("Time-series models", "Trained on normal heartbeats only: see **Time series**."),
             "table": ("Tabular models", "Trained on inlier rows only: see **Tabular anomalies**.")}

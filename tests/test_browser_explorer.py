@@ -193,6 +193,7 @@ def test_home_leads_with_the_mnist_conv_vae_in_words_and_units(page, server):
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert f"Start here: {DIGITS}" in main
     assert "reconstruction error: 0.00" in main and "pca_probe_accuracy" not in main
+    assert picker_value(page) == DIGITS, "Home has the same sidebar picker as every page"
     page.locator('[data-testid="stMain"] a', has_text="Generate with sliders").click()
     page.wait_for_selector('[data-testid="stMain"] h1:has-text("Generate")', timeout=30000)
     settle(page)
