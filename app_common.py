@@ -224,13 +224,40 @@ def bundle_images(bundle: dict) -> np.ndarray:
     return images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
 
 
-def upload_verdict(model, image: np.ndarray, bundle: dict, label=None) -> None:
-    """One line on how typical an upload is for this model (the Reconstruct page has the details)."""
-    from aelib.lab import explain_reconstruction
+@st.cache_data(max_entries=16, show_spinner="Preparing the image…")
+def prepared_upload(data: bytes, name: str, dataset: str, image_shape: tuple, face_box=None) -> dict:
+    """inference.prepare_upload, once per file and setting rather than on every rerun; the original
+    is kept as a 300-px preview so that the cache stays small. Raises what prepare_upload raises."""
+    from aelib import inference
+    from aelib.imaging import shrink_to
+    prepared = inference.prepare_upload(data, name, dataset, image_shape, face_box)
+    return {**prepared, "gray": shrink_to(prepared["gray"], 300)}
+
+
+@st.cache_resource(show_spinner=False)
+def _typicality_reference(path: str, mtime: float) -> dict:
+    from aelib.lab import typicality_reference
+    return typicality_reference(_bundle(path, mtime))
+
+
+def typicality_reference(entry: dict) -> dict | None:
+    """The test set's k-NN spread and ink level for verdicts, once per checkpoint (not per rerun)."""
+    bundle = get_bundle(entry)
     if "codes" not in bundle or "score" not in bundle or "images" not in bundle:
+        return None
+    return _typicality_reference(entry["path"], Path(entry["path"]).stat().st_mtime)
+
+
+def upload_verdict(model, image: np.ndarray, entry: dict, label=None) -> None:
+    """One line on how typical an upload is for this model (the Reconstruct page has the details)."""
+    from aelib import inference
+    from aelib.lab import typicality
+    reference = typicality_reference(entry)
+    if reference is None:
         return
-    typical = explain_reconstruction(model, image, bundle, label=label)["typicality"]
-    (st.caption if typical["typical"] else st.warning)(typical["verdict"].capitalize() + ".")
+    result = inference.reconstruct(model, image, label)
+    verdict = typicality(image, result, get_bundle(entry), reference)
+    (st.caption if verdict["typical"] else st.warning)(verdict["verdict"].capitalize() + ".")
 
 
 def require_bundle(bundle: dict) -> None:

@@ -7,8 +7,8 @@ each dataset's framing; when no face is found, or the user prefers, a manual cro
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 
+from .imaging import resize, shrink_to
 from .uploads import Prepared, working_copy
 
 DETECT_SIDE = 400   # detection runs on a copy of this longest side: fast, and faces are large enough
@@ -24,10 +24,8 @@ def detect_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
     """(top, left, height, width) of each frontal face in `gray`, largest first."""
     from skimage.data import lbp_frontal_face_cascade_filename
     from skimage.feature import Cascade
-    scale = min(1.0, DETECT_SIDE / max(gray.shape))
-    small = working_copy(gray) if scale == 1.0 else np.asarray(
-        Image.fromarray((gray * 255).astype(np.uint8)).resize(
-            (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))), Image.BOX), np.float32) / 255
+    small = shrink_to(gray, DETECT_SIDE)
+    scale = small.shape[0] / gray.shape[0]
     detector = Cascade(lbp_frontal_face_cascade_filename())
     side = min(small.shape)
     found = detector.detect_multi_scale(small, scale_factor=1.15, step_ratio=1, min_size=(side // 8, side // 8),
@@ -50,8 +48,7 @@ def frame_face(gray: np.ndarray, box: tuple[int, int, int, int], dataset: str, s
     pad = max(0, -y0, -x0, y1 - gray.shape[0], x1 - gray.shape[1])
     padded = np.pad(gray, pad, mode="edge")
     crop = padded[y0 + pad:y1 + pad, x0 + pad:x1 + pad]
-    image = Image.fromarray((np.clip(crop, 0, 1) * 255).astype(np.uint8)).resize(size[::-1], Image.LANCZOS)
-    return np.asarray(image, np.float32) / 255.0
+    return resize(crop, size)
 
 
 def _fit_whole(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -63,8 +60,7 @@ def _fit_whole(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     else:
         new_w = round(h * size[1] / size[0])
         gray = gray[:, (w - new_w) // 2:(w - new_w) // 2 + new_w]
-    image = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).resize(size[::-1], Image.LANCZOS)
-    return np.asarray(image, np.float32) / 255.0
+    return resize(gray, size)
 
 
 def manual_box(shape: tuple[int, int], centre: tuple[float, float], zoom: float) -> tuple[int, int, int, int]:

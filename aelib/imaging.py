@@ -66,10 +66,18 @@ def _to_gray(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
 
 
-def _fit(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize (H, W) float to size=(h, w) with antialiasing."""
+def resize(gray: np.ndarray, size: tuple[int, int], method=Image.LANCZOS) -> np.ndarray:
+    """(H, W) float in [0, 1] -> size=(h, w), antialiased (LANCZOS, or BOX for area averages)."""
     image = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
-    return np.asarray(image.resize((size[1], size[0]), Image.LANCZOS), dtype=np.float32) / 255.0
+    return np.asarray(image.resize((size[1], size[0]), method), dtype=np.float32) / 255.0
+
+
+def shrink_to(gray: np.ndarray, side: int) -> np.ndarray:
+    """Reduce (H, W) so its longer side is at most `side` (area-averaged); smaller images unchanged."""
+    scale = side / max(gray.shape)
+    if scale >= 1:
+        return gray.astype(np.float32)
+    return resize(gray, (max(1, round(gray.shape[0] * scale)), max(1, round(gray.shape[1] * scale))), Image.BOX)
 
 
 # --- output -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .errors import ImageDecodeError
-from .imaging import _fit, decode_image, jpeg_at_budget
+from .imaging import decode_image, jpeg_at_budget, resize, shrink_to
 from .uploads import Prepared, prepare_digit, prepare_object
 
 
@@ -64,20 +64,27 @@ PREPARATION = {"mnist": "digit", "digits": "digit", "fashion_mnist": "object",
                "frey": "face", "olivetti": "face", "celeba": "face", "image_folder": "face"}
 
 
+STEP_SIDE = 256  # the steps are for showing; kept small so a cached upload stays small
+
+
 def prepare_image(gray: np.ndarray, dataset: str, image_shape, face_box=None) -> Prepared:
     """Any-size (H, W) grey image -> a model input like `dataset`'s training images, with the
-    steps that made it. face_box (top, left, height, width) overrides face detection."""
+    steps that made it (reduced to STEP_SIDE). face_box (top, left, height, width) in the working
+    copy's pixels (`work_shape`) overrides face detection."""
     size = tuple(image_shape[-2:])
     style = PREPARATION.get(dataset, "face")
     if style == "digit":
         prepared = prepare_digit(gray)
         if size != (28, 28):
-            prepared.image = _fit(prepared.image, size)
-        return prepared
-    if style == "object":
-        return prepare_object(gray, size)
-    from .faces import prepare_face  # scikit-image's cascade is loaded only for face models
-    return prepare_face(gray, dataset, size, face_box)
+            prepared.image = resize(prepared.image, size)
+    elif style == "object":
+        prepared = prepare_object(gray, size)
+    else:
+        from .faces import prepare_face  # scikit-image's cascade is loaded only for face models
+        prepared = prepare_face(gray, dataset, size, face_box)
+    prepared.work_shape = prepared.steps[0][1].shape
+    prepared.steps = [(label, shrink_to(step, STEP_SIDE)) for label, step in prepared.steps]
+    return prepared
 
 
 def prepare_upload(data: bytes, name: str, dataset: str, image_shape, face_box=None) -> dict:
@@ -89,7 +96,8 @@ def prepare_upload(data: bytes, name: str, dataset: str, image_shape, face_box=N
     except ImageDecodeError as exc:
         raise ImageDecodeError(f"{name}: {exc}") from None
     return {"name": name, "gray": gray, "image": prepared.image, "steps": prepared.steps,
-            "notes": notes + [f"{name}: {note}" for note in prepared.notes], "face_box": prepared.face_box}
+            "notes": notes + [f"{name}: {note}" for note in prepared.notes], "face_box": prepared.face_box,
+            "work_shape": prepared.work_shape}
 
 
 def nearest(codes: np.ndarray, code: np.ndarray, k: int = 5) -> np.ndarray:

@@ -10,17 +10,18 @@ from .latent import PCAMap
 from .noise import corrupt
 
 
-def explain_reconstruction(model, image: np.ndarray, bundle: dict, k_nearest: int = 5, label=None) -> dict:
+def explain_reconstruction(model, image: np.ndarray, bundle: dict, k_nearest: int = 5, label=None,
+                           reference: dict | None = None) -> dict:
     """Everything the reconstruct page shows for one (H, W) image in [0, 1]: reconstruction,
     error map, code, its spot on the bundle's PCA map, nearest test images and their majority
-    label, how typical the input is (`typicality`), compression numbers."""
+    label, how typical the input is (`typicality`; pass its cached `reference`), compression numbers."""
     result = inference.reconstruct(model, image, label)
     if "codes" in bundle:
         pca = PCAMap(bundle["pca_mean"], bundle["pca_components"])
         result["map_xy"] = pca.transform(result["code"][None])[0]
         result["nearest"] = inference.nearest(bundle["codes"], result["code"], k_nearest)
         if "score" in bundle and "images" in bundle:
-            result["typicality"] = typicality(image, result, bundle, k_nearest)
+            result["typicality"] = typicality(image, result, bundle, reference or typicality_reference(bundle, k_nearest))
         if "labels" in bundle:
             votes = np.bincount(bundle["labels"][result["nearest"]])
             result["nearest_label"] = int(np.argmax(votes))
@@ -36,21 +37,28 @@ def knn_distances(codes: np.ndarray, k: int = 5) -> np.ndarray:
     return np.sort(distances, axis=1)[:, :k].mean(1)
 
 
-def typicality(image: np.ndarray, result: dict, bundle: dict, k: int = 5) -> dict:
+def typicality_reference(bundle: dict, k: int = 5) -> dict:
+    """What `typicality` compares an input with, computed once per bundle: the test codes' own
+    k-NN spread (N,) and the median total intensity of the test images."""
+    images = bundle["images"].reshape(len(bundle["images"]), -1).astype(np.float32) / 255.0
+    return {"k": k, "knn": knn_distances(bundle["codes"], k), "ink": float(max(np.median(images.sum(1)), 1e-6))}
+
+
+def typicality(image: np.ndarray, result: dict, bundle: dict, reference: dict | None = None) -> dict:
     """How typical an input is for the model, against the bundle's test images.
 
     error_percentile: its reconstruction error among the test images' errors (bundle "score");
     ood_percentile: the mean distance of its code to its k nearest test codes, among the test
     codes' own such distances; ink_ratio: its total intensity over the test images' median (a
     near-empty input reconstructs with a tiny error and must not pass as a good result).
+    reference: `typicality_reference(bundle)`, cached by the caller (else computed here).
     Returns those, `typical` (bool), a verdict in words and the reasons behind it.
     """
-    codes = bundle["codes"]
-    own = np.sort(np.linalg.norm(codes - result["code"], axis=1))[:k].mean()
-    test_images = bundle["images"].astype(np.float32) / 255.0
+    reference = reference or typicality_reference(bundle)
+    own = np.sort(np.linalg.norm(bundle["codes"] - result["code"], axis=1))[:reference["k"]].mean()
     out = {"error_percentile": float((bundle["score"] < result["mse"]).mean() * 100),
-           "ood_percentile": float((knn_distances(codes, k) < own).mean() * 100),
-           "ink_ratio": float(image.sum() / max(np.median(test_images.reshape(len(test_images), -1).sum(1)), 1e-6))}
+           "ood_percentile": float((reference["knn"] < own).mean() * 100),
+           "ink_ratio": float(image.sum() / reference["ink"])}
     reasons = []
     if out["ink_ratio"] < 0.3:
         reasons.append(f"almost empty: {out['ink_ratio']:.0%} of a typical test image's ink")

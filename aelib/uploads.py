@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import ImageDecodeError
+from .imaging import resize, shrink_to
 
 WORK_SIDE = 1024          # photos are reduced to this longest side first (thin strokes survive)
 MNIST_BOX = 20            # MNIST fits each digit into 20x20 inside 28x28
@@ -34,16 +35,12 @@ class Prepared:
     steps: list[tuple[str, np.ndarray]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     face_box: tuple[int, int, int, int] | None = None   # (top, left, height, width) in the work image
+    work_shape: tuple[int, int] | None = None            # the working copy's (H, W), for a manual crop
 
 
 def working_copy(gray: np.ndarray) -> np.ndarray:
     """Reduce a large photo to WORK_SIDE on its longer side (antialiased); small images unchanged."""
-    scale = WORK_SIDE / max(gray.shape)
-    if scale >= 1:
-        return gray.astype(np.float32)
-    size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
-    image = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).resize(size, Image.BOX)
-    return np.asarray(image, np.float32) / 255.0
+    return shrink_to(gray, WORK_SIDE)
 
 
 def light_on_dark(gray: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -156,7 +153,7 @@ def mnist_glyph(mask: np.ndarray, flat: np.ndarray, notes: list[str]) -> np.ndar
         near = ndimage.binary_dilation(crop, iterations=max(1, round(0.5 / scale)))
         crop = np.clip(flat[box] / max(float(np.percentile(flat[box][crop], 90)), 1e-6), 0, 1) * near
     h, w = max(1, round(crop.shape[0] * MNIST_BOX / max(crop.shape))), max(1, round(crop.shape[1] * MNIST_BOX / max(crop.shape)))
-    glyph = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize((w, h), Image.BOX), np.float32) / 255
+    glyph = resize(crop.astype(np.float32), (h, w), Image.BOX)
     glyph = glyph / max(float(glyph.max()), 1e-6)
     canvas = np.zeros((28, 28), np.float32)
     top, left = (28 - h) // 2, (28 - w) // 2
@@ -204,6 +201,6 @@ def prepare_object(gray: np.ndarray, size: tuple[int, int]) -> Prepared:
     square = np.zeros((side, side), np.float32)
     top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
     square[top:top + crop.shape[0], left:left + crop.shape[1]] = np.clip(crop, 0, 1)
-    image = np.asarray(Image.fromarray((square * 255).astype(np.uint8)).resize(size[::-1], Image.LANCZOS), np.float32) / 255
+    image = resize(square, size)
     notes = ["light background: inverted to Fashion-MNIST's light-on-black"] if inverted else []
     return Prepared(image, [("grey", work), ("object", largest.astype(np.float32)), ("model input", image)], notes)

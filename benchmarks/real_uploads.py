@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from aelib import AelibError, load_bundle, load_checkpoint  # noqa: E402
 from aelib.inference import prepare_upload  # noqa: E402
-from aelib.lab import explain_reconstruction  # noqa: E402
+from aelib.lab import explain_reconstruction, typicality_reference  # noqa: E402
 
 KINDS = ("mnist", "drawing", "scan", "white_on_dark", "phone")
 
@@ -120,7 +120,7 @@ def make_upload(digit: np.ndarray, kind: str, rng: np.random.Generator, neighbou
     return phone_photo(digit, rng, neighbour) if kind == "phone" else simple_file(digit, kind, rng)
 
 
-def score(model, bundle, data: bytes, name: str, label: int, exclude: int | None = None) -> dict:
+def score(model, bundle, data: bytes, name: str, label: int, exclude: int | None = None, reference=None) -> dict:
     """What the page shows for one file: hit (majority of the 5 nearest test codes = label)."""
     try:
         prepared = prepare_upload(data, name, "mnist", model.config.image_shape)
@@ -128,7 +128,7 @@ def score(model, bundle, data: bytes, name: str, label: int, exclude: int | None
         return {"hit": False, "refused": str(exc)}
     view = bundle if exclude is None else {**bundle, **{k: np.delete(bundle[k], exclude, 0)
                                                         for k in ("codes", "labels", "images", "score")}}
-    out = explain_reconstruction(model, prepared["image"], view)
+    out = explain_reconstruction(model, prepared["image"], view, reference=reference if exclude is None else None)
     return {"hit": out["nearest_label"] == label, "error_percentile": out["typicality"]["error_percentile"],
             "typical": out["typicality"]["typical"]}
 
@@ -143,6 +143,7 @@ def summarise(rows: list[dict]) -> dict:
 def run(checkpoint: str, per_kind: int, data_root: str | None, folder: str | None, seed: int = 0,
         kinds=KINDS) -> dict:
     model, bundle = load_checkpoint(checkpoint).model, load_bundle(checkpoint)
+    reference = typicality_reference(bundle)  # once, not per file
     rng = np.random.default_rng(seed)
     if data_root:
         from aelib import load_dataset
@@ -156,11 +157,12 @@ def run(checkpoint: str, per_kind: int, data_root: str | None, folder: str | Non
     results = {}
     for kind in kinds:
         rows = [score(model, bundle, make_upload(digits[i], kind, rng, digits[i + per_kind]), f"{kind}_{i}.png",
-                      int(labels[i]), exclude[i]) for i in range(per_kind)]
+                      int(labels[i]), exclude[i], reference) for i in range(per_kind)]
         results[kind] = summarise(rows)
     if folder:
         files = [p for p in sorted(Path(folder).iterdir()) if re.search(r"\d", p.name)]
-        rows = [score(model, bundle, p.read_bytes(), p.name, int(re.search(r"\d", p.name).group())) for p in files]
+        rows = [score(model, bundle, p.read_bytes(), p.name, int(re.search(r"\d", p.name).group()), None, reference)
+                for p in files]
         results["your_folder"] = summarise(rows)
     return results
 

@@ -7,7 +7,7 @@ from aelib.figures import add_path, latent_scatter
 from aelib.imaging import gif_bytes
 from aelib.latent import PCAMap, interpolate
 from app_common import (big, bundle_images, choose_model, label_names, plain, require_bundle, setup_page,
-                        show_images, upload_verdict)
+                        prepared_upload, show_images, upload_verdict)
 
 setup_page("Interpolate")
 entry, checkpoint, bundle = choose_model()
@@ -46,13 +46,13 @@ def endpoint(column, side: str, default_index: int):
             st.info("Upload an image to use as this end.")
             st.stop()
         try:
-            prepared = inference.prepare_upload(upload.getvalue(), upload.name, entry["dataset"],
-                                                 checkpoint.model.config.image_shape)
+            prepared = prepared_upload(upload.getvalue(), upload.name, entry["dataset"],
+                                       tuple(checkpoint.model.config.image_shape))
         except AelibError as exc:
             st.error(plain(str(exc)))
             st.stop()
         label = 0 if model.is_conditional else None
-        upload_verdict(model, prepared["image"], bundle, label)
+        upload_verdict(model, prepared["image"], entry, label)
         return inference.encode(model, prepared["image"][None], None if label is None else [label])[0], prepared["image"], label
 
 

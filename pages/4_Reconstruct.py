@@ -7,7 +7,8 @@ from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
 from aelib.faces import manual_box
 from aelib.imaging import thumbnail
 from aelib.lab import explain_reconstruction
-from app_common import big, bundle_images, choose_model, label_names, plain, setup_page, show_images
+from app_common import (big, bundle_images, choose_model, label_names, plain, setup_page, show_images,
+                        prepared_upload, typicality_reference)
 
 setup_page("Reconstruct")
 entry, checkpoint, bundle = choose_model()
@@ -31,12 +32,14 @@ def face_crop_by_hand(n: int, upload, prepared: dict) -> dict:
     found = not any("no face found" in note for note in prepared["notes"])
     if not st.toggle("Set the face crop by hand", value=not found, key=f"manual_{n}"):
         return prepared
-    cols = st.columns(3)
-    centre = (cols[0].slider("Centre, down", 0.0, 1.0, 0.5, 0.01, key=f"cy_{n}"),
-              cols[1].slider("Centre, across", 0.0, 1.0, 0.5, 0.01, key=f"cx_{n}"))
-    zoom = cols[2].slider("Zoom", 0.5, 6.0, 1.0, 0.1, key=f"zoom_{n}")
-    box = manual_box(prepared["steps"][0][1].shape, centre, zoom)
-    return inference.prepare_upload(upload.getvalue(), upload.name, dataset, shape, face_box=box)
+    (top, left, height, width), (rows, cols_) = prepared["face_box"], prepared["work_shape"]
+    start = (top + height / 2) / rows, (left + width / 2) / cols_, min(rows, cols_) / (1.4 * max(height, 1))
+    cols = st.columns(3)  # the sliders start at the detected (or central) box
+    centre = (cols[0].slider("Centre, down", 0.0, 1.0, float(np.clip(start[0], 0, 1)), 0.01, key=f"cy_{n}"),
+              cols[1].slider("Centre, across", 0.0, 1.0, float(np.clip(start[1], 0, 1)), 0.01, key=f"cx_{n}"))
+    zoom = cols[2].slider("Zoom", 0.5, 6.0, float(np.clip(round(start[2], 1), 0.5, 6.0)), 0.1, key=f"zoom_{n}")
+    box = manual_box(prepared["work_shape"], centre, zoom)
+    return prepared_upload(upload.getvalue(), upload.name, dataset, tuple(shape), face_box=box)
 
 
 with upload_tab:
@@ -44,7 +47,7 @@ with upload_tab:
                              accept_multiple_files=True)
     for n, upload in enumerate(files or []):
         try:
-            prepared = inference.prepare_upload(upload.getvalue(), upload.name, dataset, shape)
+            prepared = prepared_upload(upload.getvalue(), upload.name, dataset, tuple(shape))
             if inference.PREPARATION.get(dataset, "face") == "face":
                 prepared = face_crop_by_hand(n, upload, prepared)
             inputs.append(prepared)
@@ -105,7 +108,7 @@ def show_verdict(out: dict) -> None:
 
 def show_result(n: int, item: dict) -> None:
     given = item.get("label") if item.get("label") is not None else label  # a test image has its own class
-    out = explain_reconstruction(model, item["image"], bundle, label=given)
+    out = explain_reconstruction(model, item["image"], bundle, label=given, reference=typicality_reference(entry))
     st.subheader(plain(item["name"]))
     for note in item["notes"]:
         st.caption(plain(note))

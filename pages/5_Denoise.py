@@ -42,7 +42,7 @@ else:
     except AelibError as exc:
         st.error(plain(str(exc)))
         st.stop()
-    upload_verdict(checkpoint.model, clean, bundle)
+    upload_verdict(checkpoint.model, clean, entry)
 
 rows = denoise_comparison(clean, kind, level, models, seed=int(seed))
 st.session_state["denoise_rows"] = rows

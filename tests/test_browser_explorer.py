@@ -203,3 +203,48 @@ def test_home_leads_with_the_mnist_conv_vae_in_words_and_units(page, server):
 def test_reconstruct_error_map_prints_its_own_range(page, server):
     visit(page, server, "reconstruct", DIGITS)
     assert re.search(r"squared error, 0 to 0\.\d{3}", page.locator('[data-testid="stMain"]').inner_text())
+
+
+def model_input_src(page) -> str:
+    return page.locator('[data-testid="stImage"]', has_text="model input").last.locator("img").get_attribute("src")
+
+
+def test_reconstruct_a_phone_photo_and_a_portrait_with_a_manual_face_crop(page, server, tmp_path):
+    """A sideways, shadowed JPEG of a pen digit for a digit model; a real portrait for a face model."""
+    import sys
+
+    import numpy as np
+    from skimage import data
+    from PIL import Image
+    from streamlit_server import ROOT
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import real_uploads
+    from aelib import load_bundle
+    digits = load_bundle(ROOT / "checkpoints" / "mnist_conv_ae.safetensors")["images"][:2, 0] / 255.0
+    photo = tmp_path / "phone.jpg"
+    photo.write_bytes(real_uploads.phone_photo(digits[0], np.random.default_rng(4), digits[1]))
+    visit(page, server, "reconstruct", "mnist_conv_ae")
+    page.locator('input[type="file"]').first.set_input_files(str(photo))
+    page.wait_for_selector("text=reconstruction · MSE", timeout=30000)
+    page.wait_for_selector("text=ink kept", timeout=30000)
+    settle(page)
+    assert page.locator('[data-testid="stAlert"]', has_text="training data").count() + \
+        page.locator('[data-testid="stAlert"]', has_text="Unlike anything").count() == 1
+    assert page.locator('[data-testid="stImage"]', has_text="ink kept").count() == 1
+    portrait = tmp_path / "portrait.jpg"
+    Image.fromarray(data.astronaut()).save(portrait)
+    visit(page, server, "reconstruct", FACES)
+    page.locator('input[type="file"]').first.set_input_files(str(portrait))
+    page.wait_for_selector("text=faces found", timeout=30000)
+    settle(page)
+    found = model_input_src(page)
+    page.get_by_text("Set the face crop by hand").click()
+    settle(page)
+    zoom = page.locator('[data-testid="stSlider"]', has_text="Zoom").get_by_role("slider")
+    zoom.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    settle(page)
+    assert model_input_src(page) != found, "the manual crop replaces the detected one"
+    page.screenshot(path=str(SHOTS / "reconstruct_portrait_manual_crop.png"), full_page=True)
