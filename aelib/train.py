@@ -7,7 +7,7 @@ weight for VAEs, and reports validation metrics to a callback after every epoch.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
@@ -97,10 +97,15 @@ def kl_scale_at(config: TrainConfig, epoch_progress: float) -> float:
 
 
 def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = None,
-        callback: Callable[[dict], None] | None = None, progress: bool = False) -> TrainState:
+        callback: Callable[[dict], None] | None = None, progress: bool = False,
+        on_batch: Callable[[int, int, int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None) -> TrainState:
     """Train `model` on `data` until config.epochs; resumes from `state` when given.
 
     callback receives one dict per epoch: epoch, train_* and val_* loss parts, seconds.
+    on_batch(epoch index, batch index, batches per epoch) runs after every step. should_stop() is
+    asked before every batch: when it says yes, fit returns at once and `state` still describes
+    the last finished epoch (the model's weights have moved on; the caller keeps its own copy).
     """
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -114,7 +119,10 @@ def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = 
     n_batches = max(1, len(x_fit) // config.batch_size)   # drop the ragged last batch (BatchNorm)
     for epoch in range(state.epoch, config.epochs):
         started = time.perf_counter()
-        train_parts = _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, generator, progress)
+        train_parts = _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, generator,
+                                   progress, on_batch, should_stop)
+        if train_parts is None:
+            break
         record = {"epoch": epoch + 1, **{f"train_{k}": v for k, v in train_parts.items()},
                   **{f"val_{k}": v for k, v in evaluate_loss(model, x_val, y_val, config).items()}}
         record["seconds"] = time.perf_counter() - started
@@ -127,7 +135,8 @@ def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = 
     return state
 
 
-def _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, generator, progress) -> dict:
+def _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, generator, progress,
+                 on_batch=None, should_stop=None) -> dict | None:
     model.train()
     order = torch.randperm(len(x_fit), generator=generator)
     sums: dict[str, float] = {}
@@ -136,6 +145,8 @@ def _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, gener
         from tqdm import tqdm
         batches = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False)
     for i in batches:
+        if should_stop and should_stop():
+            return None
         idx = order[i * config.batch_size:(i + 1) * config.batch_size]
         model_input, target = prepare_batch(x_fit[idx], config, generator)
         yb = None if y_fit is None else y_fit[idx]
@@ -145,8 +156,7 @@ def _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, gener
         optimizer.step()
         for name, value in parts.items():
             sums[name] = sums.get(name, 0.0) + float(value.detach())
+        if on_batch:
+            on_batch(epoch, i, n_batches)
     return {name: total / n_batches for name, total in sums.items()}
 
-
-def train_config_dict(config: TrainConfig) -> dict:
-    return asdict(config)

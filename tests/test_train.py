@@ -62,3 +62,19 @@ def test_callback_gets_validation_metrics_each_epoch(small_digits):
     fit(model, small_digits, TrainConfig(epochs=2, batch_size=64, augment=True), callback=seen.append)
     assert [r["epoch"] for r in seen] == [1, 2]
     assert {"train_loss", "val_loss", "val_kl", "val_elbo", "seconds"} <= set(seen[0])
+
+
+def test_fit_stops_between_batches_and_keeps_the_last_finished_epoch():
+    from aelib import build_model, fit, load_dataset, TrainConfig
+    data = load_dataset("digits")
+    model = build_model("vae", image_shape=data.image_shape, latent_dim=2, hidden=[16])
+    seen = []
+
+    def on_batch(epoch, i, n_batches):
+        seen.append((epoch, i))
+
+    state = fit(model, data, TrainConfig(epochs=3, batch_size=64), on_batch=on_batch,
+                should_stop=lambda: len(seen) >= 25)
+    n_batches = max(i for _, i in seen if _ == 0) + 1
+    assert len(seen) == 25 and n_batches < 25       # stopped mid-epoch 2, right away
+    assert state.epoch == 25 // n_batches and len(state.history) == state.epoch
