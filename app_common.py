@@ -12,11 +12,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from aelib import AelibError, load_bundle, load_checkpoint
-from aelib import zoo
+from aelib import AelibError, load_bundle, load_checkpoint, zoo
 from aelib.imaging import CRISP_DATASETS, to_uint8, upscale
 from aelib.jobs import JobSlots
-
 
 # The server decodes a handful of small images per request, many sessions at once: one thread per
 # request and PyTorch's native kernels (oneDNN's primitive caches and per-thread scratch memory cost

@@ -1,10 +1,39 @@
-"""Anomaly detection by reconstruction error: thresholds, confusion counts, ROC.
+"""Anomaly detection by reconstruction error: the score, thresholds, confusion counts, ROC, and
+scikit-learn's IsolationForest as the baseline.
 
 Convention: higher score = more anomalous; is_anomaly is a boolean array (True = positive).
 """
 from __future__ import annotations
 
 import numpy as np
+import torch
+
+from .evaluate import batched
+
+
+def squared_error(recon, x):
+    """Squared reconstruction error per value, the shape of x (numpy arrays or tensors alike)."""
+    return (recon - x) ** 2
+
+
+@torch.no_grad()
+def reconstruction_errors(model, x: torch.Tensor, y=None) -> np.ndarray:
+    """The anomaly score: reconstruction MSE per item, (N, C, H, W) -> (N,) float32.
+    High = poorly explained by the model = anomalous."""
+    model.eval()
+    y = y if model.is_conditional else None
+
+    def per_item(xb, yb):
+        return squared_error(model.decode(model.encode(xb, yb), yb), xb).flatten(1).mean(1)
+    return batched(per_item, x, y).numpy().astype(np.float32)
+
+
+def isolation_forest_scores(x_train: np.ndarray, x_score: np.ndarray, random_state: int = 0) -> np.ndarray:
+    """scikit-learn's IsolationForest fitted on x_train (N, D), scoring x_score (M, D) -> (M,),
+    higher = more anomalous: the baseline an autoencoder's score is compared with."""
+    from sklearn.ensemble import IsolationForest
+    forest = IsolationForest(n_estimators=200, random_state=random_state).fit(x_train)
+    return -forest.score_samples(x_score)
 
 
 def threshold_metrics(scores: np.ndarray, is_anomaly: np.ndarray, threshold: float) -> dict:

@@ -12,35 +12,22 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .anomaly import reconstruction_errors
 from .evaluate import batched, encode_all
+from .imaging import to_uint8
 from .latent import PCAMap, tsne
+from .models.base import kl_per_dim
 
 BUNDLE_KEYS = ("images", "test_index", "codes", "dim_score", "pca", "pca_mean", "pca_components",
                "tsne", "score", "train_score")
 
 
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    return (x.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
-
-
-@torch.no_grad()
-def anomaly_scores(model, x: torch.Tensor, y=None) -> np.ndarray:
-    """Reconstruction MSE per image: (N, C, H, W) -> (N,). High = poorly explained = anomalous."""
-    model.eval()
-    y = y if model.is_conditional else None
-    fn = lambda xb, yb: ((model.decode(model.encode(xb, yb), yb) - xb) ** 2).flatten(1).mean(1)  # noqa: E731
-    return batched(fn, x, y).numpy().astype(np.float32)
-
-
 @torch.no_grad()
 def dim_scores(model, x: torch.Tensor, y=None) -> np.ndarray:
-    """How much each latent dimension is used: mean KL to the prior for VAEs, variance otherwise."""
+    """How much each latent dimension is used, (D,): mean KL to the prior for VAEs, variance otherwise."""
     y = y if model.is_conditional else None
     if model.is_variational:
-        def kl(xb, yb):
-            mu, logvar = model.posterior(xb, yb)
-            return -0.5 * (1 + logvar - mu ** 2 - logvar.exp())
-        return batched(kl, x, y).mean(0).numpy().astype(np.float32)
+        return batched(lambda xb, yb: kl_per_dim(*model.posterior(xb, yb)), x, y).mean(0).numpy().astype(np.float32)
     return encode_all(model, x, y).var(0).numpy().astype(np.float32)
 
 
@@ -51,27 +38,27 @@ def build_bundle(model, data, n_samples: int = 2000, seed: int = 0, ood_data=Non
     index = torch.randperm(len(data.x_test), generator=generator)[:n_samples].sort().values
     x = data.x_test[index]
     if data.kind == "image":  # encode exactly the 8-bit images the bundle stores and the app shows
-        x = torch.from_numpy(to_uint8(x)).float() / 255.0
+        x = torch.from_numpy(to_uint8(x.numpy())).float() / 255.0
     y = None if data.y_test is None else data.y_test[index]
     codes = encode_all(model, x, y if model.is_conditional else None).numpy().astype(np.float32)
     pca = PCAMap.fit(codes)
-    items = {"images": to_uint8(x)} if data.kind == "image" else {"signals": x[:, 0, 0].numpy()}
+    items = {"images": to_uint8(x.numpy())} if data.kind == "image" else {"signals": x[:, 0, 0].numpy()}
     bundle = {**items, "test_index": index.numpy(), "codes": codes,
               "dim_score": dim_scores(model, x, y), "pca": pca.transform(codes),
-              "pca_mean": pca.mean, "pca_components": pca.components, "score": anomaly_scores(model, x, y)}
+              "pca_mean": pca.mean, "pca_components": pca.components, "score": reconstruction_errors(model, x, y)}
     if y is not None:
         bundle["labels"] = y.numpy()
     train_index = torch.randperm(len(data.x_train), generator=generator)[:n_train_scores]
     y_train = None if data.y_train is None else data.y_train[train_index]
-    bundle["train_score"] = anomaly_scores(model, data.x_train[train_index], y_train)
+    bundle["train_score"] = reconstruction_errors(model, data.x_train[train_index], y_train)
     if with_tsne:
         bundle["tsne"] = tsne(codes, random_state=seed, n_jobs=2)
     if ood_data is not None:
         ood = ood_data.x_test[torch.randperm(len(ood_data.x_test), generator=generator)[:n_samples // 2]]
         if model.is_conditional:
             raise ValueError("out-of-distribution scores need an unconditional model")
-        bundle["ood_images"] = to_uint8(ood)
-        bundle["ood_score"] = anomaly_scores(model, ood)
+        bundle["ood_images"] = to_uint8(ood.numpy())
+        bundle["ood_score"] = reconstruction_errors(model, ood)
     return bundle
 
 

@@ -100,7 +100,7 @@ def validate_header(header, name: str = "checkpoint") -> None:
 
 
 def _check_fields(record: dict, required: dict, optional: dict, name: str, where: str) -> None:
-    for field, types in required.items():
+    for field in required:
         if field not in record:
             raise CheckpointError(f"{name}: {where} has no '{field}' field")
     for field, types in {**required, **optional}.items():
@@ -115,7 +115,7 @@ def read_tensors(path: str | Path, prefix: str) -> dict[str, torch.Tensor]:
     path = Path(path)
     with _open(path) as handle:
         try:
-            return {k[len(prefix):]: handle.get_tensor(k) for k in handle.keys() if k.startswith(prefix)}
+            return {k[len(prefix):]: handle.get_tensor(k) for k in handle.keys() if k.startswith(prefix)}  # noqa: SIM118  (a safetensors handle, not a dict)
         except Exception as exc:
             raise CheckpointError(f"{path.name}: tensor data is damaged or truncated ({exc})") from None
 

@@ -8,12 +8,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from . import models  # noqa: F401  (registers models)
-import numpy as np
-
 from .checkpoint import load_checkpoint, read_header, read_optimizer_state, save_checkpoint, update_checkpoint
-from .data import keep_classes, list_datasets, load_dataset
+from .datasets import keep_classes, list_datasets, load_dataset
 from .errors import AelibError
-from .registry import MODELS, get_model_class, build_model
+from .registry import MODELS, build_model, get_model_class
 from .train import TrainConfig, TrainState, fit
 
 
@@ -108,24 +106,8 @@ def _load_for_eval(path, data_root):
     return checkpoint, header, data
 
 
-def one_class_metrics(model, data, keep: list[int], n_test: int = 0) -> dict:
-    """AUC of reconstruction error for 'not one of the kept classes'; for series and tables also
-    scikit-learn's IsolationForest fitted on the same (kept) training rows, as the baseline."""
-    from .anomaly import roc
-    from .bundle import anomaly_scores
-    x, y = (data.x_test[:n_test], data.y_test[:n_test]) if n_test else (data.x_test, data.y_test)
-    is_anomaly = ~np.isin(y.numpy(), keep)
-    metrics = {"anomaly_auc": roc(anomaly_scores(model, x), is_anomaly)[2]}
-    if data.kind != "image":
-        from .tabular import isolation_forest_scores
-        normal_train = data.x_train[np.isin(data.y_train.numpy(), keep)].flatten(1).numpy()
-        forest = isolation_forest_scores(normal_train, x.flatten(1).numpy())
-        metrics["isolation_forest_auc"] = roc(forest, is_anomaly)[2]
-    return metrics
-
-
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate
+    from .evaluate import evaluate, one_class_metrics
     checkpoint, header, data = _load_for_eval(args.path, args.data_root)
     metrics = evaluate(checkpoint.model, data, header.get("train_config"), n_test=args.n_test,
                        iw_samples=args.iw_samples, probe=not args.no_probe)
@@ -145,8 +127,8 @@ def cmd_eval(args) -> int:
 def cmd_bundle(args) -> int:
     from .bundle import build_bundle
     from .imaging import png_bytes, to_uint8, upscale
+    from .inference import sample_grid
     from .noise import parse_noise
-    from .zoo import sample_grid
     checkpoint, header, data = _load_for_eval(args.path, args.data_root)
     ood = load_dataset(args.ood_dataset, args.data_root) if args.ood_dataset else None
     started = time.perf_counter()

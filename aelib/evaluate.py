@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .imaging import psnr
 from .noise import corrupt, parse_noise
 
 
@@ -37,19 +38,13 @@ def reconstruct_all(model, x, y=None, batch_size: int = 500) -> torch.Tensor:
     return batched(lambda xb, yb: model.decode(model.encode(xb, yb), yb), x, y, batch_size)
 
 
-def psnr(clean: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
-    """Peak signal-to-noise ratio per image in dB, for images in [0, 1]: (N, ...) -> (N,)."""
-    mse = ((clean - other) ** 2).flatten(1).mean(1).clamp_min(1e-10)
-    return 10 * torch.log10(1.0 / mse)
-
-
 def reconstruction_metrics(model, x, y=None) -> dict:
     recon = reconstruct_all(model, x, y)
     if model.config.output != "sigmoid":  # real-valued data: BCE and PSNR do not apply
-        return {"mse_per_value": float(((recon - x) ** 2).mean())}
+        return {"mse_per_value": float(F.mse_loss(recon, x))}
     bce = F.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), x, reduction="none").flatten(1).sum(1)
-    return {"mse_per_pixel": float(((recon - x) ** 2).mean()), "bce_per_image": float(bce.mean()),
-            "psnr_db": float(psnr(x, recon).mean())}
+    return {"mse_per_pixel": float(F.mse_loss(recon, x)), "bce_per_image": float(bce.mean()),
+            "psnr_db": float(psnr(x.numpy(), recon.numpy(), axis=(1, 2, 3)).mean())}
 
 
 def vae_metrics(model, x, y=None, iw_samples: int = 100, seed: int = 0) -> dict:
@@ -95,8 +90,9 @@ def denoising_metrics(model, x, spec: str, seed: int = 0) -> dict:
     kind, level = parse_noise(spec)
     noisy = corrupt(x, kind, level, generator=torch.Generator().manual_seed(seed))
     denoised = reconstruct_all(model, noisy)
-    return {"noise": spec, "psnr_noisy_db": float(psnr(x, noisy).mean()),
-            "psnr_denoised_db": float(psnr(x, denoised).mean())}
+    per_image = (1, 2, 3)
+    return {"noise": spec, "psnr_noisy_db": float(psnr(x.numpy(), noisy.numpy(), axis=per_image).mean()),
+            "psnr_denoised_db": float(psnr(x.numpy(), denoised.numpy(), axis=per_image).mean())}
 
 
 def evaluate(model, data, train_config: dict | None = None, n_test: int = 0, iw_samples: int = 100,
@@ -119,4 +115,18 @@ def evaluate(model, data, train_config: dict | None = None, n_test: int = 0, iw_
     if probe and y_test is not None and data.y_train is not None and data.n_classes <= 20:
         metrics.update(probe_metrics(model, data, x_test, y_test))
     metrics["eval_seconds"] = round(time.perf_counter() - started, 2)
+    return metrics
+
+
+def one_class_metrics(model, data, keep: list[int], n_test: int = 0) -> dict:
+    """AUC of reconstruction error for 'not one of the kept classes'; for series and tables also
+    scikit-learn's IsolationForest fitted on the same (kept) training rows, as the baseline."""
+    from .anomaly import isolation_forest_scores, reconstruction_errors, roc  # (anomaly imports this module)
+    x, y = (data.x_test[:n_test], data.y_test[:n_test]) if n_test else (data.x_test, data.y_test)
+    is_anomaly = ~np.isin(y.numpy(), keep)
+    metrics = {"anomaly_auc": roc(reconstruction_errors(model, x), is_anomaly)[2]}
+    if data.kind != "image":
+        normal_train = data.x_train[np.isin(data.y_train.numpy(), keep)].flatten(1).numpy()
+        forest = isolation_forest_scores(normal_train, x.flatten(1).numpy())
+        metrics["isolation_forest_auc"] = roc(forest, is_anomaly)[2]
     return metrics

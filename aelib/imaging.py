@@ -152,10 +152,12 @@ def ssim(clean: np.ndarray, other: np.ndarray) -> float:
     return float(structural_similarity(clean, other, data_range=1.0, win_size=win))
 
 
-def psnr(clean: np.ndarray, other: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB for images in [0, 1]."""
-    mse = float(np.mean((np.asarray(clean, np.float64) - np.asarray(other, np.float64)) ** 2))
-    return float(10 * np.log10(1.0 / max(mse, 1e-10)))
+def psnr(clean: np.ndarray, other: np.ndarray, axis=None):
+    """Peak signal-to-noise ratio in dB for images in [0, 1]: a float over the whole array, or one
+    per image with axis, e.g. (N, C, H, W) and axis=(1, 2, 3) -> (N,)."""
+    mse = np.mean((np.asarray(clean, np.float64) - np.asarray(other, np.float64)) ** 2, axis=axis)
+    db = 10 * np.log10(1.0 / np.maximum(mse, 1e-10))
+    return float(db) if axis is None else db
 
 
 def median_filter(image: np.ndarray, size: int = 3) -> np.ndarray:

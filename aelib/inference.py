@@ -7,8 +7,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .anomaly import squared_error
 from .errors import ImageDecodeError
-from .imaging import decode_image, jpeg_at_budget, resize, shrink_to
+from .imaging import decode_image, jpeg_at_budget, resize, shrink_to, tile
+from .noise import corrupt
 from .uploads import Prepared, prepare_digit, prepare_object
 
 
@@ -55,7 +57,7 @@ def reconstruct(model, image: np.ndarray, label=None) -> dict:
     """One (H, W) image in [0, 1] -> code, reconstruction, per-pixel squared error and its mean."""
     code = encode(model, image[None], None if label is None else [label])[0]
     recon = decode(model, code, None if label is None else [label])[0]
-    error = (recon - image) ** 2
+    error = squared_error(recon, image)
     return {"code": code, "recon": recon, "error_map": error, "mse": float(error.mean())}
 
 
@@ -114,3 +116,20 @@ def compression_readout(image: np.ndarray, latent_dim: int) -> dict:
             "jpeg": jpeg, "jpeg_bytes": jpeg_size, "jpeg_quality": quality,
             "jpeg_mse": float(np.mean((jpeg - image) ** 2))}
 
+
+@torch.no_grad()
+def sample_grid(model, x: torch.Tensor, y=None, n: int = 10, noise: tuple | None = None, seed: int = 0) -> np.ndarray:
+    """Rows: test images, (noisy inputs,) reconstructions, and for VAEs two rows of samples.
+    Returns one (rows*H, n*W) float image for a PNG next to the checkpoint."""
+    generator = torch.Generator().manual_seed(seed)
+    x = x[:n]
+    y = y[:n] if (y is not None and model.is_conditional) else None
+    model_input = corrupt(x, *noise, generator=generator) if noise else x
+    rows = [x, model_input] if noise else [x]
+    rows.append(model.decode(model.encode(model_input, y), y))
+    if model.is_variational:
+        labels = torch.arange(2 * n) % max(model.config.n_classes, 1) if model.is_conditional else None
+        torch.manual_seed(seed)
+        rows.append(model.sample(2 * n, y=labels))
+    images = torch.cat(rows)[:, 0].numpy()
+    return tile(images, n_cols=n, pad=1)

@@ -17,7 +17,7 @@ class PCAMap:
     components: np.ndarray   # (2, D), orthonormal rows
 
     @classmethod
-    def fit(cls, codes: np.ndarray) -> "PCAMap":
+    def fit(cls, codes: np.ndarray) -> PCAMap:
         centred = codes - codes.mean(0)
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         components = vt[:2] if vt.shape[0] >= 2 else np.vstack([vt, np.zeros_like(vt)])

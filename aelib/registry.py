@@ -8,7 +8,8 @@ Unknown names and unknown config keys fail with a message listing the valid ones
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import UnknownNameError
 

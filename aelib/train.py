@@ -7,13 +7,13 @@ weight for VAEs, and reports validation metrics to a callback after every epoch.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-from .data import ImageData
+from .datasets.base import ImageData, take
 from .noise import corrupt, parse_noise
 
 
@@ -71,8 +71,7 @@ def validation_split(data: ImageData, config: TrainConfig):
     order = torch.randperm(len(data.x_train), generator=torch.Generator().manual_seed(config.seed))[:n]
     n_val = max(1, int(n * config.val_fraction))
     val, fit_idx = order[:n_val], order[n_val:]
-    pick = (lambda t, idx: None if t is None else t[idx])
-    return data.x_train[fit_idx], pick(data.y_train, fit_idx), data.x_train[val], pick(data.y_train, val)
+    return data.x_train[fit_idx], take(data.y_train, fit_idx), data.x_train[val], take(data.y_train, val)
 
 
 @torch.no_grad()

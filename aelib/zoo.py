@@ -4,9 +4,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from .checkpoint import read_header
 from .errors import AelibError
 
@@ -111,23 +108,3 @@ def model_card(header: dict) -> str:
 
 def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-@torch.no_grad()
-def sample_grid(model, x: torch.Tensor, y=None, n: int = 10, noise: tuple | None = None, seed: int = 0) -> np.ndarray:
-    """Rows: test images, (noisy inputs,) reconstructions, and for VAEs two rows of samples.
-    Returns one (rows*H, n*W) float image for a PNG next to the checkpoint."""
-    from .imaging import tile
-    from .noise import corrupt
-    generator = torch.Generator().manual_seed(seed)
-    x = x[:n]
-    y = y[:n] if (y is not None and model.is_conditional) else None
-    model_input = corrupt(x, *noise, generator=generator) if noise else x
-    rows = [x, model_input] if noise else [x]
-    rows.append(model.decode(model.encode(model_input, y), y))
-    if model.is_variational:
-        labels = torch.arange(2 * n) % max(model.config.n_classes, 1) if model.is_conditional else None
-        torch.manual_seed(seed)
-        rows.append(model.sample(2 * n, y=labels))
-    images = torch.cat(rows)[:, 0].numpy()
-    return tile(images, n_cols=n, pad=1)

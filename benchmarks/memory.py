@@ -7,6 +7,7 @@ increase for each additional session doing the same; for this interpreter's torc
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from streamlit_server import chromium, rss_mib, streamlit_server, wait_until_idle  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from ui_latency_pages import PAGES  # noqa: E402
 
@@ -40,7 +42,7 @@ def measure(python: str, sessions: int) -> dict:
             time.sleep(1.0)
             readings.append(round(rss_mib(server["pid"]), 1))
         trained = train_tabular(pages[0], server)
-    increments = [round(b - a, 1) for a, b in zip(readings, readings[1:])]
+    increments = [round(b - a, 1) for a, b in itertools.pairwise(readings)]
     print(f"torch {torch_version}: idle {idle:.0f} MiB; after one session visits every page "
           f"{readings[0]:.0f} MiB; each further session adds {increments} MiB; after training a tabular "
           f"model in the browser (scikit-learn and pandas loaded) {trained:.0f} MiB")

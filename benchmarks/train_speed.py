@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aelib import TrainConfig, build_model, fit, load_dataset  # noqa: E402
+from aelib import TrainConfig, build_model, fit, load_dataset
 
 
 class ExamplesVAE(nn.Module):

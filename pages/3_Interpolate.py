@@ -6,8 +6,18 @@ from aelib import AelibError, inference
 from aelib.figures import add_path, latent_scatter
 from aelib.imaging import gif_bytes
 from aelib.latent import PCAMap, interpolate
-from app_common import (big, bundle_images, choose_model, label_names, plain, require_bundle, setup_page,
-                        prepared_upload, show_images, upload_verdict)
+from app_common import (
+    big,
+    bundle_images,
+    choose_model,
+    label_names,
+    plain,
+    prepared_upload,
+    require_bundle,
+    setup_page,
+    show_images,
+    upload_verdict,
+)
 
 setup_page("Interpolate")
 entry, checkpoint, bundle = choose_model()

@@ -3,12 +3,21 @@ import numpy as np
 import streamlit as st
 
 from aelib import AelibError, inference
-from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
 from aelib.faces import manual_box
+from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
 from aelib.imaging import thumbnail
 from aelib.lab import explain_reconstruction
-from app_common import (big, bundle_images, choose_model, label_names, plain, setup_page, show_images,
-                        prepared_upload, typicality_reference)
+from app_common import (
+    big,
+    bundle_images,
+    choose_model,
+    label_names,
+    plain,
+    prepared_upload,
+    setup_page,
+    show_images,
+    typicality_reference,
+)
 
 setup_page("Reconstruct")
 entry, checkpoint, bundle = choose_model()

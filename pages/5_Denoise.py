@@ -4,8 +4,16 @@ import streamlit as st
 from aelib import AelibError, inference
 from aelib.lab import comparison_table, denoise_comparison
 from aelib.noise import NOISE_KINDS
-from app_common import (bundle_images, choose_model, get_checkpoint, model_entries, plain, setup_page, show_images,
-                        upload_verdict)
+from app_common import (
+    bundle_images,
+    choose_model,
+    get_checkpoint,
+    model_entries,
+    plain,
+    setup_page,
+    show_images,
+    upload_verdict,
+)
 
 setup_page("Denoise")
 entry, checkpoint, bundle = choose_model(need=lambda e: bool(e.get("denoise")),

@@ -37,7 +37,7 @@ st.session_state["anomaly_metrics"] = metrics
 fpr, tpr, auc = roc(scores, is_anomaly)
 cols = st.columns(6)
 for col, (name, value) in zip(cols, [("AUC", auc), ("precision", metrics["precision"]), ("recall", metrics["recall"]),
-                                      ("F1", metrics["f1"])]):
+                                      ("F1", metrics["f1"])], strict=False):
     col.metric(name, f"{value:.3f}")
 cols[4].metric("flagged", metrics["tp"] + metrics["fp"])
 cols[5].metric("missed anomalies", metrics["fn"])

@@ -3,9 +3,10 @@ import numpy as np
 import streamlit as st
 
 from aelib import AelibError, inference
-from aelib.anomaly import anomaly_setups, roc, threshold_metrics, threshold_presets
+from aelib.anomaly import anomaly_setups, reconstruction_errors, roc, threshold_metrics, threshold_presets
+from aelib.datasets.base import as_rows
+from aelib.datasets.tables import read_csv_table
 from aelib.figures import latent_scatter, roc_figure, score_histograms, series_overlay
-from aelib.tabular import read_csv_table
 from app_common import choose_model, label_names, plain, require_bundle, setup_page
 
 setup_page("Time series")
@@ -42,7 +43,7 @@ with scores_tab:
     st.session_state["series_metrics"] = metrics
     fpr, tpr, auc = roc(scores, is_anomaly)
     cols = st.columns(4)
-    for col, name in zip(cols, ["precision", "recall", "f1"]):
+    for col, name in zip(cols, ["precision", "recall", "f1"], strict=False):
         col.metric(name, f"{metrics[name]:.3f}")
     cols[3].metric("AUC", f"{auc:.3f}")
     left, right = st.columns(2)
@@ -64,8 +65,7 @@ with upload_tab:
                 st.caption(plain(note))
             if table.features.shape[1] != length:
                 raise AelibError(f"{upload.name}: rows have {table.features.shape[1]} values; this model needs {length}")
-            recon = inference.decode(model, inference.encode(model, table.features[:, None, None, :]))
-            upload_scores = ((recon.reshape(len(recon), -1) - table.features) ** 2).mean(1)
+            upload_scores = reconstruction_errors(model, as_rows(table.features))
             threshold = next(iter(threshold_presets(bundle["train_score"]).values()))
             import pandas as pd  # only for the table: pandas costs the server ~60 MiB
             result = pd.DataFrame({"row": np.arange(len(upload_scores)), "score": upload_scores,

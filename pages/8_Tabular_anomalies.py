@@ -3,9 +3,10 @@ import numpy as np
 import streamlit as st
 
 from aelib import AelibError
-from aelib.anomaly import roc
+from aelib.anomaly import isolation_forest_scores, roc
+from aelib.datasets.tables import csv_columns, read_csv_table
 from aelib.figures import feature_errors, roc_figure, score_histograms
-from aelib.tabular import csv_columns, isolation_forest_scores, read_csv_table, row_errors, train_table_ae
+from aelib.tabular import row_errors, train_table_ae
 from app_common import get_bundle, heavy_job, model_entries, plain, setup_page
 
 setup_page("Tabular anomalies")
@@ -88,16 +89,15 @@ _, model, mean, std = st.session_state["table_model"]
 errors = row_errors(model, features, mean, std)
 scores = errors.mean(1)
 st.session_state["table_scores"] = scores
-import pandas as pd  # only for the table: pandas costs the server ~60 MiB
-ranking = pd.DataFrame({"row": np.arange(len(scores)), "reconstruction error": scores})
+worst = np.argsort(-scores, kind="stable")[:200]
+ranking = {"row": worst, "reconstruction error": scores[worst]}
 if labels is not None:
-    ranking["labelled anomaly"] = labels
-ranking = ranking.sort_values("reconstruction error", ascending=False)
+    ranking["labelled anomaly"] = labels[worst]
 left, right = st.columns(2)
 with left:
     st.markdown("**Rows ranked by reconstruction error**")
-    st.dataframe(ranking.head(200), hide_index=True, height=300)
-    row = st.number_input("Row to explain", 0, len(scores) - 1, int(ranking["row"].iloc[0]))
+    st.dataframe(ranking, hide_index=True, height=300)
+    row = st.number_input("Row to explain", 0, len(scores) - 1, int(worst[0]))
 with right:
     st.plotly_chart(feature_errors(errors[row], names, f"row {row}: which features it could not rebuild"))
 if labels is not None:

@@ -8,7 +8,7 @@ import torch
 
 from aelib import TrainConfig, build_model, fit, save_checkpoint
 from aelib.bundle import build_bundle
-from aelib.data import ImageData, keep_classes, load_dataset
+from aelib.datasets import ImageData, keep_classes, load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_FILES = {"latent_map": "pages/1_Latent_map.py", "generate": "pages/2_Generate.py",
@@ -32,7 +32,7 @@ def open_page(app, page: str, model: str | None = None):
 def shown_images(app, caption: str = "") -> list[str]:
     """Media URLs of the images on the page whose caption contains `caption`. Streamlit names a
     media file by a hash of its bytes, so the URL changes exactly when the pixels do."""
-    return [url for element in app.get("image") for url, text in zip(element.value, element.captions)
+    return [url for element in app.get("image") for url, text in zip(element.value, element.captions, strict=True)
             if caption in text]
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from app_fixtures import ROOT, make_tiny_checkpoints
 
 import aelib
-from aelib.data import ImageData, load_dataset
-from app_fixtures import ROOT, make_tiny_checkpoints
+from aelib.datasets import ImageData, load_dataset
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,16 @@ import torch
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from aelib import TrainConfig, build_model, fit
-from aelib.anomaly import anomaly_setups, best_f1_threshold, roc, threshold_metrics, threshold_presets
-from aelib.bundle import anomaly_scores, build_bundle, check_bundle
-from aelib.data import keep_classes
+from aelib.anomaly import (
+    anomaly_setups,
+    best_f1_threshold,
+    reconstruction_errors,
+    roc,
+    threshold_metrics,
+    threshold_presets,
+)
+from aelib.bundle import build_bundle, check_bundle
+from aelib.datasets import keep_classes
 
 
 @pytest.mark.parametrize("decimals", [None, 1])  # 1 decimal: many tied scores
@@ -47,7 +54,7 @@ def test_one_class_model_scores_other_classes_higher(digits):
     zeros = keep_classes(digits, [0])
     model = build_model("ae", image_shape=(1, 8, 8), latent_dim=2, hidden=(32,))
     fit(model, zeros, TrainConfig(epochs=40, batch_size=32, lr=3e-3))
-    scores = anomaly_scores(model, digits.x_test)
+    scores = reconstruction_errors(model, digits.x_test)
     auc = roc(scores, digits.y_test.numpy() != 0)[2]
     assert auc > 0.8
     bundle = build_bundle(model, zeros, n_samples=120, ood_data=digits, with_tsne=False)

@@ -3,9 +3,8 @@ The assertions read what the page shows: titles, captions, warnings, images."""
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from app_fixtures import PAGE_FILES, ROOT, open_page, shown_images
+from streamlit.testing.v1 import AppTest
 
 # Each page with the models it accepts: image models with and without labels, a conditional one.
 PAGE_CASES = [("home", "digits_vae2d"), ("latent_map", "digits_vae2d"), ("latent_map", "tiny_unlabelled"),

@@ -1,12 +1,9 @@
 """AppTest for the lab pages: uploads good and bad, a drawing injected through session state."""
 from __future__ import annotations
 
-import io
-
 import numpy as np
-from PIL import Image
-
 from app_fixtures import open_page, shown_images
+from PIL import Image
 from test_imaging import encode, photo_of_a_digit
 
 GOOD = ("seven.png", encode(photo_of_a_digit()), "image/png")

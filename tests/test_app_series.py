@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from app_fixtures import open_page
 
 from aelib import load_bundle
-
-from app_fixtures import open_page
 
 
 def beats_csv(n_rows: int, length: int = 32) -> bytes:

@@ -10,7 +10,6 @@ import time
 import urllib.parse
 
 import pytest
-
 from streamlit_server import PAGE_PATHS, ROOT, SHOTS, require_chromium, wait_until_idle
 
 SAMPLE_DIGIT = ROOT / "assets" / "samples" / "digit_photo.png"

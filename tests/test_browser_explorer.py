@@ -8,7 +8,6 @@ import re
 import time
 
 import pytest
-
 from streamlit_server import PAGE_PATHS, SHOTS, require_chromium, wait_until_idle
 
 require_chromium()
@@ -214,11 +213,12 @@ def test_reconstruct_a_phone_photo_and_a_portrait_with_a_manual_face_crop(page, 
     import sys
 
     import numpy as np
-    from skimage import data
     from PIL import Image
+    from skimage import data
     from streamlit_server import ROOT
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import real_uploads
+
     from aelib import load_bundle
     digits = load_bundle(ROOT / "checkpoints" / "mnist_conv_ae.safetensors")["images"][:2, 0] / 255.0
     photo = tmp_path / "phone.jpg"

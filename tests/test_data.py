@@ -12,7 +12,8 @@ import torch
 from PIL import Image
 from scipy.io import savemat
 
-from aelib.data import keep_classes, load_dataset, read_idx
+from aelib.datasets import keep_classes, load_dataset
+from aelib.datasets.images import read_idx
 from aelib.errors import DataError, UnknownNameError
 
 
@@ -33,7 +34,7 @@ def make_idx_folder(root, folder="MNIST", n_train=12, n_test=5):
 
 
 def make_read_only(root):
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _, filenames in os.walk(root):
         for name in filenames:
             os.chmod(os.path.join(dirpath, name), stat.S_IRUSR)
         os.chmod(dirpath, stat.S_IRUSR | stat.S_IXUSR)
@@ -50,7 +51,7 @@ def test_idx_sets_load_from_a_read_only_torchvision_folder(tmp_path, name, folde
         for dirpath, _, _ in os.walk(tmp_path):
             os.chmod(dirpath, stat.S_IRWXU)
     assert data.x_train.shape == (12, 1, 28, 28) and data.x_test.shape == (5, 1, 28, 28)
-    assert data.x_train.dtype == torch.float32 and 0 <= data.x_train.min() and data.x_train.max() <= 1
+    assert data.x_train.dtype == torch.float32 and data.x_train.min() >= 0 and data.x_train.max() <= 1
     assert torch.allclose(data.x_test[:, 0] * 255, torch.from_numpy(expected.astype(np.float32)))
     assert data.y_test.tolist() == [0, 1, 2, 3, 4] and data.n_classes == 10
 

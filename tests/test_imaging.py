@@ -63,7 +63,7 @@ def test_odd_modes_and_formats_decode_to_gray(mode, fmt):
         (np.asarray(base.convert("L"), np.uint16) * 257).astype(np.uint16))
     gray, _ = decode_image(encode(image, fmt), f"x.{fmt.lower()}")
     assert gray.shape == (200, 300) and gray.dtype == np.float32
-    assert 0 <= gray.min() and gray.max() <= 1 and gray.max() > 0.5
+    assert gray.min() >= 0 and gray.max() <= 1 and gray.max() > 0.5
 
 
 def test_transparent_background_is_composited_on_white():

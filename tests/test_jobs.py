@@ -34,9 +34,8 @@ def test_no_more_than_n_jobs_run_at_once_and_the_rest_are_told_to_wait():
 
 def test_a_failing_job_frees_its_slot():
     slots = JobSlots(1)
-    with pytest.raises(RuntimeError):
-        with slots.slot():
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), slots.slot():
+        raise RuntimeError("boom")
     with slots.slot(on_wait=lambda place: pytest.fail("the slot should be free")):
         pass
 

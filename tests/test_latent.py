@@ -5,8 +5,18 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from aelib.latent import (PCAMap, from_principal, informative_dims, interpolate, manifold_grid,
-                          neighbour_blend, principal_directions, slerp, traversal, tsne)
+from aelib.latent import (
+    PCAMap,
+    from_principal,
+    informative_dims,
+    interpolate,
+    manifold_grid,
+    neighbour_blend,
+    principal_directions,
+    slerp,
+    traversal,
+    tsne,
+)
 
 rng = np.random.default_rng(0)
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import small_config
 
 import aelib
 from aelib import TrainConfig, build_model, fit, load_checkpoint, save_checkpoint
 from aelib.errors import UnknownNameError
-from conftest import small_config
 
 ALL_MODELS = sorted(aelib.MODELS)
 VAES = [n for n in ALL_MODELS if aelib.MODELS[n].is_variational]

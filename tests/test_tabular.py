@@ -6,9 +6,10 @@ import pytest
 from scipy.io import savemat
 
 from aelib.anomaly import roc
-from aelib.data import load_dataset
+from aelib.datasets import load_dataset
+from aelib.datasets.tables import csv_columns, read_csv_table
 from aelib.errors import DataError
-from aelib.tabular import csv_columns, read_csv_table, row_errors, train_table_ae
+from aelib.tabular import row_errors, train_table_ae
 
 
 def test_ecg5000_reads_ucr_text_files(tmp_path):

@@ -65,7 +65,7 @@ def test_callback_gets_validation_metrics_each_epoch(small_digits):
 
 
 def test_fit_stops_between_batches_and_keeps_the_last_finished_epoch():
-    from aelib import build_model, fit, load_dataset, TrainConfig
+    from aelib import TrainConfig, build_model, fit, load_dataset
     data = load_dataset("digits")
     model = build_model("vae", image_shape=data.image_shape, latent_dim=2, hidden=[16])
     seen = []

@@ -5,6 +5,7 @@ labels y are (B,) int64 and only used by conditional models.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -124,8 +125,7 @@ class VAEBase(AutoEncoder):
         out = self(x, y)
         target = x if target is None else target
         recon = self.recon_loss(out["logits"], target).mean()
-        # KL(q(z|x) || N(0, I)) in closed form, Kingma & Welling 2014, appendix B.
-        kl = -0.5 * (1 + out["logvar"] - out["mu"] ** 2 - out["logvar"].exp()).sum(1).mean()
+        kl = kl_per_dim(out["mu"], out["logvar"]).sum(1).mean()
         loss = recon + kl_scale * self.config.beta * kl
         return {"recon": recon, "kl": kl, "elbo": -(recon + kl), "loss": loss}
 
@@ -162,13 +162,19 @@ class VAEBase(AutoEncoder):
         return torch.logsumexp(log_w, 0) - math.log(k)
 
 
+def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z|x) || N(0, I)) of a diagonal Gaussian, per dimension: (N, D) -> (N, D), in nats.
+    Closed form, Kingma & Welling 2014, appendix B."""
+    return -0.5 * (1 + logvar - mu ** 2 - logvar.exp())
+
+
 def _std_normal_logpdf(z):
     return -0.5 * z ** 2 - 0.5 * math.log(2 * math.pi)
 
 
 def mlp(sizes: list[int], final_activation: bool = False) -> nn.Sequential:
     layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2 or final_activation:
             layers.append(nn.ReLU())

@@ -5,7 +5,7 @@ above 7, so 28x28 -> 7x7, 28x20 (Frey) -> 7x5 and 64x64 -> 4x4 share one definit
 """
 from __future__ import annotations
 
-import math
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -51,7 +51,7 @@ def conv_decoder(config, extra_in: int = 0) -> nn.Sequential:
     widths = widths[::-1]
     layers = [nn.Linear(config.latent_dim + extra_in, config.fc_hidden), nn.ReLU(),
               nn.Linear(config.fc_hidden, widths[0] * h * w), nn.ReLU(), _Unflatten((widths[0], h, w))]
-    for c_in, c_out in zip(widths, widths[1:]):
+    for c_in, c_out in itertools.pairwise(widths):
         layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out), nn.ReLU()]
     layers.append(nn.ConvTranspose2d(widths[-1], config.image_shape[0], 4, 2, 1))
     return nn.Sequential(*layers)

@@ -6,6 +6,7 @@ images (read column by column) and pass the registry-wide contract tests unchang
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -85,7 +86,7 @@ class Conv1DAutoEncoder(AutoEncoder):
         self.encoder = nn.Sequential(*layers, nn.Flatten(), nn.Linear(widths[-1] * length, config.latent_dim))
         self.from_code = nn.Linear(config.latent_dim, widths[-1] * length)
         layers = []
-        for c_in, c_out in zip(widths[::-1], [*widths[::-1][1:], widths[0]]):
+        for c_in, c_out in itertools.pairwise([*widths[::-1], widths[0]]):
             layers += [nn.Upsample(scale_factor=stride), nn.Conv1d(c_in, c_out, k, 1, pad), nn.ReLU()]
         self.deconv = nn.Sequential(*layers, nn.Conv1d(widths[0], c * h, k, 1, pad))
         self.short_shape = (widths[-1], length)

@@ -1,68 +1,20 @@
-"""Dataset registry. Every loader returns an ImageData: whole splits as in-memory tensors.
-
-Why in memory: indexing one (N, C, H, W) tensor per batch avoids a PIL transform per sample,
-which dominates CPU training time for images this small (see benchmarks/train_speed.py).
-"""
+"""Image datasets in their original formats: MNIST and Fashion-MNIST idx files, Frey Face,
+Olivetti faces, and scikit-learn's 8x8 digits."""
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .errors import DataError
-from .registry import DATASETS, get_dataset_loader, register_dataset
+from ..errors import DataError
+from ..registry import register_dataset
+from .base import ImageData, from_uint8, split
 
 MNIST_CLASSES = [str(i) for i in range(10)]
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-
-
-@dataclass
-class ImageData:
-    """x_*: (N, C, H, W) float32 in [0, 1]; y_*: (N,) int64 or None when unlabelled."""
-    name: str
-    x_train: torch.Tensor
-    x_test: torch.Tensor
-    y_train: torch.Tensor | None = None
-    y_test: torch.Tensor | None = None
-    class_names: list[str] | None = None
-    info: dict = field(default_factory=dict)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.x_train.shape[1:])
-
-    @property
-    def kind(self) -> str:
-        """One of "image", "series", "table": how the app shows an item."""
-        return self.info.get("kind", "image")
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names) if self.class_names else 0
-
-
-def load_dataset(name: str, root: str | Path | None = None, download: bool = False, **options) -> ImageData:
-    """Load a registered dataset by name; options go to its loader (e.g. image_size=64)."""
-    loader = get_dataset_loader(name)
-    return loader(root=Path(root) if root else None, download=download, **options)
-
-
-def from_uint8(images: np.ndarray) -> torch.Tensor:
-    """(N, H, W) or (N, H, W, C) uint8 -> (N, C, H, W) float32 in [0, 1]."""
-    array = images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
-    return torch.from_numpy(np.array(array, dtype=np.float32)).div_(255.0)
-
-
-def split(x: torch.Tensor, y, n_test: int, seed: int = 0):
-    """Seeded random train/test split for sets that ship without one."""
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    test, train = order[:n_test], order[n_test:]
-    pick = (lambda t, idx: None if t is None else t[idx])
-    return x[train], x[test], pick(y, train), pick(y, test)
 
 
 # --- MNIST-style idx files -------------------------------------------------------------
@@ -159,20 +111,3 @@ def load_digits(root=None, download=False, n_test: int = 297) -> ImageData:
     x = torch.from_numpy(bunch.images.astype(np.float32) / 16.0)[:, None]
     x_train, x_test, y_train, y_test = split(x, torch.from_numpy(bunch.target.astype(np.int64)), n_test)
     return ImageData("digits", x_train, x_test, y_train, y_test, class_names=MNIST_CLASSES)
-
-
-def list_datasets() -> dict[str, str]:
-    """name -> first line of the loader's docstring."""
-    return {name: (fn.__doc__ or "").strip().splitlines()[0] for name, fn in sorted(DATASETS.items())}
-
-
-from . import data_folders, tabular  # noqa: E402,F401  (registers image_folder, celeba, ecg5000, odds_*)
-
-
-def keep_classes(data: ImageData, classes: list[int]) -> ImageData:
-    """Restrict the *training* split to some classes (one-class anomaly models); test stays whole."""
-    if data.y_train is None:
-        raise DataError(f"{data.name} has no labels, so --keep-classes cannot be used")
-    mask = torch.isin(data.y_train, torch.tensor(classes))
-    return ImageData(data.name, data.x_train[mask], data.x_test, data.y_train[mask], data.y_test,
-                     data.class_names, {**data.info, "keep_classes": classes})

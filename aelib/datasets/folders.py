@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .data import ImageData, from_uint8, split
-from .errors import DataError
-from .registry import register_dataset
+from ..errors import DataError
+from ..registry import register_dataset
+from .base import ImageData, from_uint8, split
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 

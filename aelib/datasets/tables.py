@@ -1,0 +1,170 @@
+"""Tables: the ODDS outlier benchmarks and a user's CSV, read defensively.
+
+A row of D features is one item of shape (1, 1, D), z-scored, so models for tables use
+likelihood="gaussian" and output="identity".
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import DataError
+from ..registry import register_dataset
+from .base import ImageData, as_rows, split, standardise
+
+ODDS_SETS = ("cardio", "satellite", "shuttle", "arrhythmia")
+
+
+def _odds_loader(subset: str):
+    def load(root=None, download=False, n_test_fraction: float = 0.4) -> ImageData:
+        from scipy.io import loadmat
+        path = (root or Path("data")) / "odds" / f"{subset}.mat"
+        if not path.exists():
+            raise DataError(f"odds_{subset}: {path} not found (ODDS .mat files with X and y)")
+        mat = loadmat(path)
+        x, y = as_rows(mat["X"].astype(np.float64)), torch.from_numpy(mat["y"].ravel().astype(np.int64))
+        x_train, x_test, y_train, y_test = split(x, y, int(len(x) * n_test_fraction))
+        x_train, x_test = standardise(x_train, x_test)
+        return ImageData(f"odds_{subset}", x_train, x_test, y_train, y_test, ["inlier", "outlier"],
+                         info={"kind": "table"})
+    load.__doc__ = f"ODDS outlier benchmark '{subset}' (.mat with X, y; y=1 outlier), z-scored features."
+    return load
+
+
+for _subset in ODDS_SETS:
+    register_dataset(f"odds_{_subset}")(_odds_loader(_subset))
+
+
+# --- a user's CSV -------------------------------------------------------------------------
+
+@dataclass
+class Table:
+    """A parsed CSV: features (N, D) float32, labels (N,) bool (True = anomaly) or None."""
+    features: np.ndarray
+    feature_names: list[str]
+    labels: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def read_csv_table(data: bytes, name: str = "upload.csv", label_column: str | None = None,
+                   max_rows: int = 100_000, min_rows: int = 10) -> Table:
+    """Parse CSV bytes defensively: sniff the delimiter, keep numeric columns, drop rows with
+    missing values, cap the row count. Every refusal is a DataError naming the file."""
+    import pandas as pd
+    if not data.strip():
+        raise DataError(f"{name}: the file is empty")
+    sample = data[:65536].decode("utf-8", errors="replace")
+    delimiter, header = _sniff(sample)
+    try:
+        frame = pd.read_csv(io.BytesIO(data), sep=delimiter, nrows=max_rows + 1, header=0 if header else None)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{name}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    return _table_from_frame(frame, name, label_column, max_rows, min_rows)
+
+
+def _sniff(sample: str) -> tuple[str, bool]:
+    """(delimiter, whether the first row is a header) of a CSV sample."""
+    sniffer = csv.Sniffer()
+    try:
+        delimiter = sniffer.sniff(sample, delimiters=",;\t| ").delimiter
+    except csv.Error:
+        delimiter = ","
+    first_row = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    if first_row and all(_is_number(cell) for cell in first_row):
+        return delimiter, False  # numbers are data, never names (the sniffer guesses wrong on one row)
+    try:
+        header = sniffer.has_header(sample)
+    except csv.Error:
+        header = True
+    return delimiter, header
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _numeric_columns(frame, name: str, notes: list[str]):
+    """The numeric columns; a mostly numeric column with stray text cells is kept (those cells
+    become missing, reported), a mostly text column is ignored (reported)."""
+    import pandas as pd
+    kept, ignored = {}, []
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            kept[column] = series.astype(np.float64)
+            continue
+        parsed = pd.to_numeric(series, errors="coerce")
+        stray = series.notna() & parsed.isna()
+        if parsed.notna().sum() > 0 and stray.sum() <= 0.1 * series.notna().sum():
+            examples = ", ".join(repr(str(v))[:20] for v in series[stray].unique()[:3])
+            notes.append(f"{name}: column {column} has {int(stray.sum())} text cell(s) between numbers ({examples})")
+            kept[column] = parsed.astype(np.float64)
+        else:
+            ignored.append(str(column))
+    if ignored:
+        notes.append(f"{name}: ignored non-numeric column(s) {', '.join(ignored)}")
+    return pd.DataFrame(kept, index=frame.index)
+
+
+def _table_from_frame(frame, name, label_column, max_rows, min_rows) -> Table:
+    notes = []
+    if len(frame) > max_rows:
+        frame = frame.iloc[:max_rows]
+        notes.append(f"{name}: only the first {max_rows:,} rows are used")
+    labels = None
+    if label_column is not None:
+        frame.columns = [str(c) for c in frame.columns]
+        if label_column not in frame.columns:
+            raise DataError(f"{name}: no column {label_column!r}; columns: {', '.join(map(str, frame.columns))}")
+        labels, frame = frame[label_column], frame.drop(columns=[label_column])
+    numeric = _numeric_columns(frame, name, notes)
+    if numeric.shape[1] == 0:
+        raise DataError(f"{name}: no numeric columns (is the delimiter right? found columns "
+                        f"{', '.join(map(str, frame.columns))[:200]})")
+    values = numeric.to_numpy(np.float64)
+    missing, infinite = np.isnan(values).any(1), np.isinf(values).any(1)
+    complete = ~(missing | infinite)
+    if missing.any():
+        notes.append(f"{name}: dropped {int(missing.sum())} row(s) with missing or non-numeric values")
+    if infinite.any():
+        notes.append(f"{name}: dropped {int((infinite & ~missing).sum())} row(s) with infinite values")
+    if complete.sum() < min_rows:
+        raise DataError(f"{name}: {int(complete.sum())} complete row(s); at least {min_rows} are needed")
+    table = Table(numeric[complete].to_numpy(np.float32), [str(c) for c in numeric.columns], notes=notes)
+    if labels is not None:
+        table.labels = _binary_labels(labels[complete], name, notes)
+    return table
+
+
+def _binary_labels(labels, name: str, notes: list[str]) -> np.ndarray:
+    values = sorted(labels.dropna().unique().tolist(), key=str)
+    if len(values) != 2:
+        raise DataError(f"{name}: the label column has {len(values)} distinct value(s); anomaly labels "
+                        "need exactly two (normal and anomaly)")
+    if set(map(str, values)) <= {"0", "1", "0.0", "1.0", "False", "True"}:
+        return labels.astype(str).isin(["1", "1.0", "True"]).to_numpy()
+    counts = labels.value_counts()
+    anomaly = counts.idxmin()
+    notes.append(f"{name}: label {anomaly!r} (the rarer value) is taken as the anomaly")
+    return (labels == anomaly).to_numpy()
+
+
+def csv_columns(data: bytes) -> list[str]:
+    """Column names of a CSV (for choosing the label column before parsing it all)."""
+    import pandas as pd
+    sample = data[:65536].decode("utf-8", errors="replace")
+    delimiter, header = _sniff(sample)
+    try:
+        frame = pd.read_csv(io.StringIO(sample), sep=delimiter, nrows=5, header=0 if header else None)
+        return [str(c) for c in frame.columns]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return []
