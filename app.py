@@ -1,5 +1,6 @@
 """Autoencoder Lab, `streamlit run app.py`. This is the home page: what an autoencoder is, and the
 gallery of shipped models. The other pages live in pages/ (Streamlit's multipage layout)."""
+
 from pathlib import Path
 
 import streamlit as st
@@ -14,10 +15,13 @@ st.markdown(
     "the code back into pixels. Like a zip file, the code is small, but unlike zip the compression "
     "is *learned* and *lossy*: the network keeps what matters for this kind of image and drops the rest. "
     "A **variational** autoencoder also makes the latent space smooth and roughly Gaussian, so that "
-    "you can pick a point anywhere and decode a new, plausible image.")
-st.markdown("Pick a model below, then explore its **latent map**, **generate** with sliders, "
-            "**interpolate** between images, or use the lab pages to reconstruct your own drawings, "
-            "denoise, and flag anomalies.")
+    "you can pick a point anywhere and decode a new, plausible image."
+)
+st.markdown(
+    "Pick a model below, then explore its **latent map**, **generate** with sliders, "
+    "**interpolate** between images, or use the lab pages to reconstruct your own drawings, "
+    "denoise, and flag anomalies."
+)
 
 entries, errors = model_entries()
 for error in errors:
@@ -28,13 +32,17 @@ if not entries:
 
 image_ids = [e["id"] for e in entries if e.get("kind", "image") == "image"]
 active = choose_model()[0]["id"] if image_ids else None  # the same sidebar picker as every other page
-SECTIONS = {"image": ("Image models", "Explore them on every page above."),
-            "series": ("Time-series models", "Trained on normal heartbeats only: see **Time series**."),
-            "table": ("Tabular models", "Trained on inlier rows only: see **Tabular anomalies**.")}
-EXPLORE = [("pages/1_Latent_map.py", "See its latent map", ":material/scatter_plot:"),
-           ("pages/2_Generate.py", "Generate with sliders", ":material/tune:"),
-           ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
-           ("pages/4_Reconstruct.py", "Reconstruct your own image", ":material/draw:")]
+SECTIONS = {
+    "image": ("Image models", "Explore them on every page above."),
+    "series": ("Time-series models", "Trained on normal heartbeats only: see **Time series**."),
+    "table": ("Tabular models", "Trained on inlier rows only: see **Tabular anomalies**."),
+}
+EXPLORE = [
+    ("pages/1_Latent_map.py", "See its latent map", ":material/scatter_plot:"),
+    ("pages/2_Generate.py", "Generate with sliders", ":material/tune:"),
+    ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
+    ("pages/4_Reconstruct.py", "Reconstruct your own image", ":material/draw:"),
+]
 
 
 def use_model(model_id: str) -> None:
@@ -51,8 +59,9 @@ def start_here(entry: dict) -> None:
             st.caption(describe_entry(entry))
             grid = Path(entry["path"]).with_suffix(".png")
             if grid.exists():
-                st.image(str(grid), width="stretch",
-                         caption="test images, their reconstructions and (for VAEs) new samples")
+                st.image(
+                    str(grid), width="stretch", caption="test images, their reconstructions and (for VAEs) new samples"
+                )
         with right:
             for line in metric_lines(entry):
                 st.markdown(f"- {line}")
@@ -64,8 +73,9 @@ def describe_entry(entry: dict) -> str:
     extras = [f"denoising {entry['denoise']}"] if entry.get("denoise") else []
     if entry.get("keep_classes"):
         extras.append(f"trained on class {entry['keep_classes']} only")
-    return (f"{entry['model']} on {entry['dataset']}, {entry['latent_dim']}-D latent, {entry['epochs']} epochs"
-            + (", " + ", ".join(extras) if extras else ""))
+    return f"{entry['model']} on {entry['dataset']}, {entry['latent_dim']}-D latent, {entry['epochs']} epochs" + (
+        ", " + ", ".join(extras) if extras else ""
+    )
 
 
 def gallery_card(entry: dict) -> None:
@@ -78,8 +88,13 @@ def gallery_card(entry: dict) -> None:
     if lines:
         st.caption("  \n".join(lines))
     if entry.get("kind", "image") == "image":
-        st.button("Use this model", key=f"use_{entry['id']}", disabled=entry["id"] == active,
-                  on_click=use_model, args=(entry["id"],))
+        st.button(
+            "Use this model",
+            key=f"use_{entry['id']}",
+            disabled=entry["id"] == active,
+            on_click=use_model,
+            args=(entry["id"],),
+        )
 
 
 if active:

@@ -1,5 +1,6 @@
 """Streamlit glue shared by the pages: model choice (synced with the URL), caching, image display.
 Only widgets and caching live here; the work is done by aelib."""
+
 from __future__ import annotations
 
 import contextlib
@@ -23,15 +24,17 @@ torch.set_num_threads(1)
 torch.backends.mkldnn.enabled = False
 
 # Streamlit's own page list would call the home page "app" (after app.py), so we draw our own.
-NAVIGATION = [("app.py", "Home", ":material/home:"),
-              ("pages/1_Latent_map.py", "Latent map", ":material/scatter_plot:"),
-              ("pages/2_Generate.py", "Generate", ":material/tune:"),
-              ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
-              ("pages/4_Reconstruct.py", "Reconstruct", ":material/draw:"),
-              ("pages/5_Denoise.py", "Denoise", ":material/auto_fix_high:"),
-              ("pages/6_Anomalies.py", "Anomalies", ":material/crisis_alert:"),
-              ("pages/7_Time_series.py", "Time series", ":material/monitor_heart:"),
-              ("pages/8_Tabular_anomalies.py", "Tabular anomalies", ":material/table_chart:")]
+NAVIGATION = [
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_Latent_map.py", "Latent map", ":material/scatter_plot:"),
+    ("pages/2_Generate.py", "Generate", ":material/tune:"),
+    ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
+    ("pages/4_Reconstruct.py", "Reconstruct", ":material/draw:"),
+    ("pages/5_Denoise.py", "Denoise", ":material/auto_fix_high:"),
+    ("pages/6_Anomalies.py", "Anomalies", ":material/crisis_alert:"),
+    ("pages/7_Time_series.py", "Time series", ":material/monitor_heart:"),
+    ("pages/8_Tabular_anomalies.py", "Tabular anomalies", ":material/table_chart:"),
+]
 
 
 def setup_page(title: str) -> None:
@@ -95,8 +98,11 @@ def heavy_job(progress):
     """Context for t-SNE or training: waits for a free slot, telling the user their place on
     `progress` (an st.progress bar)."""
     slots = _job_slots()
-    return slots.slot(on_wait=lambda place: progress.progress(
-        0.0, text=f"Queued, number {place} in line: this server runs {slots.n_slots} heavy job(s) at a time…"))
+    return slots.slot(
+        on_wait=lambda place: progress.progress(
+            0.0, text=f"Queued, number {place} in line: this server runs {slots.n_slots} heavy job(s) at a time…"
+        )
+    )
 
 
 def get_checkpoint(entry: dict):
@@ -140,8 +146,11 @@ def active_model_id(ids: list[str], entries: list[dict] | None = None, need_text
     same_data = [i for i in ids if active in by_id and by_id[i]["dataset"] == by_id[active]["dataset"]]
     fallback = same_data[0] if same_data else (DEFAULT_MODEL if DEFAULT_MODEL in ids else ids[0])
     if active in by_id:
-        st.info(f"{active} does not fit this page{' (' + need_text + ')' if need_text else ''}: showing "
-                f"{fallback}. Your choice is kept for the other pages.", icon="ℹ️")
+        st.info(
+            f"{active} does not fit this page{' (' + need_text + ')' if need_text else ''}: showing "
+            f"{fallback}. Your choice is kept for the other pages.",
+            icon="ℹ️",
+        )
     return fallback
 
 
@@ -154,8 +163,10 @@ def choose_model(need=None, need_text: str = "", kind: str = "image"):
         st.sidebar.error(f"Skipped a checkpoint: {plain(error)}", icon="⚠️")
     usable = [e for e in entries if e.get("kind", "image") == kind and (need is None or need(e))]
     if not usable:
-        st.info(f"No shipped model fits this page{': ' + need_text if need_text else ''}. "
-                "Train one with `python -m aelib train` (see the README).")
+        st.info(
+            f"No shipped model fits this page{': ' + need_text if need_text else ''}. "
+            "Train one with `python -m aelib train` (see the README)."
+        )
         st.stop()
     ids = [e["id"] for e in usable]
     current = active_model_id(ids, entries, need_text)
@@ -165,8 +176,9 @@ def choose_model(need=None, need_text: str = "", kind: str = "image"):
     st.session_state["_model_picker"] = current
     by_id = {e["id"]: e for e in usable}
     chosen = st.sidebar.selectbox("Active model", ids, key="_model_picker", on_change=_picked)
-    st.sidebar.caption(f"`{by_id[chosen]['model']}` on {by_id[chosen]['dataset']}, "
-                       f"{by_id[chosen]['latent_dim']}-D latent")
+    st.sidebar.caption(
+        f"`{by_id[chosen]['model']}` on {by_id[chosen]['dataset']}, {by_id[chosen]['latent_dim']}-D latent"
+    )
     st.query_params["model"] = st.session_state["_url_model"] = chosen
     entry = by_id[chosen]
     st.session_state["_smooth_images"] = entry["dataset"] not in CRISP_DATASETS
@@ -198,7 +210,7 @@ def show_images(images, captions=None, height: int = 140, n_cols: int | None = N
     n_cols = n_cols or len(images)
     for start in range(0, len(images), n_cols):
         columns = st.columns(n_cols)
-        for i, image in enumerate(images[start:start + n_cols]):
+        for i, image in enumerate(images[start : start + n_cols]):
             caption = captions[start + i] if captions else None
             enlarged = big(image, height)
             columns[i].image(enlarged, caption=caption, width=enlarged.shape[1])
@@ -228,6 +240,7 @@ def prepared_upload(data: bytes, name: str, dataset: str, image_shape: tuple, fa
     is kept as a 300-px preview so that the cache stays small. Raises what prepare_upload raises."""
     from aelib import inference
     from aelib.imaging import shrink_to
+
     prepared = inference.prepare_upload(data, name, dataset, image_shape, face_box)
     return {**prepared, "gray": shrink_to(prepared["gray"], 300)}
 
@@ -235,6 +248,7 @@ def prepared_upload(data: bytes, name: str, dataset: str, image_shape: tuple, fa
 @st.cache_resource(show_spinner=False)
 def _typicality_reference(path: str, mtime: float) -> dict:
     from aelib.lab import typicality_reference
+
     return typicality_reference(_bundle(path, mtime))
 
 
@@ -250,6 +264,7 @@ def upload_verdict(model, image: np.ndarray, entry: dict, label=None) -> None:
     """One line on how typical an upload is for this model (the Reconstruct page has the details)."""
     from aelib import inference
     from aelib.lab import typicality
+
     reference = typicality_reference(entry)
     if reference is None:
         return

@@ -7,6 +7,7 @@
 
 aelib never imports Streamlit; the app in pages/ is a thin layer over it.
 """
+
 from . import models  # noqa: F401  (registers every model)
 from .checkpoint import Checkpoint, load_bundle, load_checkpoint, read_header, save_checkpoint
 from .datasets import ImageData, load_dataset
@@ -17,8 +18,24 @@ from .train import TrainConfig, TrainState, fit
 __version__ = "0.1.0"
 
 __all__ = [
-    "AelibError", "Checkpoint", "CheckpointError", "DATASETS", "DataError", "ImageData",
-    "ImageDecodeError", "MODELS", "TrainConfig", "TrainState", "UnknownNameError", "build_model",
-    "fit", "load_bundle", "load_checkpoint", "load_dataset", "read_header", "register_dataset",
-    "register_model", "save_checkpoint",
+    "AelibError",
+    "Checkpoint",
+    "CheckpointError",
+    "DATASETS",
+    "DataError",
+    "ImageData",
+    "ImageDecodeError",
+    "MODELS",
+    "TrainConfig",
+    "TrainState",
+    "UnknownNameError",
+    "build_model",
+    "fit",
+    "load_bundle",
+    "load_checkpoint",
+    "load_dataset",
+    "read_header",
+    "register_dataset",
+    "register_model",
+    "save_checkpoint",
 ]

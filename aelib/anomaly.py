@@ -3,6 +3,7 @@ scikit-learn's IsolationForest as the baseline.
 
 Convention: higher score = more anomalous; is_anomaly is a boolean array (True = positive).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,6 +26,7 @@ def reconstruction_errors(model, x: torch.Tensor, y=None) -> np.ndarray:
 
     def per_item(xb, yb):
         return squared_error(model.decode(model.encode(xb, yb), yb), xb).flatten(1).mean(1)
+
     return batched(per_item, x, y).numpy().astype(np.float32)
 
 
@@ -32,6 +34,7 @@ def isolation_forest_scores(x_train: np.ndarray, x_score: np.ndarray, random_sta
     """scikit-learn's IsolationForest fitted on x_train (N, D), scoring x_score (M, D) -> (M,),
     higher = more anomalous: the baseline an autoencoder's score is compared with."""
     from sklearn.ensemble import IsolationForest
+
     forest = IsolationForest(n_estimators=200, random_state=random_state).fit(x_train)
     return -forest.score_samples(x_score)
 
@@ -45,8 +48,16 @@ def threshold_metrics(scores: np.ndarray, is_anomaly: np.ndarray, threshold: flo
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"threshold": float(threshold), "precision": precision, "recall": recall, "f1": f1,
-            "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    return {
+        "threshold": float(threshold),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+    }
 
 
 def roc(scores: np.ndarray, is_anomaly: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -72,8 +83,10 @@ def roc(scores: np.ndarray, is_anomaly: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def threshold_presets(train_scores: np.ndarray, percentile: float = 95.0) -> dict[str, float]:
     """Thresholds set from scores of normal training data only (no anomaly labels needed)."""
-    return {f"{percentile:g}th percentile of training scores": float(np.percentile(train_scores, percentile)),
-            "maximum training score": float(np.max(train_scores))}
+    return {
+        f"{percentile:g}th percentile of training scores": float(np.percentile(train_scores, percentile)),
+        "maximum training score": float(np.max(train_scores)),
+    }
 
 
 def best_f1_threshold(scores: np.ndarray, is_anomaly: np.ndarray) -> float:
@@ -95,5 +108,7 @@ def anomaly_setups(bundle: dict, header: dict) -> dict[str, tuple[np.ndarray, np
         names = header["dataset"].get("class_names") or []
         shown = ", ".join(names[k] if k < len(names) else str(k) for k in keep)
         setups[f"one-class: normal = {shown}, anomaly = other classes"] = (
-            bundle["score"], ~np.isin(bundle["labels"], keep))
+            bundle["score"],
+            ~np.isin(bundle["labels"], keep),
+        )
     return setups

@@ -1,12 +1,14 @@
 """Explorer bundles: what the app needs to open instantly, precomputed and stored in the checkpoint.
 
 Arrays (N = sample size, D = latent_dim):
-  images (N, C, H, W) uint8 (or signals (N, L) float32 for series and tables), labels (N,) int64 (when the dataset has them), test_index (N,),
+  images (N, C, H, W) uint8 (or signals (N, L) float32 for series and tables),
+  labels (N,) int64 (when the dataset has them), test_index (N,),
   codes (N, D), dim_score (D,), pca (N, 2), pca_mean (D,), pca_components (2, D), tsne (N, 2),
   score (N,)  reconstruction MSE per image (the anomaly score),
   train_score (M,)  the same score on training images (threshold presets),
   ood_images / ood_score  optional out-of-distribution images and their scores.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +20,18 @@ from .imaging import to_uint8
 from .latent import PCAMap, tsne
 from .models.base import kl_per_dim
 
-BUNDLE_KEYS = ("images", "test_index", "codes", "dim_score", "pca", "pca_mean", "pca_components",
-               "tsne", "score", "train_score")
+BUNDLE_KEYS = (
+    "images",
+    "test_index",
+    "codes",
+    "dim_score",
+    "pca",
+    "pca_mean",
+    "pca_components",
+    "tsne",
+    "score",
+    "train_score",
+)
 
 
 @torch.no_grad()
@@ -31,8 +43,9 @@ def dim_scores(model, x: torch.Tensor, y=None) -> np.ndarray:
     return encode_all(model, x, y).var(0).numpy().astype(np.float32)
 
 
-def build_bundle(model, data, n_samples: int = 2000, seed: int = 0, ood_data=None,
-                 n_train_scores: int = 2000, with_tsne: bool = True) -> dict[str, np.ndarray]:
+def build_bundle(
+    model, data, n_samples: int = 2000, seed: int = 0, ood_data=None, n_train_scores: int = 2000, with_tsne: bool = True
+) -> dict[str, np.ndarray]:
     """Sample test images (seeded), encode them and precompute maps and scores."""
     generator = torch.Generator().manual_seed(seed)
     index = torch.randperm(len(data.x_test), generator=generator)[:n_samples].sort().values
@@ -43,9 +56,16 @@ def build_bundle(model, data, n_samples: int = 2000, seed: int = 0, ood_data=Non
     codes = encode_all(model, x, y if model.is_conditional else None).numpy().astype(np.float32)
     pca = PCAMap.fit(codes)
     items = {"images": to_uint8(x.numpy())} if data.kind == "image" else {"signals": x[:, 0, 0].numpy()}
-    bundle = {**items, "test_index": index.numpy(), "codes": codes,
-              "dim_score": dim_scores(model, x, y), "pca": pca.transform(codes),
-              "pca_mean": pca.mean, "pca_components": pca.components, "score": reconstruction_errors(model, x, y)}
+    bundle = {
+        **items,
+        "test_index": index.numpy(),
+        "codes": codes,
+        "dim_score": dim_scores(model, x, y),
+        "pca": pca.transform(codes),
+        "pca_mean": pca.mean,
+        "pca_components": pca.components,
+        "score": reconstruction_errors(model, x, y),
+    }
     if y is not None:
         bundle["labels"] = y.numpy()
     train_index = torch.randperm(len(data.x_train), generator=generator)[:n_train_scores]
@@ -54,7 +74,7 @@ def build_bundle(model, data, n_samples: int = 2000, seed: int = 0, ood_data=Non
     if with_tsne:
         bundle["tsne"] = tsne(codes, random_state=seed, n_jobs=2)
     if ood_data is not None:
-        ood = ood_data.x_test[torch.randperm(len(ood_data.x_test), generator=generator)[:n_samples // 2]]
+        ood = ood_data.x_test[torch.randperm(len(ood_data.x_test), generator=generator)[: n_samples // 2]]
         if model.is_conditional:
             raise ValueError("out-of-distribution scores need an unconditional model")
         bundle["ood_images"] = to_uint8(ood.numpy())
@@ -69,8 +89,16 @@ def check_bundle(bundle: dict[str, np.ndarray], latent_dim: int) -> list[str]:
     if problems:
         return problems
     n = len(bundle[items])
-    expected = {"test_index": (n,), "codes": (n, latent_dim), "dim_score": (latent_dim,), "pca": (n, 2),
-                "pca_mean": (latent_dim,), "pca_components": (2, latent_dim), "tsne": (n, 2), "score": (n,)}
+    expected = {
+        "test_index": (n,),
+        "codes": (n, latent_dim),
+        "dim_score": (latent_dim,),
+        "pca": (n, 2),
+        "pca_mean": (latent_dim,),
+        "pca_components": (2, latent_dim),
+        "tsne": (n, 2),
+        "score": (n,),
+    }
     if "labels" in bundle:
         expected["labels"] = (n,)
     for key, shape in expected.items():

@@ -5,6 +5,7 @@ NLL (Burda et al. 2015), on dynamically binarised images when the model was trai
 Representation: active units (Burda et al. 2015, sec. 5.2) and a linear probe on the codes
 beside the same probe on PCA of the same size.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,8 +23,8 @@ def batched(fn, x: torch.Tensor, y=None, batch_size: int = 500) -> torch.Tensor:
     """Apply fn(xb, yb) over batches and concatenate along dim 0."""
     outputs = []
     for start in range(0, len(x), batch_size):
-        yb = None if y is None else y[start:start + batch_size]
-        outputs.append(fn(x[start:start + batch_size], yb))
+        yb = None if y is None else y[start : start + batch_size]
+        outputs.append(fn(x[start : start + batch_size], yb))
     return torch.cat(outputs)
 
 
@@ -43,8 +44,11 @@ def reconstruction_metrics(model, x, y=None) -> dict:
     if model.config.output != "sigmoid":  # real-valued data: BCE and PSNR do not apply
         return {"mse_per_value": float(F.mse_loss(recon, x))}
     bce = F.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), x, reduction="none").flatten(1).sum(1)
-    return {"mse_per_pixel": float(F.mse_loss(recon, x)), "bce_per_image": float(bce.mean()),
-            "psnr_db": float(psnr(x.numpy(), recon.numpy(), axis=(1, 2, 3)).mean())}
+    return {
+        "mse_per_pixel": float(F.mse_loss(recon, x)),
+        "bce_per_image": float(bce.mean()),
+        "psnr_db": float(psnr(x.numpy(), recon.numpy(), axis=(1, 2, 3)).mean()),
+    }
 
 
 def vae_metrics(model, x, y=None, iw_samples: int = 100, seed: int = 0) -> dict:
@@ -52,12 +56,18 @@ def vae_metrics(model, x, y=None, iw_samples: int = 100, seed: int = 0) -> dict:
     torch.manual_seed(seed)
     model.eval()
     elbo = batched(lambda xb, yb: torch.full((len(xb),), float(model.loss(xb, y=yb)["elbo"])), x, y)
-    iw_ll = batched(lambda xb, yb: model.iw_log_likelihood(xb, yb, k=iw_samples),
-                    x, y, batch_size=max(1, 20000 // iw_samples))
+    iw_ll = batched(
+        lambda xb, yb: model.iw_log_likelihood(xb, yb, k=iw_samples), x, y, batch_size=max(1, 20000 // iw_samples)
+    )
     mu = encode_all(model, x, y)
     active = int((mu.var(0) > 0.01).sum())
-    return {"elbo": float(elbo.mean()), "iw_nll": float(-iw_ll.mean()), "iw_samples": iw_samples,
-            "active_units": active, "latent_dim": model.config.latent_dim}
+    return {
+        "elbo": float(elbo.mean()),
+        "iw_nll": float(-iw_ll.mean()),
+        "iw_samples": iw_samples,
+        "active_units": active,
+        "latent_dim": model.config.latent_dim,
+    }
 
 
 def linear_probe(train_features, y_train, test_features, y_test, max_train: int = 10000, seed: int = 0) -> float:
@@ -65,6 +75,7 @@ def linear_probe(train_features, y_train, test_features, y_test, max_train: int 
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
     rng = np.random.default_rng(seed)
     keep = rng.permutation(len(train_features))[:max_train]
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
@@ -74,6 +85,7 @@ def linear_probe(train_features, y_train, test_features, y_test, max_train: int 
 
 def probe_metrics(model, data, x_test, y_test, max_train: int = 10000) -> dict:
     from sklearn.decomposition import PCA
+
     x_train = data.x_train[:max_train]
     y_train = data.y_train[:max_train]
     cond = model.is_conditional
@@ -82,8 +94,10 @@ def probe_metrics(model, data, x_test, y_test, max_train: int = 10000) -> dict:
     pca = PCA(n_components=min(model.config.latent_dim, x_train[0].numel()), random_state=0)
     p_train = pca.fit_transform(x_train.flatten(1).numpy())
     p_test = pca.transform(x_test.flatten(1).numpy())
-    return {"probe_accuracy": linear_probe(z_train, y_train, z_test, y_test),
-            "pca_probe_accuracy": linear_probe(p_train, y_train, p_test, y_test)}
+    return {
+        "probe_accuracy": linear_probe(z_train, y_train, z_test, y_test),
+        "pca_probe_accuracy": linear_probe(p_train, y_train, p_test, y_test),
+    }
 
 
 def denoising_metrics(model, x, spec: str, seed: int = 0) -> dict:
@@ -91,17 +105,27 @@ def denoising_metrics(model, x, spec: str, seed: int = 0) -> dict:
     noisy = corrupt(x, kind, level, generator=torch.Generator().manual_seed(seed))
     denoised = reconstruct_all(model, noisy)
     per_image = (1, 2, 3)
-    return {"noise": spec, "psnr_noisy_db": float(psnr(x.numpy(), noisy.numpy(), axis=per_image).mean()),
-            "psnr_denoised_db": float(psnr(x.numpy(), denoised.numpy(), axis=per_image).mean())}
+    return {
+        "noise": spec,
+        "psnr_noisy_db": float(psnr(x.numpy(), noisy.numpy(), axis=per_image).mean()),
+        "psnr_denoised_db": float(psnr(x.numpy(), denoised.numpy(), axis=per_image).mean()),
+    }
 
 
-def evaluate(model, data, train_config: dict | None = None, n_test: int = 0, iw_samples: int = 100,
-             probe: bool = True, seed: int = 0) -> dict:
+def evaluate(
+    model,
+    data,
+    train_config: dict | None = None,
+    n_test: int = 0,
+    iw_samples: int = 100,
+    probe: bool = True,
+    seed: int = 0,
+) -> dict:
     """All metrics that apply to this model, as a flat-ish dict of floats."""
     started = time.perf_counter()
     train_config = train_config or {}
     x_test = data.x_test[:n_test] if n_test else data.x_test
-    y_test = None if data.y_test is None else data.y_test[:len(x_test)]
+    y_test = None if data.y_test is None else data.y_test[: len(x_test)]
     y_cond = y_test if model.is_conditional else None
     metrics = {"n_test": len(x_test), **reconstruction_metrics(model, x_test, y_cond)}
     if model.is_variational:
@@ -122,6 +146,7 @@ def one_class_metrics(model, data, keep: list[int], n_test: int = 0) -> dict:
     """AUC of reconstruction error for 'not one of the kept classes'; for series and tables also
     scikit-learn's IsolationForest fitted on the same (kept) training rows, as the baseline."""
     from .anomaly import isolation_forest_scores, reconstruction_errors, roc  # (anomaly imports this module)
+
     x, y = (data.x_test[:n_test], data.y_test[:n_test]) if n_test else (data.x_test, data.y_test)
     is_anomaly = ~np.isin(y.numpy(), keep)
     metrics = {"anomaly_auc": roc(reconstruction_errors(model, x), is_anomaly)[2]}

@@ -4,6 +4,7 @@ Detection is scikit-image's multi-block LBP cascade with the frontal-face model 
 by OpenCV), so it works offline with no extra package. The crop around the detected face follows
 each dataset's framing; when no face is found, or the user prefers, a manual crop is used.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from .imaging import resize, shrink_to
 from .uploads import Prepared, working_copy
 
-DETECT_SIDE = 400   # detection runs on a copy of this longest side: fast, and faces are large enough
+DETECT_SIDE = 400  # detection runs on a copy of this longest side: fast, and faces are large enough
 # Crop around the detector's box: (crop width in box widths, shift of the crop's centre upwards in
 # box heights). Calibrated by pasting 30 training faces of each dataset, enlarged 4-16x, into
 # larger frames and detecting them: the medians of true crop / detected box (Olivetti 0.89 and
@@ -24,14 +25,23 @@ def detect_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
     """(top, left, height, width) of each frontal face in `gray`, largest first."""
     from skimage.data import lbp_frontal_face_cascade_filename
     from skimage.feature import Cascade
+
     small = shrink_to(gray, DETECT_SIDE)
     scale = small.shape[0] / gray.shape[0]
     detector = Cascade(lbp_frontal_face_cascade_filename())
     side = min(small.shape)
-    found = detector.detect_multi_scale(small, scale_factor=1.15, step_ratio=1, min_size=(side // 8, side // 8),
-                                        max_size=(side, side), min_neighbor_number=3)
-    boxes = [(round(f["r"] / scale), round(f["c"] / scale), round(f["height"] / scale), round(f["width"] / scale))
-             for f in found]
+    found = detector.detect_multi_scale(
+        small,
+        scale_factor=1.15,
+        step_ratio=1,
+        min_size=(side // 8, side // 8),
+        max_size=(side, side),
+        min_neighbor_number=3,
+    )
+    boxes = [
+        (round(f["r"] / scale), round(f["c"] / scale), round(f["height"] / scale), round(f["width"] / scale))
+        for f in found
+    ]
     return sorted(boxes, key=lambda b: -b[2] * b[3])
 
 
@@ -47,7 +57,7 @@ def frame_face(gray: np.ndarray, box: tuple[int, int, int, int], dataset: str, s
     y1, x1 = y0 + int(round(crop_h)), x0 + int(round(crop_w))
     pad = max(0, -y0, -x0, y1 - gray.shape[0], x1 - gray.shape[1])
     padded = np.pad(gray, pad, mode="edge")
-    crop = padded[y0 + pad:y1 + pad, x0 + pad:x1 + pad]
+    crop = padded[y0 + pad : y1 + pad, x0 + pad : x1 + pad]
     return resize(crop, size)
 
 
@@ -56,10 +66,10 @@ def _fit_whole(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     h, w = gray.shape
     if h / w > size[0] / size[1]:
         new_h = round(w * size[0] / size[1])
-        gray = gray[(h - new_h) // 2:(h - new_h) // 2 + new_h]
+        gray = gray[(h - new_h) // 2 : (h - new_h) // 2 + new_h]
     else:
         new_w = round(h * size[1] / size[0])
-        gray = gray[:, (w - new_w) // 2:(w - new_w) // 2 + new_w]
+        gray = gray[:, (w - new_w) // 2 : (w - new_w) // 2 + new_w]
     return resize(gray, size)
 
 
@@ -98,7 +108,7 @@ def prepare_face(gray: np.ndarray, dataset: str, size: tuple[int, int], box=None
     thickness = max(1, max(work.shape) // 200)  # still visible in a thumbnail
     for value in (0.0, 1.0) * thickness:  # a two-tone frame shows on light and dark photos
         if y1 > y0 and x1 > x0:
-            marked[y0:y1 + 1, [x0, x1]] = value
-            marked[[y0, y1], x0:x1 + 1] = value
+            marked[y0 : y1 + 1, [x0, x1]] = value
+            marked[[y0, y1], x0 : x1 + 1] = value
         y0, x0, y1, x1 = y0 + 1, x0 + 1, y1 - 1, x1 - 1
     return Prepared(image, [("grey", work), ("face found", marked), ("model input", image)], notes, face_box=box)

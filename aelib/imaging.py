@@ -1,6 +1,7 @@
 """Image input and output: defensive decoding of uploads, preprocessing like the training data,
 grids, nearest-neighbour upscaling, GIFs, JPEG at a byte budget, and image-quality metrics.
 """
+
 from __future__ import annotations
 
 import io
@@ -11,7 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageDecodeError
 
-MAX_PIXELS = 4096 * 4096          # refuse larger images before decoding them (decompression bombs)
+MAX_PIXELS = 4096 * 4096  # refuse larger images before decoding them (decompression bombs)
 ACCEPTED_FORMATS = {"PNG", "JPEG", "BMP", "WEBP", "GIF", "TIFF", "MPO"}
 
 
@@ -30,11 +31,11 @@ def decode_image(data: bytes, name: str = "upload") -> tuple[np.ndarray, list[st
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             if image.width * image.height > MAX_PIXELS:
-                raise ImageDecodeError(f"{name}: {image.width}x{image.height} pixels is too large "
-                                       f"(limit {MAX_PIXELS:,} pixels)")
+                raise ImageDecodeError(
+                    f"{name}: {image.width}x{image.height} pixels is too large (limit {MAX_PIXELS:,} pixels)"
+                )
             if image.format not in ACCEPTED_FORMATS:
-                raise ImageDecodeError(f"{name}: {image.format} images are not supported "
-                                       f"(use PNG, JPEG, BMP or WebP)")
+                raise ImageDecodeError(f"{name}: {image.format} images are not supported (use PNG, JPEG, BMP or WebP)")
             if getattr(image, "n_frames", 1) > 1:
                 notes.append(f"{name}: animated image, using its first frame")
                 image.seek(0)
@@ -82,6 +83,7 @@ def shrink_to(gray: np.ndarray, side: int) -> np.ndarray:
 
 # --- output -------------------------------------------------------------------------------
 
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
 
@@ -105,11 +107,12 @@ def tile(images: np.ndarray, n_cols: int, pad: int = 2, pad_value: float = 1.0) 
     """(N, H, W[, C]) -> one (rows*(H+pad)-pad, cols*(W+pad)-pad[, C]) image, row-major."""
     n, h, w = images.shape[:3]
     n_rows = int(np.ceil(n / n_cols))
-    grid = np.full((n_rows * (h + pad) - pad, n_cols * (w + pad) - pad, *images.shape[3:]), pad_value,
-                   dtype=images.dtype)
+    grid = np.full(
+        (n_rows * (h + pad) - pad, n_cols * (w + pad) - pad, *images.shape[3:]), pad_value, dtype=images.dtype
+    )
     for i, image in enumerate(images):
         r, c = divmod(i, n_cols)
-        grid[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = image
+        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = image
     return grid
 
 
@@ -124,8 +127,7 @@ def gif_bytes(frames: np.ndarray, height: int = 168, frame_ms: int = 120) -> byt
     images = [Image.fromarray(upscale(to_uint8(f), height)) for f in frames]
     sequence = images + images[-2:0:-1]
     buffer = io.BytesIO()
-    sequence[0].save(buffer, format="GIF", save_all=True, append_images=sequence[1:],
-                     duration=frame_ms, loop=0)
+    sequence[0].save(buffer, format="GIF", save_all=True, append_images=sequence[1:], duration=frame_ms, loop=0)
     return buffer.getvalue()
 
 
@@ -147,6 +149,7 @@ def jpeg_at_budget(image: np.ndarray, n_bytes: int) -> tuple[np.ndarray, int, in
 def ssim(clean: np.ndarray, other: np.ndarray) -> float:
     """Structural similarity (Wang et al. 2004) via scikit-image, for (H, W) images in [0, 1]."""
     from skimage.metrics import structural_similarity
+
     smallest = min(clean.shape)
     win = min(7, smallest if smallest % 2 else smallest - 1)  # odd, and no larger than the image
     return float(structural_similarity(clean, other, data_range=1.0, win_size=win))
@@ -163,6 +166,7 @@ def psnr(clean: np.ndarray, other: np.ndarray, axis=None):
 def median_filter(image: np.ndarray, size: int = 3) -> np.ndarray:
     """Classical denoising baseline (scipy's median filter)."""
     from scipy import ndimage
+
     return ndimage.median_filter(image, size=size)
 
 

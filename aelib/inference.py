@@ -2,6 +2,7 @@
 
 Images for display are (N, H, W) float32 in [0, 1] (grayscale) or (N, H, W, 3) for colour models.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -62,8 +63,15 @@ def reconstruct(model, image: np.ndarray, label=None) -> dict:
 
 
 # How each dataset's images were made, hence how an upload is prepared for a model trained on it.
-PREPARATION = {"mnist": "digit", "digits": "digit", "fashion_mnist": "object",
-               "frey": "face", "olivetti": "face", "celeba": "face", "image_folder": "face"}
+PREPARATION = {
+    "mnist": "digit",
+    "digits": "digit",
+    "fashion_mnist": "object",
+    "frey": "face",
+    "olivetti": "face",
+    "celeba": "face",
+    "image_folder": "face",
+}
 
 
 STEP_SIDE = 256  # the steps are for showing; kept small so a cached upload stays small
@@ -83,6 +91,7 @@ def prepare_image(gray: np.ndarray, dataset: str, image_shape, face_box=None) ->
         prepared = prepare_object(gray, size)
     else:
         from .faces import prepare_face  # scikit-image's cascade is loaded only for face models
+
         prepared = prepare_face(gray, dataset, size, face_box)
     prepared.work_shape = prepared.steps[0][1].shape
     prepared.steps = [(label, shrink_to(step, STEP_SIDE)) for label, step in prepared.steps]
@@ -97,9 +106,15 @@ def prepare_upload(data: bytes, name: str, dataset: str, image_shape, face_box=N
         prepared = prepare_image(gray, dataset, image_shape, face_box)
     except ImageDecodeError as exc:
         raise ImageDecodeError(f"{name}: {exc}") from None
-    return {"name": name, "gray": gray, "image": prepared.image, "steps": prepared.steps,
-            "notes": notes + [f"{name}: {note}" for note in prepared.notes], "face_box": prepared.face_box,
-            "work_shape": prepared.work_shape}
+    return {
+        "name": name,
+        "gray": gray,
+        "image": prepared.image,
+        "steps": prepared.steps,
+        "notes": notes + [f"{name}: {note}" for note in prepared.notes],
+        "face_box": prepared.face_box,
+        "work_shape": prepared.work_shape,
+    }
 
 
 def nearest(codes: np.ndarray, code: np.ndarray, k: int = 5) -> np.ndarray:
@@ -112,9 +127,15 @@ def compression_readout(image: np.ndarray, latent_dim: int) -> dict:
     the same byte budget as the code (JPEG's own headers alone usually exceed it)."""
     image_bytes, code_bytes = image.size, latent_dim * 4
     jpeg, jpeg_size, quality = jpeg_at_budget(image, code_bytes)
-    return {"image_bytes": image_bytes, "code_bytes": code_bytes, "ratio": image_bytes / code_bytes,
-            "jpeg": jpeg, "jpeg_bytes": jpeg_size, "jpeg_quality": quality,
-            "jpeg_mse": float(np.mean((jpeg - image) ** 2))}
+    return {
+        "image_bytes": image_bytes,
+        "code_bytes": code_bytes,
+        "ratio": image_bytes / code_bytes,
+        "jpeg": jpeg,
+        "jpeg_bytes": jpeg_size,
+        "jpeg_quality": quality,
+        "jpeg_mse": float(np.mean((jpeg - image) ** 2)),
+    }
 
 
 @torch.no_grad()

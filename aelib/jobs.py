@@ -4,6 +4,7 @@ One `JobSlots` per server process lets at most `n_slots` such jobs run at once, 
 session; the rest wait in line and are told their place. Plain threading: Streamlit runs each
 session's script in its own thread.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """Computations behind the lab pages: explain one reconstruction, compare denoisers, score uploads."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,9 @@ from .latent import PCAMap
 from .noise import corrupt
 
 
-def explain_reconstruction(model, image: np.ndarray, bundle: dict, k_nearest: int = 5, label=None,
-                           reference: dict | None = None) -> dict:
+def explain_reconstruction(
+    model, image: np.ndarray, bundle: dict, k_nearest: int = 5, label=None, reference: dict | None = None
+) -> dict:
     """Everything the reconstruct page shows for one (H, W) image in [0, 1]: reconstruction,
     error map, code, its spot on the bundle's PCA map, nearest test images and their majority
     label, how typical the input is (`typicality`; pass its cached `reference`), compression numbers."""
@@ -21,7 +23,9 @@ def explain_reconstruction(model, image: np.ndarray, bundle: dict, k_nearest: in
         result["map_xy"] = pca.transform(result["code"][None])[0]
         result["nearest"] = inference.nearest(bundle["codes"], result["code"], k_nearest)
         if "score" in bundle and "images" in bundle:
-            result["typicality"] = typicality(image, result, bundle, reference or typicality_reference(bundle, k_nearest))
+            result["typicality"] = typicality(
+                image, result, bundle, reference or typicality_reference(bundle, k_nearest)
+            )
         if "labels" in bundle:
             votes = np.bincount(bundle["labels"][result["nearest"]])
             result["nearest_label"] = int(np.argmax(votes))
@@ -31,7 +35,7 @@ def explain_reconstruction(model, image: np.ndarray, bundle: dict, k_nearest: in
 
 def knn_distances(codes: np.ndarray, k: int = 5) -> np.ndarray:
     """(N,) mean distance from each code to its k nearest other codes: the test set's own spread."""
-    squared = (codes ** 2).sum(1)
+    squared = (codes**2).sum(1)
     distances = np.sqrt(np.maximum(squared[:, None] + squared[None] - 2 * codes @ codes.T, 0))
     np.fill_diagonal(distances, np.inf)
     return np.sort(distances, axis=1)[:, :k].mean(1)
@@ -55,21 +59,26 @@ def typicality(image: np.ndarray, result: dict, bundle: dict, reference: dict | 
     Returns those, `typical` (bool), a verdict in words and the reasons behind it.
     """
     reference = reference or typicality_reference(bundle)
-    own = np.sort(np.linalg.norm(bundle["codes"] - result["code"], axis=1))[:reference["k"]].mean()
-    out = {"error_percentile": float((bundle["score"] < result["mse"]).mean() * 100),
-           "ood_percentile": float((reference["knn"] < own).mean() * 100),
-           "ink_ratio": float(image.sum() / reference["ink"])}
+    own = np.sort(np.linalg.norm(bundle["codes"] - result["code"], axis=1))[: reference["k"]].mean()
+    out = {
+        "error_percentile": float((bundle["score"] < result["mse"]).mean() * 100),
+        "ood_percentile": float((reference["knn"] < own).mean() * 100),
+        "ink_ratio": float(image.sum() / reference["ink"]),
+    }
     reasons = []
     if out["ink_ratio"] < 0.3:
         reasons.append(f"almost empty: {out['ink_ratio']:.0%} of a typical test image's ink")
     if out["error_percentile"] > 95:
         reasons.append(f"its reconstruction error is higher than {_share(out['error_percentile'])} test images' errors")
     if out["ood_percentile"] > 95:
-        reasons.append(f"its code lies farther from the test codes than {_share(out['ood_percentile'])} test codes lie "
-                       "from their neighbours")
+        reasons.append(
+            f"its code lies farther from the test codes than {_share(out['ood_percentile'])} test codes lie "
+            "from their neighbours"
+        )
     out["typical"] = not reasons
-    out["verdict"] = ("looks like the training data" if not reasons
-                      else "unlike anything this model saw (" + "; ".join(reasons) + ")")
+    out["verdict"] = (
+        "looks like the training data" if not reasons else "unlike anything this model saw (" + "; ".join(reasons) + ")"
+    )
     out["reasons"] = reasons
     return out
 
@@ -82,17 +91,20 @@ def classical_baselines(noisy: np.ndarray) -> dict[str, np.ndarray]:
     """Non-learned denoisers to beat: a 3x3 median filter and non-local means (Buades et al. 2005)
     with the noise level estimated from the image (wavelet MAD, Donoho & Johnstone 1994)."""
     from skimage.restoration import denoise_nl_means, estimate_sigma
+
     sigma = float(estimate_sigma(noisy))
-    nl_means = denoise_nl_means(noisy, h=0.8 * max(sigma, 1e-3), sigma=sigma, patch_size=3,
-                                patch_distance=5, fast_mode=True)
+    nl_means = denoise_nl_means(
+        noisy, h=0.8 * max(sigma, 1e-3), sigma=sigma, patch_size=3, patch_distance=5, fast_mode=True
+    )
     return {"median filter 3x3": median_filter(noisy, 3), "non-local means": np.clip(nl_means, 0, 1)}
 
 
 def denoise_comparison(clean: np.ndarray, kind: str, level: float, models: dict, seed: int = 0) -> list[dict]:
     """Corrupt `clean` (H, W) and denoise it with each model and the classical baselines.
     Returns rows of {name, image, psnr, ssim}, starting with the clean and the noisy image."""
-    noisy = corrupt(torch.from_numpy(clean)[None, None], kind, level,
-                    generator=torch.Generator().manual_seed(seed))[0, 0].numpy()
+    noisy = corrupt(torch.from_numpy(clean)[None, None], kind, level, generator=torch.Generator().manual_seed(seed))[
+        0, 0
+    ].numpy()
     outputs = {"noisy input": noisy}
     for name, model in models.items():
         outputs[name] = inference.decode(model, inference.encode(model, noisy[None]))[0]
@@ -109,8 +121,10 @@ def comparison_table(rows: list[dict]) -> str:
     lines = ["| image | PSNR (dB) | SSIM |", "|---|---:|---:|"]
     for r in rows:
         psnr_text, ssim_text = f"{r['psnr']:.2f}", f"{r['ssim']:.3f}"
-        lines.append(f"| {r['name']} | {f'**{psnr_text}**' if r['psnr'] == best_psnr else psnr_text} | "
-                     f"{f'**{ssim_text}**' if r['ssim'] == best_ssim else ssim_text} |")
+        lines.append(
+            f"| {r['name']} | {f'**{psnr_text}**' if r['psnr'] == best_psnr else psnr_text} | "
+            f"{f'**{ssim_text}**' if r['ssim'] == best_ssim else ssim_text} |"
+        )
     return "\n".join(lines)
 
 

@@ -2,6 +2,7 @@
 
 All functions take and return numpy arrays; codes are (N, latent_dim) float32.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ import numpy as np
 @dataclass
 class PCAMap:
     """Linear 2-D map of the codes. `inverse` is exact on the plane the map spans."""
-    mean: np.ndarray         # (D,)
-    components: np.ndarray   # (2, D), orthonormal rows
+
+    mean: np.ndarray  # (D,)
+    components: np.ndarray  # (2, D), orthonormal rows
 
     @classmethod
     def fit(cls, codes: np.ndarray) -> PCAMap:
@@ -123,6 +125,7 @@ def tsne(codes: np.ndarray, random_state: int = 0, n_jobs: int = 1, callback=Non
     callback(iteration, n_iterations) is called during optimisation (for progress bars).
     """
     from openTSNE import TSNE
+
     n_iter = 750
     calls = [0]
 
@@ -132,6 +135,12 @@ def tsne(codes: np.ndarray, random_state: int = 0, n_jobs: int = 1, callback=Non
             callback(min(calls[0] * 50, n_iter), n_iter)
 
     perplexity = float(min(30, max(2, (len(codes) - 1) / 3)))
-    model = TSNE(perplexity=perplexity, random_state=random_state, n_jobs=n_jobs,
-                 callbacks=report if callback else None, callbacks_every_iters=50, verbose=False)
+    model = TSNE(
+        perplexity=perplexity,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        callbacks=report if callback else None,
+        callbacks_every_iters=50,
+        verbose=False,
+    )
     return np.asarray(model.fit(np.asarray(codes, dtype=np.float64)), dtype=np.float32)

@@ -1,4 +1,5 @@
 """Input corruption for denoising autoencoders (Vincent et al. 2008) and the denoising lab."""
+
 from __future__ import annotations
 
 import torch

@@ -5,6 +5,7 @@
 
 Unknown names and unknown config keys fail with a message listing the valid ones.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,6 +25,7 @@ def register_model(name: str):
         cls.name = name
         MODELS[name] = cls
         return cls
+
     return add
 
 
@@ -32,6 +34,7 @@ def register_dataset(name: str):
         DATASETS[name] = fn
         fn.dataset_name = name
         return fn
+
     return add
 
 
@@ -55,8 +58,8 @@ def make_config(config_cls: type, values: dict[str, Any]):
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise UnknownNameError(
-            f"unknown config key(s) {', '.join(unknown)} for {config_cls.__name__}; "
-            f"valid: {', '.join(sorted(fields))}")
+            f"unknown config key(s) {', '.join(unknown)} for {config_cls.__name__}; valid: {', '.join(sorted(fields))}"
+        )
     # JSON round trips turn tuples into lists; restore them so configs compare equal.
     fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     return config_cls(**fixed)

@@ -1,4 +1,5 @@
 """A small dense autoencoder for table rows: fit on (normal) rows, score every row and feature."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,16 @@ from .models.dense import DenseAE, DenseConfig
 from .train import TrainConfig, fit
 
 
-def train_table_ae(features: np.ndarray, train_mask: np.ndarray | None = None, latent_dim: int = 4,
-                   hidden: int = 32, epochs: int = 30, seed: int = 0, callback=None, max_rows: int = 20000):
+def train_table_ae(
+    features: np.ndarray,
+    train_mask: np.ndarray | None = None,
+    latent_dim: int = 4,
+    hidden: int = 32,
+    epochs: int = 30,
+    seed: int = 0,
+    callback=None,
+    max_rows: int = 20000,
+):
     """Fit a small dense AE on z-scored rows (only those in train_mask, e.g. the normal ones).
     Returns (model, mean, std) so new rows can be scaled the same way. features: (N, D)."""
     rows = features if train_mask is None else features[train_mask]
@@ -23,8 +32,14 @@ def train_table_ae(features: np.ndarray, train_mask: np.ndarray | None = None, l
     mean, std = rows.mean(0), np.maximum(rows.std(0), 0.1 * overall).astype(np.float32)
     x = as_rows((rows - mean) / std)
     torch.manual_seed(seed)
-    config = DenseConfig(image_shape=(1, 1, features.shape[1]), latent_dim=min(latent_dim, features.shape[1]),
-                         hidden=(hidden,), likelihood="gaussian", output="identity", sigma=1.0)
+    config = DenseConfig(
+        image_shape=(1, 1, features.shape[1]),
+        latent_dim=min(latent_dim, features.shape[1]),
+        hidden=(hidden,),
+        likelihood="gaussian",
+        output="identity",
+        sigma=1.0,
+    )
     model = DenseAE(config)
     data = ImageData("table", x, x[:1], info={"kind": "table"})
     fit(model, data, TrainConfig(epochs=epochs, batch_size=64, seed=seed, val_fraction=0.05), callback=callback)

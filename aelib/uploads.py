@@ -8,6 +8,7 @@ cascade and cropped to the dataset's framing. Every step is kept, so the app can
 model was given and why. Images are (H, W) float32 in [0, 1]; for digits and clothes the result
 is light-on-dark like the training data.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,8 +19,8 @@ from PIL import Image
 from .errors import ImageDecodeError
 from .imaging import resize, shrink_to
 
-WORK_SIDE = 1024          # photos are reduced to this longest side first (thin strokes survive)
-MNIST_BOX = 20            # MNIST fits each digit into 20x20 inside 28x28
+WORK_SIDE = 1024  # photos are reduced to this longest side first (thin strokes survive)
+MNIST_BOX = 20  # MNIST fits each digit into 20x20 inside 28x28
 # Stroke width of MNIST digits, in pixels of the 28x28 frame: twice the distance transform on the
 # skeleton of the >0.5 mask, median 2.0 and quartiles 2.0-2.8 over 1,000 test digits (measured
 # with the bundle of checkpoints/mnist_conv_ae.safetensors). Strokes clearly thinner than that
@@ -31,11 +32,12 @@ MNIST_STROKE = 2.2
 class Prepared:
     """A preprocessed upload: `image` is the model input; `steps` the strip of intermediate
     images (label, image) that led to it; `notes` what was done or doubted, for the user."""
+
     image: np.ndarray
     steps: list[tuple[str, np.ndarray]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    face_box: tuple[int, int, int, int] | None = None   # (top, left, height, width) in the work image
-    work_shape: tuple[int, int] | None = None            # the working copy's (H, W), for a manual crop
+    face_box: tuple[int, int, int, int] | None = None  # (top, left, height, width) in the work image
+    work_shape: tuple[int, int] | None = None  # the working copy's (H, W), for a manual crop
 
 
 def working_copy(gray: np.ndarray) -> np.ndarray:
@@ -48,7 +50,7 @@ def light_on_dark(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     (image, inverted). The border, not the median: a dress filling its frame is mostly dress."""
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     h, w = gray.shape
-    centre = gray[h // 4: h - h // 4, w // 4: w - w // 4]
+    centre = gray[h // 4 : h - h // 4, w // 4 : w - w // 4]
     inverted = np.median(border) > np.median(centre) or np.median(border) > 0.5
     return (1.0 - gray if inverted else gray), bool(inverted)
 
@@ -58,11 +60,12 @@ def flatten_lighting(ink: np.ndarray) -> np.ndarray:
     dark image: a grey opening with a disk larger than any stroke, on a reduced copy for speed."""
     from scipy import ndimage
     from skimage.morphology import disk, opening
+
     factor = max(1, max(ink.shape) // 128)
     small = ink[::factor, ::factor]
     background = ndimage.uniform_filter(opening(small, disk(6)), 9)
     background = ndimage.zoom(background, (ink.shape[0] / small.shape[0], ink.shape[1] / small.shape[1]), order=1)
-    flat = np.clip(ink - background[:ink.shape[0], :ink.shape[1]], 0, None)
+    flat = np.clip(ink - background[: ink.shape[0], : ink.shape[1]], 0, None)
     return flat / max(float(np.percentile(flat, 99.9)), 1e-6)
 
 
@@ -70,6 +73,7 @@ def ink_mask(flat: np.ndarray) -> np.ndarray:
     """Otsu's threshold (scikit-image), never below the paper's own noise: a thin '1' covering
     0.3% of the page is still found, and a blank page yields nothing."""
     from skimage.filters import threshold_otsu
+
     noise = np.median(flat) + 8 * np.median(np.abs(flat - np.median(flat))) + 0.08
     return flat > max(threshold_otsu(flat), noise)
 
@@ -79,6 +83,7 @@ def remove_long_lines(mask: np.ndarray, fractions: tuple[float, float] = (0.9, 0
     width (ruled lines, margins, axes, which cross the whole page; a digit's strokes, even a
     tall '1' or a wide '7', are shorter). Running means keep it linear in time."""
     from scipy import ndimage
+
     lines = np.zeros_like(mask)
     for axis, fraction in enumerate(fractions):
         length = max(3, int(fraction * mask.shape[axis]))
@@ -93,6 +98,7 @@ def keep_main_strokes(mask: np.ndarray, weight: np.ndarray) -> np.ndarray:
     ruled lines, page edges, shadow edges and frames (long parts spanning the image or running
     into its border), specks."""
     from scipy import ndimage
+
     without_lines = remove_long_lines(mask)
     if without_lines.sum() > 0.2 * mask.sum():  # else the "line" was the digit itself (a tall '1')
         mask = without_lines
@@ -128,6 +134,7 @@ def stroke_width(mask: np.ndarray) -> float:
     """Twice the median distance to the background along the skeleton: the stroke's width in px."""
     from scipy import ndimage
     from skimage.morphology import skeletonize
+
     skeleton = skeletonize(mask)
     if not skeleton.any():
         return 0.0
@@ -139,6 +146,7 @@ def mnist_glyph(mask: np.ndarray, flat: np.ndarray, notes: list[str]) -> np.ndar
     else keep their grey levels (stretched so the stroke peaks at 1); fit into 20x20 (area-
     averaged, so edges are anti-aliased as in MNIST) and centre by mass in 28x28."""
     from scipy import ndimage
+
     rows, cols = np.nonzero(mask)
     box = slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1)
     crop = mask[box]
@@ -152,12 +160,15 @@ def mnist_glyph(mask: np.ndarray, flat: np.ndarray, notes: list[str]) -> np.ndar
     else:
         near = ndimage.binary_dilation(crop, iterations=max(1, round(0.5 / scale)))
         crop = np.clip(flat[box] / max(float(np.percentile(flat[box][crop], 90)), 1e-6), 0, 1) * near
-    h, w = max(1, round(crop.shape[0] * MNIST_BOX / max(crop.shape))), max(1, round(crop.shape[1] * MNIST_BOX / max(crop.shape)))
+    h, w = (
+        max(1, round(crop.shape[0] * MNIST_BOX / max(crop.shape))),
+        max(1, round(crop.shape[1] * MNIST_BOX / max(crop.shape))),
+    )
     glyph = resize(crop.astype(np.float32), (h, w), Image.BOX)
     glyph = glyph / max(float(glyph.max()), 1e-6)
     canvas = np.zeros((28, 28), np.float32)
     top, left = (28 - h) // 2, (28 - w) // 2
-    canvas[top:top + h, left:left + w] = glyph
+    canvas[top : top + h, left : left + w] = glyph
     cy, cx = ndimage.center_of_mass(canvas)
     return np.clip(ndimage.shift(canvas, (13.5 - cy, 13.5 - cx), order=1, mode="constant"), 0, 1).astype(np.float32)
 
@@ -176,7 +187,12 @@ def prepare_digit(gray: np.ndarray) -> Prepared:
         raise ImageDecodeError("no ink found: the image is blank or its strokes have almost no contrast")
     notes = ["dark ink on light paper: inverted to MNIST's white-on-black"] if inverted else []
     image = mnist_glyph(mask, flat, notes)
-    steps = [("grey", work), ("lighting flattened", flat), ("ink kept", mask.astype(np.float32)), ("model input", image)]
+    steps = [
+        ("grey", work),
+        ("lighting flattened", flat),
+        ("ink kept", mask.astype(np.float32)),
+        ("model input", image),
+    ]
     return Prepared(image, steps, notes)
 
 
@@ -185,6 +201,7 @@ def prepare_object(gray: np.ndarray, size: tuple[int, int]) -> Prepared:
     its background (holes filled), cropped and fitted to fill the frame."""
     from scipy import ndimage
     from skimage.filters import threshold_otsu
+
     work = working_copy(gray)
     light, inverted = light_on_dark(work)
     background = np.median(np.concatenate([light[0], light[-1], light[:, 0], light[:, -1]]))
@@ -195,12 +212,12 @@ def prepare_object(gray: np.ndarray, size: tuple[int, int]) -> Prepared:
         raise ImageDecodeError("no object found: the image has almost no contrast with its background")
     largest = labels == 1 + int(np.argmax(ndimage.sum(mask, labels, index=np.arange(1, n + 1))))
     rows, cols = np.nonzero(largest)
-    crop = (np.clip(light - background, 0, 1) * largest)[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    crop = (np.clip(light - background, 0, 1) * largest)[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     crop = crop / max(float(np.percentile(crop[crop > 0], 99)) if (crop > 0).any() else 1.0, 1e-6)
     side = max(crop.shape)
     square = np.zeros((side, side), np.float32)
     top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
-    square[top:top + crop.shape[0], left:left + crop.shape[1]] = np.clip(crop, 0, 1)
+    square[top : top + crop.shape[0], left : left + crop.shape[1]] = np.clip(crop, 0, 1)
     image = resize(square, size)
     notes = ["light background: inverted to Fashion-MNIST's light-on-black"] if inverted else []
     return Prepared(image, [("grey", work), ("object", largest.astype(np.float32)), ("model input", image)], notes)

@@ -1,4 +1,5 @@
 """The shipped model zoo: find checkpoints, summarise their cards, draw their sample grids."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,18 @@ from .checkpoint import read_header
 from .errors import AelibError
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
-KEY_METRICS = ("iw_nll", "elbo", "mse_per_pixel", "mse_per_value", "probe_accuracy", "pca_probe_accuracy",
-               "psnr_noisy_db", "psnr_denoised_db", "anomaly_auc", "isolation_forest_auc")
+KEY_METRICS = (
+    "iw_nll",
+    "elbo",
+    "mse_per_pixel",
+    "mse_per_value",
+    "probe_accuracy",
+    "pca_probe_accuracy",
+    "psnr_noisy_db",
+    "psnr_denoised_db",
+    "anomaly_auc",
+    "isolation_forest_auc",
+)
 
 
 def checkpoint_dir() -> Path:
@@ -31,31 +42,46 @@ def list_checkpoints(directory: str | Path | None = None) -> tuple[list[dict], l
 
 def summarise(path: Path, header: dict) -> dict:
     metrics = header.get("metrics", {})
-    return {"id": path.stem, "path": str(path), "model": header["model"],
-            "dataset": header["dataset"]["name"], "latent_dim": header["config"]["latent_dim"],
-            "epochs": header.get("epoch"), "denoise": header.get("train_config", {}).get("denoise"),
-            "keep_classes": header["dataset"].get("keep_classes"),
-            "ood_dataset": header.get("bundle_info", {}).get("ood_dataset"),
-            "kind": header["dataset"].get("kind", "image"),
-            **{k: metrics[k] for k in KEY_METRICS if k in metrics}}
+    return {
+        "id": path.stem,
+        "path": str(path),
+        "model": header["model"],
+        "dataset": header["dataset"]["name"],
+        "latent_dim": header["config"]["latent_dim"],
+        "epochs": header.get("epoch"),
+        "denoise": header.get("train_config", {}).get("denoise"),
+        "keep_classes": header["dataset"].get("keep_classes"),
+        "ood_dataset": header.get("bundle_info", {}).get("ood_dataset"),
+        "kind": header["dataset"].get("kind", "image"),
+        **{k: metrics[k] for k in KEY_METRICS if k in metrics},
+    }
 
 
-MARKDOWN_COLUMNS = [("iw_nll", "IW-NLL (nats)"), ("elbo", "ELBO"), ("mse_per_pixel", "MSE/pixel"),
-                    ("probe_accuracy", "probe acc."), ("pca_probe_accuracy", "PCA probe"),
-                    ("psnr_noisy_db", "PSNR noisy (dB)"), ("psnr_denoised_db", "PSNR denoised (dB)"),
-                    ("anomaly_auc", "anomaly AUC"), ("isolation_forest_auc", "IsolationForest AUC")]
+MARKDOWN_COLUMNS = [
+    ("iw_nll", "IW-NLL (nats)"),
+    ("elbo", "ELBO"),
+    ("mse_per_pixel", "MSE/pixel"),
+    ("probe_accuracy", "probe acc."),
+    ("pca_probe_accuracy", "PCA probe"),
+    ("psnr_noisy_db", "PSNR noisy (dB)"),
+    ("psnr_denoised_db", "PSNR denoised (dB)"),
+    ("anomaly_auc", "anomaly AUC"),
+    ("isolation_forest_auc", "IsolationForest AUC"),
+]
 
 # Card metrics in words and units, for people rather than for the README's table.
-METRIC_WORDS = {"iw_nll": ("test negative log-likelihood", "{:.1f} nats"),
-                "elbo": ("test ELBO", "{:.1f} nats"),
-                "mse_per_pixel": ("reconstruction error", "{:.4f} MSE per pixel"),
-                "mse_per_value": ("reconstruction error", "{:.3f} MSE per value"),
-                "probe_accuracy": ("label from the code (linear probe)", "{:.1%}"),
-                "pca_probe_accuracy": ("same probe on PCA of the pixels", "{:.1%}"),
-                "psnr_noisy_db": ("noisy input", "{:.1f} dB PSNR"),
-                "psnr_denoised_db": ("denoised", "{:.1f} dB PSNR"),
-                "anomaly_auc": ("anomaly detection", "AUC {:.3f}"),
-                "isolation_forest_auc": ("IsolationForest baseline", "AUC {:.3f}")}
+METRIC_WORDS = {
+    "iw_nll": ("test negative log-likelihood", "{:.1f} nats"),
+    "elbo": ("test ELBO", "{:.1f} nats"),
+    "mse_per_pixel": ("reconstruction error", "{:.4f} MSE per pixel"),
+    "mse_per_value": ("reconstruction error", "{:.3f} MSE per value"),
+    "probe_accuracy": ("label from the code (linear probe)", "{:.1%}"),
+    "pca_probe_accuracy": ("same probe on PCA of the pixels", "{:.1%}"),
+    "psnr_noisy_db": ("noisy input", "{:.1f} dB PSNR"),
+    "psnr_denoised_db": ("denoised", "{:.1f} dB PSNR"),
+    "anomaly_auc": ("anomaly detection", "AUC {:.3f}"),
+    "isolation_forest_auc": ("IsolationForest baseline", "AUC {:.3f}"),
+}
 
 
 def metric_lines(entry: dict) -> list[str]:
@@ -87,16 +113,19 @@ def describe(header: dict) -> str:
 def model_card(header: dict) -> str:
     """Markdown card: dataset, architecture, training, wall time, metrics."""
     train = header.get("train_config", {})
-    lines = [f"**{describe(header)}**", "",
-             f"- dataset: {header['dataset']['name']} {tuple(header['dataset']['image_shape'])}, "
-             f"{header['dataset']['n_train']} train / {header['dataset']['n_test']} test images",
-             f"- architecture: `{header['model']}` " + ", ".join(
-                 f"{k}={v}" for k, v in header["config"].items() if k != "image_shape"),
-             f"- training: {header.get('epoch')} epochs in {header.get('wall_time_s', 0):.0f} s, "
-             f"batch {train.get('batch_size')}, lr {train.get('lr')}, seed {train.get('seed')}"
-             + (", dynamic binarisation" if train.get("binarize") else "")
-             + (f", KL warm-up {train['kl_warmup_epochs']} epochs" if train.get("kl_warmup_epochs") else "")
-             + (", flip/shift augmentation" if train.get("augment") else "")]
+    lines = [
+        f"**{describe(header)}**",
+        "",
+        f"- dataset: {header['dataset']['name']} {tuple(header['dataset']['image_shape'])}, "
+        f"{header['dataset']['n_train']} train / {header['dataset']['n_test']} test images",
+        f"- architecture: `{header['model']}` "
+        + ", ".join(f"{k}={v}" for k, v in header["config"].items() if k != "image_shape"),
+        f"- training: {header.get('epoch')} epochs in {header.get('wall_time_s', 0):.0f} s, "
+        f"batch {train.get('batch_size')}, lr {train.get('lr')}, seed {train.get('seed')}"
+        + (", dynamic binarisation" if train.get("binarize") else "")
+        + (f", KL warm-up {train['kl_warmup_epochs']} epochs" if train.get("kl_warmup_epochs") else "")
+        + (", flip/shift augmentation" if train.get("augment") else ""),
+    ]
     segments = header.get("train_segments", [])
     if len(segments) > 1:
         lines.append("- resumed: " + ", then ".join(f"to epoch {seg['epochs']} at lr {seg['lr']}" for seg in segments))

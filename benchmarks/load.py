@@ -10,6 +10,7 @@ timeout (60 s) or a lost connection. Reported: interactions, errors, p50/p95 tim
 CPU seconds per interaction, server RSS before, peak and after; last line JSON. The browser runs on
 the same cores as the server, as in the issue that asked for this; on 2 cores that is a crowd.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,9 +50,17 @@ async def idle(page) -> None:
 
 
 async def open_page(page, url: str, rng: random.Random) -> None:
-    path = rng.choice(["", "Latent_map?model=mnist_conv_vae", "Generate?model=olivetti_conv_vae",
-                       "Interpolate?model=frey_vae2d", "Reconstruct?model=mnist_conv_ae",
-                       "Denoise?model=mnist_denoising_conv_ae", "Anomalies?model=mnist_conv_ae"])
+    path = rng.choice(
+        [
+            "",
+            "Latent_map?model=mnist_conv_vae",
+            "Generate?model=olivetti_conv_vae",
+            "Interpolate?model=frey_vae2d",
+            "Reconstruct?model=mnist_conv_ae",
+            "Denoise?model=mnist_denoising_conv_ae",
+            "Anomalies?model=mnist_conv_ae",
+        ]
+    )
     await page.goto(f"{url}/{path}", timeout=TIMEOUT_MS)
     await idle(page)
 
@@ -132,6 +141,7 @@ def cpu_seconds(pid: int) -> float:
 
 async def crowd(url: str, sessions: int, seconds: float, minimal: bool) -> list:
     from playwright.async_api import async_playwright
+
     log: list = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -150,6 +160,7 @@ def measure(label: str, sessions: int, seconds: float, script: Path | None) -> d
         def watch():
             while not done.wait(0.5):
                 peak[0] = max(peak[0], rss_mib(server["pid"]))
+
         threading.Thread(target=watch, daemon=True).start()
         log = asyncio.run(crowd(server["url"], sessions, seconds, minimal=script is not None))
         done.set()
@@ -159,10 +170,19 @@ def measure(label: str, sessions: int, seconds: float, script: Path | None) -> d
 
     def quantile(q):
         return round(times[min(len(times) - 1, int(q * len(times)))], 2) if times else None
-    return {"app": label, "sessions": sessions, "seconds": seconds, "interactions": len(log), "errors": len(errors),
-            "error_examples": errors[:5], "p50_s": quantile(0.5), "p95_s": quantile(0.95),
-            "server_cpu_s_per_interaction": round(cpu / max(len(log), 1), 3),
-            "rss_mib": {"before": round(before), "peak": round(max(peak[0], after)), "after": round(after)}}
+
+    return {
+        "app": label,
+        "sessions": sessions,
+        "seconds": seconds,
+        "interactions": len(log),
+        "errors": len(errors),
+        "error_examples": errors[:5],
+        "p50_s": quantile(0.5),
+        "p95_s": quantile(0.95),
+        "server_cpu_s_per_interaction": round(cpu / max(len(log), 1), 3),
+        "rss_mib": {"before": round(before), "peak": round(max(peak[0], after)), "after": round(after)},
+    }
 
 
 def main() -> None:
@@ -176,9 +196,11 @@ def main() -> None:
         floor = measure("minimal", args.sessions, args.seconds, minimal)
     app = measure("app", args.sessions, args.seconds, None)
     for run in (app, floor):
-        print(f"{run['app']:8s} {run['sessions']} sessions, {run['seconds']:.0f} s: {run['interactions']} interactions, "
-              f"{run['errors']} errors, time to a result p50 {run['p50_s']} s, p95 {run['p95_s']} s, server CPU "
-              f"{run['server_cpu_s_per_interaction']} s per interaction, RSS {run['rss_mib']} MiB")
+        print(
+            f"{run['app']:8s} {run['sessions']} sessions, {run['seconds']:.0f} s: {run['interactions']} interactions, "
+            f"{run['errors']} errors, time to a result p50 {run['p50_s']} s, p95 {run['p95_s']} s, server CPU "
+            f"{run['server_cpu_s_per_interaction']} s per interaction, RSS {run['rss_mib']} MiB"
+        )
     ratio = round(app["p95_s"] / floor["p95_s"], 2) if app["p95_s"] and floor["p95_s"] else None
     print(json.dumps({"benchmark": "load", "app": app, "minimal_app": floor, "p95_vs_minimal_app": ratio}))
 

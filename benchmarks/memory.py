@@ -4,6 +4,7 @@ increase for each additional session doing the same; for this interpreter's torc
 
     python benchmarks/memory.py [--sessions 3] [--python /path/to/venv/bin/python ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,9 @@ def visit_all(browser, url: str):
 
 
 def measure(python: str, sessions: int) -> dict:
-    torch_version = subprocess.run([python, "-c", "import torch; print(torch.__version__)"], capture_output=True,
-                                   text=True, check=True).stdout.strip()
+    torch_version = subprocess.run(
+        [python, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     with streamlit_server(ROOT / "benchmarks" / "_streamlit.log", python=python) as server, chromium() as browser:
         time.sleep(1.0)
         idle = rss_mib(server["pid"])
@@ -43,12 +45,19 @@ def measure(python: str, sessions: int) -> dict:
             readings.append(round(rss_mib(server["pid"]), 1))
         trained = train_tabular(pages[0], server)
     increments = [round(b - a, 1) for a, b in itertools.pairwise(readings)]
-    print(f"torch {torch_version}: idle {idle:.0f} MiB; after one session visits every page "
-          f"{readings[0]:.0f} MiB; each further session adds {increments} MiB; after training a tabular "
-          f"model in the browser (scikit-learn and pandas loaded) {trained:.0f} MiB")
-    return {"torch": torch_version, "idle_rss_mib": round(idle, 1), "rss_after_first_session_mib": readings[0],
-            "rss_per_session_mib": readings, "increase_per_extra_session_mib": increments,
-            "rss_after_tabular_training_mib": trained}
+    print(
+        f"torch {torch_version}: idle {idle:.0f} MiB; after one session visits every page "
+        f"{readings[0]:.0f} MiB; each further session adds {increments} MiB; after training a tabular "
+        f"model in the browser (scikit-learn and pandas loaded) {trained:.0f} MiB"
+    )
+    return {
+        "torch": torch_version,
+        "idle_rss_mib": round(idle, 1),
+        "rss_after_first_session_mib": readings[0],
+        "rss_per_session_mib": readings,
+        "increase_per_extra_session_mib": increments,
+        "rss_after_tabular_training_mib": trained,
+    }
 
 
 def train_tabular(page, server) -> float:

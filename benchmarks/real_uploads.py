@@ -14,6 +14,7 @@ label. Prints accuracy, median error percentile and the share called typical per
 JSON. Without --data-root the bundle's own digits are used (their own code excluded from the
 neighbours), which is what the tests run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,6 +40,7 @@ def pen_strokes(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
     """A 28x28 digit redrawn `height` px tall with a pen `pen` px wide: (height, height) bool."""
     from scipy import ndimage
     from skimage.morphology import skeletonize
+
     big = np.asarray(Image.fromarray((digit * 255).astype(np.uint8)).resize((height, height), Image.BICUBIC)) / 255
     return ndimage.distance_transform_edt(~skeletonize(big > 0.5)) <= pen / 2
 
@@ -55,19 +57,21 @@ def encode(rgb: np.ndarray, fmt: str = "PNG", quality: int = 90, orientation: in
 
 def paper(shape, rng, tint=(0.92, 0.91, 0.87)) -> np.ndarray:
     from scipy import ndimage
+
     texture = ndimage.gaussian_filter(rng.normal(0, 0.04, shape), 1.5)[..., None]
     return np.clip(np.array(tint) * rng.uniform(0.85, 1.0) + texture, 0, 1)
 
 
 def place(canvas: np.ndarray, mask: np.ndarray, colour, top: int, left: int) -> None:
     h, w = mask.shape
-    region = canvas[top:top + h, left:left + w]
-    region[mask[:region.shape[0], :region.shape[1]]] = colour
+    region = canvas[top : top + h, left : left + w]
+    region[mask[: region.shape[0], : region.shape[1]]] = colour
 
 
 def phone_photo(digit: np.ndarray, rng: np.random.Generator, neighbour: np.ndarray | None = None) -> bytes:
     """A phone photo of `digit` written with a pen on paper; see the module docstring."""
     from scipy import ndimage
+
     h, w = int(rng.integers(900, 1600)), int(rng.integers(1000, 2000))
     canvas = paper((h, w), rng)
     if rng.random() < 0.5:  # ruled paper
@@ -77,19 +81,23 @@ def phone_photo(digit: np.ndarray, rng: np.random.Generator, neighbour: np.ndarr
     size = int(rng.integers(int(0.35 * min(h, w)), int(0.6 * min(h, w))))
     ink = np.array([0.1, 0.15, 0.55]) if rng.random() < 0.5 else np.array([0.12, 0.12, 0.14])
     strokes = pen_strokes(digit, size, rng.uniform(1.5, 5.0))
-    top, left = int(rng.integers(0, h - size)), int(rng.integers(min(w // 5, w - size - 1), max(w // 5, w - size - w // 5) + 1))
+    top, left = (
+        int(rng.integers(0, h - size)),
+        int(rng.integers(min(w // 5, w - size - 1), max(w // 5, w - size - w // 5) + 1)),
+    )
     place(canvas, strokes, ink, top, left)
     if neighbour is not None and rng.random() < 0.4:  # part of the next digit at the frame's edge
         other = pen_strokes(neighbour, size, rng.uniform(1.5, 4.0))
         place(canvas, other[:, : int(size * rng.uniform(0.3, 0.5))], ink, top, 0)
     if rng.random() < 0.5:  # a stray mark away from the digit
         y, x = int(rng.integers(0, h - 40)), int(rng.integers(0, max(1, left - 60))) if left > 100 else w - 50
-        canvas[y:y + 3, x:x + 40] = ink
+        canvas[y : y + 3, x : x + 40] = ink
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
     angle = rng.uniform(0, 2 * np.pi)
     light = 1 - rng.uniform(0.1, 0.35) * ((np.cos(angle) * xx + np.sin(angle) * yy) % 1.0)
-    shadow_edge = ndimage.gaussian_filter((xx * rng.uniform(-1, 1) + yy * rng.uniform(0.5, 1.5)
-                                           > rng.uniform(0.4, 1.0)).astype(float), 25)
+    shadow_edge = ndimage.gaussian_filter(
+        (xx * rng.uniform(-1, 1) + yy * rng.uniform(0.5, 1.5) > rng.uniform(0.4, 1.0)).astype(float), 25
+    )
     light *= 1 - rng.uniform(0.2, 0.45) * shadow_edge
     photo = canvas * light[..., None]
     orientation = 1
@@ -126,27 +134,36 @@ def score(model, bundle, data: bytes, name: str, label: int, exclude: int | None
         prepared = prepare_upload(data, name, "mnist", model.config.image_shape)
     except AelibError as exc:
         return {"hit": False, "refused": str(exc)}
-    view = bundle if exclude is None else {**bundle, **{k: np.delete(bundle[k], exclude, 0)
-                                                        for k in ("codes", "labels", "images", "score")}}
+    view = (
+        bundle
+        if exclude is None
+        else {**bundle, **{k: np.delete(bundle[k], exclude, 0) for k in ("codes", "labels", "images", "score")}}
+    )
     out = explain_reconstruction(model, prepared["image"], view, reference=reference if exclude is None else None)
-    return {"hit": out["nearest_label"] == label, "error_percentile": out["typicality"]["error_percentile"],
-            "typical": out["typicality"]["typical"]}
+    return {
+        "hit": out["nearest_label"] == label,
+        "error_percentile": out["typicality"]["error_percentile"],
+        "typical": out["typicality"]["typical"],
+    }
 
 
 def summarise(rows: list[dict]) -> dict:
-    return {"n": len(rows), "accuracy": round(float(np.mean([r["hit"] for r in rows])), 3),
-            "refused": sum("refused" in r for r in rows),
-            "median_error_percentile": round(float(np.median([r.get("error_percentile", 100) for r in rows])), 1),
-            "typical": round(float(np.mean([r.get("typical", False) for r in rows])), 3)}
+    return {
+        "n": len(rows),
+        "accuracy": round(float(np.mean([r["hit"] for r in rows])), 3),
+        "refused": sum("refused" in r for r in rows),
+        "median_error_percentile": round(float(np.median([r.get("error_percentile", 100) for r in rows])), 1),
+        "typical": round(float(np.mean([r.get("typical", False) for r in rows])), 3),
+    }
 
 
-def run(checkpoint: str, per_kind: int, data_root: str | None, folder: str | None, seed: int = 0,
-        kinds=KINDS) -> dict:
+def run(checkpoint: str, per_kind: int, data_root: str | None, folder: str | None, seed: int = 0, kinds=KINDS) -> dict:
     model, bundle = load_checkpoint(checkpoint).model, load_bundle(checkpoint)
     reference = typicality_reference(bundle)  # once, not per file
     rng = np.random.default_rng(seed)
     if data_root:
         from aelib import load_dataset
+
         mnist = load_dataset("mnist", data_root)
         unused = np.setdiff1d(np.arange(len(mnist.x_test)), bundle["test_index"])
         pick = rng.choice(unused, per_kind * 2, replace=False)
@@ -156,13 +173,25 @@ def run(checkpoint: str, per_kind: int, data_root: str | None, folder: str | Non
         digits, labels, exclude = bundle["images"][pick, 0] / 255.0, bundle["labels"][pick], list(pick)
     results = {}
     for kind in kinds:
-        rows = [score(model, bundle, make_upload(digits[i], kind, rng, digits[i + per_kind]), f"{kind}_{i}.png",
-                      int(labels[i]), exclude[i], reference) for i in range(per_kind)]
+        rows = [
+            score(
+                model,
+                bundle,
+                make_upload(digits[i], kind, rng, digits[i + per_kind]),
+                f"{kind}_{i}.png",
+                int(labels[i]),
+                exclude[i],
+                reference,
+            )
+            for i in range(per_kind)
+        ]
         results[kind] = summarise(rows)
     if folder:
         files = [p for p in sorted(Path(folder).iterdir()) if re.search(r"\d", p.name)]
-        rows = [score(model, bundle, p.read_bytes(), p.name, int(re.search(r"\d", p.name).group()), None, reference)
-                for p in files]
+        rows = [
+            score(model, bundle, p.read_bytes(), p.name, int(re.search(r"\d", p.name).group()), None, reference)
+            for p in files
+        ]
         results["your_folder"] = summarise(rows)
     return results
 
@@ -178,10 +207,20 @@ def main() -> None:
     results = run(args.checkpoint, args.per_kind, args.data_root, args.folder, args.seed)
     print(f"{'kind':15s} {'n':>4s} {'k-NN acc':>9s} {'refused':>8s} {'err pct':>8s} {'typical':>8s}")
     for kind, r in results.items():
-        print(f"{kind:15s} {r['n']:4d} {r['accuracy']:9.1%} {r['refused']:8d} {r['median_error_percentile']:8.1f} "
-              f"{r['typical']:8.1%}")
-    print(json.dumps({"benchmark": "real_uploads", "checkpoint": Path(args.checkpoint).stem,
-                      "data": "mnist test (not in bundle)" if args.data_root else "bundle digits", **results}))
+        print(
+            f"{kind:15s} {r['n']:4d} {r['accuracy']:9.1%} {r['refused']:8d} {r['median_error_percentile']:8.1f} "
+            f"{r['typical']:8.1%}"
+        )
+    print(
+        json.dumps(
+            {
+                "benchmark": "real_uploads",
+                "checkpoint": Path(args.checkpoint).stem,
+                "data": "mnist test (not in bundle)" if args.data_root else "bundle digits",
+                **results,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 Codes are the shipped MNIST conv_vae's posterior means of MNIST test digits. Quality is the
 5-nearest-neighbour label accuracy in the 2-D map (higher = classes better kept apart).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,11 +26,13 @@ from aelib.latent import tsne  # noqa: E402
 def knn_accuracy(embedding: np.ndarray, labels: np.ndarray) -> float:
     from sklearn.model_selection import cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
+
     return float(cross_val_score(KNeighborsClassifier(5), embedding, labels, cv=3).mean())
 
 
 def sklearn_tsne(codes: np.ndarray) -> np.ndarray:
     from sklearn.manifold import TSNE
+
     return TSNE(perplexity=30, random_state=0, n_jobs=2, init="pca").fit_transform(codes)
 
 
@@ -41,8 +44,8 @@ def main() -> None:
     args = parser.parse_args()
     model = load_checkpoint(args.checkpoint).model
     data = load_dataset("mnist", args.data_root)
-    codes = encode_all(model, data.x_test[:max(args.sizes)]).numpy().astype(np.float64)
-    labels = data.y_test[:max(args.sizes)].numpy()
+    codes = encode_all(model, data.x_test[: max(args.sizes)]).numpy().astype(np.float64)
+    labels = data.y_test[: max(args.sizes)].numpy()
     rows = []
     for n in args.sizes:
         row = {"n": n}
@@ -53,9 +56,12 @@ def main() -> None:
             row[f"{name}_knn_acc"] = round(knn_accuracy(embedding, labels[:n]), 4)
         row["speedup"] = round(row["sklearn_s"] / row["openTSNE_s"], 2)
         rows.append(row)
-        print(f"n={n:6d}  openTSNE {row['openTSNE_s']:7.1f} s (kNN acc {row['openTSNE_knn_acc']:.3f})   "
-              f"sklearn {row['sklearn_s']:7.1f} s (kNN acc {row['sklearn_knn_acc']:.3f})   "
-              f"speed-up {row['speedup']:.2f}x", flush=True)
+        print(
+            f"n={n:6d}  openTSNE {row['openTSNE_s']:7.1f} s (kNN acc {row['openTSNE_knn_acc']:.3f})   "
+            f"sklearn {row['sklearn_s']:7.1f} s (kNN acc {row['sklearn_knn_acc']:.3f})   "
+            f"speed-up {row['speedup']:.2f}x",
+            flush=True,
+        )
     print(json.dumps({"benchmark": "tsne_speed", "threads": 2, "rows": rows}))
 
 

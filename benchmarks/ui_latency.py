@@ -3,6 +3,7 @@ and each page's first paint (navigation until the script run is finished).
 
     python benchmarks/ui_latency.py [--moves 30]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from streamlit_server import PAGE_PATHS, chromium, streamlit_server, wait_until_idle  # noqa: E402
 
-PAGE_MODELS = {"home": None, "latent_map": "mnist_conv_vae", "generate": "mnist_conv_vae",
-               "interpolate": "mnist_conv_vae", "reconstruct": "mnist_conv_vae",
-               "denoise": "mnist_denoising_conv_ae", "anomaly": "mnist_conv_ae"}
+PAGE_MODELS = {
+    "home": None,
+    "latent_map": "mnist_conv_vae",
+    "generate": "mnist_conv_vae",
+    "interpolate": "mnist_conv_vae",
+    "reconstruct": "mnist_conv_vae",
+    "denoise": "mnist_denoising_conv_ae",
+    "anomaly": "mnist_conv_ae",
+}
 # The floor: Streamlit itself, one slider and one image in a fragment, nothing else.
 MINIMAL_APP = """
 import numpy as np
@@ -33,8 +40,10 @@ def panel():
 st.title("minimal")
 panel()
 """
-DECODED_SRC = ("() => { const el = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
-               ".find(e => e.innerText.includes('decoded')); return el ? el.querySelector('img').src : null; }")
+DECODED_SRC = (
+    "() => { const el = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+    ".find(e => e.innerText.includes('decoded')); return el ? el.querySelector('img').src : null; }"
+)
 
 
 def first_paints(page, url: str) -> dict[str, float]:
@@ -66,8 +75,10 @@ def slider_latencies(page, url: str, moves: int) -> list[float]:
 
 def summary(name: str, values: list[float]) -> dict:
     ordered = sorted(values)
-    return {f"{name}_median_ms": round(statistics.median(values), 1),
-            f"{name}_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1)}
+    return {
+        f"{name}_median_ms": round(statistics.median(values), 1),
+        f"{name}_p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+    }
 
 
 def main() -> None:
@@ -82,19 +93,28 @@ def main() -> None:
             page.goto(server["url"])
             floor = slider_latencies(page, server["url"], args.moves)
         with streamlit_server(ROOT / "benchmarks" / "_streamlit.log") as server:
-            first_paints(page, server["url"])           # warm-up: model loading and caches
+            first_paints(page, server["url"])  # warm-up: model loading and caches
             paints = first_paints(page, server["url"])
             page.goto(f"{server['url']}/{PAGE_PATHS['generate']}?model=mnist_conv_vae")
             latencies = slider_latencies(page, server["url"], args.moves)
-    result = {"benchmark": "ui_latency", "slider_moves": len(latencies), **summary("slider", latencies),
-              **summary("minimal_app_slider", floor),
-              "slider_vs_minimal_app": round(statistics.median(latencies) / statistics.median(floor), 2),
-              "first_paint_ms": paints, "target_slider_median_ms": 100}
-    print(f"slider -> new image: median {result['slider_median_ms']} ms, p95 {result['slider_p95_ms']} ms "
-          f"over {len(latencies)} moves (target: median <= 100 ms)")
-    print(f"same measurement on a minimal one-slider Streamlit app (the framework's floor here): median "
-          f"{result['minimal_app_slider_median_ms']} ms, p95 {result['minimal_app_slider_p95_ms']} ms; "
-          f"ratio {result['slider_vs_minimal_app']}")
+    result = {
+        "benchmark": "ui_latency",
+        "slider_moves": len(latencies),
+        **summary("slider", latencies),
+        **summary("minimal_app_slider", floor),
+        "slider_vs_minimal_app": round(statistics.median(latencies) / statistics.median(floor), 2),
+        "first_paint_ms": paints,
+        "target_slider_median_ms": 100,
+    }
+    print(
+        f"slider -> new image: median {result['slider_median_ms']} ms, p95 {result['slider_p95_ms']} ms "
+        f"over {len(latencies)} moves (target: median <= 100 ms)"
+    )
+    print(
+        f"same measurement on a minimal one-slider Streamlit app (the framework's floor here): median "
+        f"{result['minimal_app_slider_median_ms']} ms, p95 {result['minimal_app_slider_p95_ms']} ms; "
+        f"ratio {result['slider_vs_minimal_app']}"
+    )
     for name, ms in paints.items():
         print(f"first paint {name:12s} {ms:8.0f} ms (warm server)")
     print(json.dumps(result))

@@ -1,4 +1,5 @@
 """Latent map: PCA or t-SNE of the test codes; select points to see them, click a spot to decode it."""
+
 import io
 
 import numpy as np
@@ -16,8 +17,13 @@ model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
 labels = bundle.get("labels")
 images = bundle_images(bundle)
 
-method = st.radio("Map", ["PCA", "t-SNE"], horizontal=True, index=0 if codes.shape[1] <= 2 else 1,
-                  help="PCA is linear and invertible; t-SNE keeps neighbourhoods but distorts distances")
+method = st.radio(
+    "Map",
+    ["PCA", "t-SNE"],
+    horizontal=True,
+    index=0 if codes.shape[1] <= 2 else 1,
+    help="PCA is linear and invertible; t-SNE keeps neighbourhoods but distorts distances",
+)
 coords, n_points = (bundle["pca"] if method == "PCA" else bundle["tsne"]), len(codes)
 
 if method == "t-SNE":
@@ -27,10 +33,14 @@ if method == "t-SNE":
             n_recompute = st.slider("Points", 100, len(codes), min(1000, len(codes)), step=50)
         if st.button(f"Run t-SNE on {n_recompute} codes"):
             from aelib.latent import tsne  # openTSNE is imported only when asked for
+
             bar = st.progress(0.0, text="t-SNE: building neighbours…")
             with heavy_job(bar):
-                embedding = tsne(codes[:n_recompute], random_state=0,
-                                 callback=lambda i, n: bar.progress(i / n, text=f"t-SNE: iteration {i} of {n}"))
+                embedding = tsne(
+                    codes[:n_recompute],
+                    random_state=0,
+                    callback=lambda i, n: bar.progress(i / n, text=f"t-SNE: iteration {i} of {n}"),
+                )
             st.session_state[f"tsne_{key}"] = embedding
             bar.empty()
     if f"tsne_{key}" in st.session_state:
@@ -44,16 +54,29 @@ spot = st.session_state.get(SPOT)
 point_labels = None if labels is None else labels[:n_points]
 # Streamlit turns click-selection off while a chart drags a box or lasso, so the mouse mode is a
 # visible choice, and its caption says what a click or a drag does.
-MOUSE = {"Box select": ("select", "Drag a box around points to see them, or over empty space to decode its centre."),
-         "Lasso select": ("lasso", "Draw a lasso around points to see them, or over empty space to decode its centre."),
-         "Click": ("pan", "Click a point to see it, or an empty spot inside the axes to decode it; drag to pan.")}
+MOUSE = {
+    "Box select": ("select", "Drag a box around points to see them, or over empty space to decode its centre."),
+    "Lasso select": ("lasso", "Draw a lasso around points to see them, or over empty space to decode its centre."),
+    "Click": ("pan", "Click a point to see it, or an empty spot inside the axes to decode it; drag to pan."),
+}
 mouse = st.segmented_control("Mouse", list(MOUSE), default="Box select", key="map_mouse") or "Box select"
 st.caption(MOUSE[mouse][1])
-fig = latent_scatter(coords, point_labels, label_names(checkpoint), click_grid=30, marker_xy=spot, dragmode=MOUSE[mouse][0],
-                     title=f"{method} of {n_points} test codes ({codes.shape[1]}-D)")
+fig = latent_scatter(
+    coords,
+    point_labels,
+    label_names(checkpoint),
+    click_grid=30,
+    marker_xy=spot,
+    dragmode=MOUSE[mouse][0],
+    title=f"{method} of {n_points} test codes ({codes.shape[1]}-D)",
+)
 grid_curve = next(i for i, trace in enumerate(fig.data) if trace.name == GRID_TRACE_NAME)
-event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
-                        key=f"map_{key}_{method}_{n_points}_{st.session_state.get(NONCE, 0)}")
+event = st.plotly_chart(
+    fig,
+    on_select="rerun",
+    selection_mode=("points", "box", "lasso"),
+    key=f"map_{key}_{method}_{n_points}_{st.session_state.get(NONCE, 0)}",
+)
 
 points = ((event or {}).get("selection") or {}).get("points", [])  # dict access also fits AppTest
 chosen = [int(p["customdata"]) for p in points if p.get("curve_number", 0) < grid_curve and "customdata" in p]
@@ -65,7 +88,7 @@ if spots and not chosen:  # one grid point for a click; the centre of those in a
 
 if chosen:
     st.session_state.pop(SPOT, None)  # a selection replaces the decoded spot (and its cross, next run)
-    shown = chosen[::max(1, len(chosen) // 12)][:12]  # spread over the selection, so every class shows
+    shown = chosen[:: max(1, len(chosen) // 12)][:12]  # spread over the selection, so every class shows
     st.subheader(f"Selected {len(chosen)} point(s); showing {len(shown)} with their reconstructions")
     recon = inference.decode(model, codes[shown], None if labels is None or not model.is_conditional else labels[shown])
     names = label_names(checkpoint)
@@ -90,5 +113,6 @@ elif spot is not None:
 buffer = io.StringIO()
 table = np.column_stack([np.arange(n_points), -np.ones(n_points) if labels is None else labels[:n_points], coords])
 np.savetxt(buffer, table, delimiter=",", header="index,label,x,y", comments="", fmt=["%d", "%d", "%.5f", "%.5f"])
-st.download_button("Download coordinates (CSV)", buffer.getvalue(), file_name=f"{key}_{method.lower()}.csv",
-                   mime="text/csv")
+st.download_button(
+    "Download coordinates (CSV)", buffer.getvalue(), file_name=f"{key}_{method.lower()}.csv", mime="text/csv"
+)

@@ -3,6 +3,7 @@
 Every control reads and writes one code per model, `st.session_state[code_{model}]`: it survives
 navigation (widget state does not), and the sliders, principal directions and traversal all show it.
 """
+
 import numpy as np
 import streamlit as st
 
@@ -65,9 +66,14 @@ with controls[0]:
 with controls[1]:
     temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.1, help="std of the random code")
     seed = st.number_input("Seed", 0, 10_000, 0)
-    st.button("Random sample", on_click=lambda: set_code(np.random.default_rng(seed).normal(0, temperature, latent_dim)
-                                                          if model.is_variational else
-                                                          codes[np.random.default_rng(seed).integers(len(codes))]))
+    st.button(
+        "Random sample",
+        on_click=lambda: set_code(
+            np.random.default_rng(seed).normal(0, temperature, latent_dim)
+            if model.is_variational
+            else codes[np.random.default_rng(seed).integers(len(codes))]
+        ),
+    )
 with controls[2]:
     st.image(big(bundle_images(bundle)[index], 110), caption=f"test image {index}")
 
@@ -75,22 +81,34 @@ with controls[2]:
 def latent_sliders(image) -> None:
     left, right = st.columns([3, 2])
     with left:
-        st.caption(f"The {len(slider_dims)} most used of {latent_dim} dimensions (by "
-                   f"{'KL to the prior' if model.is_variational else 'variance'}); the rest stay fixed.")
+        st.caption(
+            f"The {len(slider_dims)} most used of {latent_dim} dimensions (by "
+            f"{'KL to the prior' if model.is_variational else 'variance'}); the rest stay fixed."
+        )
         for d in slider_dims:
-            st.slider(f"z[{d}]", float(low[d]), float(high[d]), step=0.01, key=f"z_{key}_{d}",
-                      on_change=dim_moved, args=(d,))
+            st.slider(
+                f"z[{d}]", float(low[d]), float(high[d]), step=0.01, key=f"z_{key}_{d}", on_change=dim_moved, args=(d,)
+            )
     right.image(big(image, 300), caption="decoded")
 
 
 def principal_sliders(image) -> None:
     left, right = st.columns([3, 2])
     with left:
-        st.caption("The same code, seen along the principal directions of the test codes, in standard "
-                   "deviations from their mean.")
+        st.caption(
+            "The same code, seen along the principal directions of the test codes, in standard "
+            "deviations from their mean."
+        )
         for i in range(n_pcs):
-            st.slider(f"PC{i + 1} ({std[i]:.2f} per unit)", -PC_RANGE, PC_RANGE, step=0.05, key=f"pc_{key}_{i}",
-                      on_change=pc_moved, args=(i,))
+            st.slider(
+                f"PC{i + 1} ({std[i]:.2f} per unit)",
+                -PC_RANGE,
+                PC_RANGE,
+                step=0.05,
+                key=f"pc_{key}_{i}",
+                on_change=pc_moved,
+                args=(i,),
+            )
     right.image(big(image, 300), caption="decoded")
 
 
@@ -100,8 +118,10 @@ def traversals() -> None:
     n_steps = st.slider("Steps", 5, 15, 9)
     values = np.linspace(low[dim], high[dim], n_steps)
     frames = inference.decode(model, traversal(st.session_state[CODE], dim, values), labels_for(n_steps))
-    st.image(big(tile(frames, n_cols=n_steps, pad=1), 120),
-             caption=f"the current code with z[{dim}] from {values[0]:.2f} to {values[-1]:.2f}")
+    st.image(
+        big(tile(frames, n_cols=n_steps, pad=1), 120),
+        caption=f"the current code with z[{dim}] from {values[0]:.2f} to {values[-1]:.2f}",
+    )
 
 
 @st.fragment
@@ -121,8 +141,10 @@ def generator() -> None:
         with tabs[3]:
             n = st.slider("Grid size", 8, 25, 15)
             grid = inference.decode(model, manifold_grid(n), labels_for(n * n))
-            st.image(big(tile(grid, n_cols=n, pad=0), 640),
-                     caption="Decoded over the inverse normal CDF of an even grid (Kingma & Welling 2014, fig. 4)")
+            st.image(
+                big(tile(grid, n_cols=n, pad=0), 640),
+                caption="Decoded over the inverse normal CDF of an even grid (Kingma & Welling 2014, fig. 4)",
+            )
 
 
 generator()

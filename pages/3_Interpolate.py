@@ -1,4 +1,5 @@
 """Interpolate: walk the latent space between two images and watch one morph into the other."""
+
 import numpy as np
 import streamlit as st
 
@@ -36,8 +37,13 @@ def endpoint(column, side: str, default_index: int):
         if source == "Test image":
             if labels is not None and names:
                 present = [int(c) for c in np.unique(labels)]  # only classes the sample holds
-                cls = st.selectbox("Class", present, index=default_index % len(present),
-                                   format_func=lambda i: names[i] if i < len(names) else str(i), key=f"cls_{side}")
+                cls = st.selectbox(
+                    "Class",
+                    present,
+                    index=default_index % len(present),
+                    format_func=lambda i: names[i] if i < len(names) else str(i),
+                    key=f"cls_{side}",
+                )
                 candidates = np.flatnonzero(labels == cls)
                 nth = st.number_input("Which one", 0, len(candidates) - 1, 0, key=f"nth_{side}")
                 index = int(candidates[nth])
@@ -47,8 +53,11 @@ def endpoint(column, side: str, default_index: int):
         if source == "Random":
             seed = st.number_input("Seed", 0, 10_000, default_index, key=f"seed_{side}")
             rng = np.random.default_rng(seed)
-            code = rng.normal(size=codes.shape[1]).astype(np.float32) if model.is_variational \
+            code = (
+                rng.normal(size=codes.shape[1]).astype(np.float32)
+                if model.is_variational
                 else codes[rng.integers(len(codes))]
+            )
             label = int(rng.integers(len(names))) if model.is_conditional else None
             return code, inference.decode(model, code, None if label is None else [label])[0], label
         upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp"], key=f"up_{side}")
@@ -56,14 +65,19 @@ def endpoint(column, side: str, default_index: int):
             st.info("Upload an image to use as this end.")
             st.stop()
         try:
-            prepared = prepared_upload(upload.getvalue(), upload.name, entry["dataset"],
-                                       tuple(checkpoint.model.config.image_shape))
+            prepared = prepared_upload(
+                upload.getvalue(), upload.name, entry["dataset"], tuple(checkpoint.model.config.image_shape)
+            )
         except AelibError as exc:
             st.error(plain(str(exc)))
             st.stop()
         label = 0 if model.is_conditional else None
         upload_verdict(model, prepared["image"], entry, label)
-        return inference.encode(model, prepared["image"][None], None if label is None else [label])[0], prepared["image"], label
+        return (
+            inference.encode(model, prepared["image"][None], None if label is None else [label])[0],
+            prepared["image"],
+            label,
+        )
 
 
 left, right = st.columns(2)
@@ -72,8 +86,12 @@ z_end, end_image, end_label = endpoint(right, "End", 1)
 left.image(big(start_image, 120))
 right.image(big(end_image, 120))
 
-method = st.radio("Path", ["linear", "spherical"], horizontal=True,
-                  help="Spherical (slerp) keeps the code's norm typical of the Gaussian prior")
+method = st.radio(
+    "Path",
+    ["linear", "spherical"],
+    horizontal=True,
+    help="Spherical (slerp) keeps the code's norm typical of the Gaussian prior",
+)
 n_steps = st.slider("Steps", 3, 16, 10)
 path = interpolate(z_start, z_end, n_steps, method)
 path_labels = None

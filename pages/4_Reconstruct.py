@@ -1,4 +1,5 @@
 """Reconstruct: upload or draw an image and watch the model rebuild it."""
+
 import numpy as np
 import streamlit as st
 
@@ -44,16 +45,21 @@ def face_crop_by_hand(n: int, upload, prepared: dict) -> dict:
     (top, left, height, width), (rows, cols_) = prepared["face_box"], prepared["work_shape"]
     start = (top + height / 2) / rows, (left + width / 2) / cols_, min(rows, cols_) / (1.4 * max(height, 1))
     cols = st.columns(3)  # the sliders start at the detected (or central) box
-    centre = (cols[0].slider("Centre, down", 0.0, 1.0, float(np.clip(start[0], 0, 1)), 0.01, key=f"cy_{n}"),
-              cols[1].slider("Centre, across", 0.0, 1.0, float(np.clip(start[1], 0, 1)), 0.01, key=f"cx_{n}"))
+    centre = (
+        cols[0].slider("Centre, down", 0.0, 1.0, float(np.clip(start[0], 0, 1)), 0.01, key=f"cy_{n}"),
+        cols[1].slider("Centre, across", 0.0, 1.0, float(np.clip(start[1], 0, 1)), 0.01, key=f"cx_{n}"),
+    )
     zoom = cols[2].slider("Zoom", 0.5, 6.0, float(np.clip(round(start[2], 1), 0.5, 6.0)), 0.1, key=f"zoom_{n}")
     box = manual_box(prepared["work_shape"], centre, zoom)
     return prepared_upload(upload.getvalue(), upload.name, dataset, tuple(shape), face_box=box)
 
 
 with upload_tab:
-    files = st.file_uploader("Images (PNG, JPEG, BMP, WebP; any size)", type=["png", "jpg", "jpeg", "bmp", "webp"],
-                             accept_multiple_files=True)
+    files = st.file_uploader(
+        "Images (PNG, JPEG, BMP, WebP; any size)",
+        type=["png", "jpg", "jpeg", "bmp", "webp"],
+        accept_multiple_files=True,
+    )
     for n, upload in enumerate(files or []):
         try:
             prepared = prepared_upload(upload.getvalue(), upload.name, dataset, tuple(shape))
@@ -67,10 +73,19 @@ with draw_tab:
         if not draw_tab.open:
             raise LookupError
         from streamlit_drawable_canvas import st_canvas
+
         st.caption("Draw one digit, large, in the middle of the square.")
         st.container(height=28, border=False)  # the canvas's toolbar floats above it, over this space
-        result = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF", height=280,
-                           width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
+        result = st_canvas(
+            stroke_width=18,
+            stroke_color="#000000",
+            background_color="#FFFFFF",
+            height=280,
+            width=280,
+            drawing_mode="freedraw",
+            return_image_data=True,
+            key="canvas",
+        )
         if result is not None and result.image_data is not None and result.image_data[..., :3].min() < 250:
             st.session_state["drawing"] = result.image_data
     except ImportError:
@@ -82,8 +97,15 @@ with draw_tab:
         gray = np.asarray(drawing, np.float32)[..., :3].mean(-1) / 255.0
         try:
             prepared = inference.prepare_image(gray, dataset, shape)
-            inputs.append({"name": "drawing", "gray": gray, "image": prepared.image, "steps": prepared.steps,
-                           "notes": prepared.notes})
+            inputs.append(
+                {
+                    "name": "drawing",
+                    "gray": gray,
+                    "image": prepared.image,
+                    "steps": prepared.steps,
+                    "notes": prepared.notes,
+                }
+            )
         except AelibError as exc:
             st.error(plain(f"drawing: {exc}"))
 with test_tab:
@@ -92,8 +114,9 @@ with test_tab:
         index = st.number_input("Test image index", 0, len(bundle["images"]) - 1, 0)
         image = bundle_images(bundle)[index]
         own = int(bundle["labels"][index]) if model.is_conditional and "labels" in bundle else None
-        inputs.append({"name": f"test image {index}", "gray": image, "image": image, "steps": [], "notes": [],
-                       "label": own})
+        inputs.append(
+            {"name": f"test image {index}", "gray": image, "image": image, "steps": [], "notes": [], "label": own}
+        )
 
 if not inputs:
     st.info("Upload an image, draw one, or pick a test image.")
@@ -105,12 +128,17 @@ def show_verdict(out: dict) -> None:
     typical = out.get("typicality")
     if typical is None:
         return
-    nearest = (f" The 5 nearest test images are mostly **{plain(names[out['nearest_label']])}**."
-               if "nearest_label" in out and names else "")
+    nearest = (
+        f" The 5 nearest test images are mostly **{plain(names[out['nearest_label']])}**."
+        if "nearest_label" in out and names
+        else ""
+    )
     if typical["typical"]:
-        st.success(f"**Looks like the training data:** its reconstruction error is lower than "
-                   f"{100 - typical['error_percentile']:.0f}% of the test images' errors, and its code lies "
-                   f"among the test codes.{nearest}")
+        st.success(
+            f"**Looks like the training data:** its reconstruction error is lower than "
+            f"{100 - typical['error_percentile']:.0f}% of the test images' errors, and its code lies "
+            f"among the test codes.{nearest}"
+        )
     else:
         st.warning(f"**Unlike anything this model saw:** {'; '.join(typical['reasons'])}.{nearest}")
 
@@ -124,14 +152,19 @@ def show_result(n: int, item: dict) -> None:
     show_verdict(out)
     if item["steps"]:
         st.caption("What the model was given, step by step:")
-        show_images([thumbnail(step, 130) for _, step in item["steps"]], [label for label, _ in item["steps"]],
-                    height=130, n_cols=max(6, len(item["steps"])))
+        show_images(
+            [thumbnail(step, 130) for _, step in item["steps"]],
+            [label for label, _ in item["steps"]],
+            height=130,
+            n_cols=max(6, len(item["steps"])),
+        )
     cols = st.columns(4)
     cols[0].image(thumbnail(item["gray"], 150), caption="input")
     cols[1].image(big(item["image"], 150), caption="model input")
     cols[2].image(big(out["recon"], 150), caption=f"reconstruction · MSE {out['mse']:.4f}")
-    cols[3].plotly_chart(heatmap(out["error_map"], f"squared error, 0 to {out['error_map'].max():.3f}"),
-                         key=f"err_{n}", theme=None)  # keep our colour scale; Streamlit's theme would replace it
+    cols[3].plotly_chart(
+        heatmap(out["error_map"], f"squared error, 0 to {out['error_map'].max():.3f}"), key=f"err_{n}", theme=None
+    )  # keep our colour scale; Streamlit's theme would replace it
     cols = st.columns([3, 3, 4])
     cols[0].plotly_chart(code_bars(out["code"]), key=f"code_{n}")
     if "map_xy" in out:
@@ -142,12 +175,18 @@ def show_result(n: int, item: dict) -> None:
             st.markdown("**Nearest test images in latent space**")
             show_images(bundle_images(bundle)[out["nearest"]], height=70)
     c = out["compression"]
-    st.markdown(f"**The zip-file analogy.** The image is {c['image_bytes']} bytes of 8-bit pixels; its code is "
-                f"{c['code_bytes']} bytes ({len(out['code'])} float32 numbers): **{c['ratio']:.0f}× smaller**. "
-                f"The best JPEG we could make near that budget is {c['jpeg_bytes']} bytes (quality {c['jpeg_quality']}) "
-                f"with MSE {c['jpeg_mse']:.4f}, against the autoencoder's {out['mse']:.4f}.")
-    show_images([item["image"], out["recon"], c["jpeg"]],
-                ["original", f"autoencoder ({c['code_bytes']} B)", f"JPEG ({c['jpeg_bytes']} B)"], height=110, n_cols=6)
+    st.markdown(
+        f"**The zip-file analogy.** The image is {c['image_bytes']} bytes of 8-bit pixels; its code is "
+        f"{c['code_bytes']} bytes ({len(out['code'])} float32 numbers): **{c['ratio']:.0f}× smaller**. "
+        f"The best JPEG we could make near that budget is {c['jpeg_bytes']} bytes (quality {c['jpeg_quality']}) "
+        f"with MSE {c['jpeg_mse']:.4f}, against the autoencoder's {out['mse']:.4f}."
+    )
+    show_images(
+        [item["image"], out["recon"], c["jpeg"]],
+        ["original", f"autoencoder ({c['code_bytes']} B)", f"JPEG ({c['jpeg_bytes']} B)"],
+        height=110,
+        n_cols=6,
+    )
     st.divider()
 
 

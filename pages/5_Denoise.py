@@ -1,4 +1,5 @@
 """Denoise: corrupt an image, then clean it with a denoising AE, a plain AE and classical filters."""
+
 import streamlit as st
 
 from aelib import AelibError, inference
@@ -16,11 +17,18 @@ from app_common import (
 )
 
 setup_page("Denoise")
-entry, checkpoint, bundle = choose_model(need=lambda e: bool(e.get("denoise")),
-                                         need_text="it needs a model trained with --denoise")
+entry, checkpoint, bundle = choose_model(
+    need=lambda e: bool(e.get("denoise")), need_text="it needs a model trained with --denoise"
+)
 entries, _ = model_entries()
-plain_aes = [e for e in entries if e["dataset"] == entry["dataset"] and not e.get("denoise")
-         and not e.get("keep_classes") and e["model"] in ("ae", "conv_ae")]
+plain_aes = [
+    e
+    for e in entries
+    if e["dataset"] == entry["dataset"]
+    and not e.get("denoise")
+    and not e.get("keep_classes")
+    and e["model"] in ("ae", "conv_ae")
+]
 plain_aes.sort(key=lambda e: e["model"] != entry["model"])  # same architecture first: the fairest comparison
 models = {f"denoising AE ({entry['id']})": checkpoint.model}
 if plain_aes:
@@ -31,9 +39,14 @@ else:
 
 cols = st.columns(4)
 kind = cols[0].selectbox("Noise", NOISE_KINDS, format_func=lambda k: k.replace("_", " "))
-level = cols[1].slider("Level", 0.05, 1.0 if kind == "gaussian" else 0.9,
-                       0.5 if kind == "gaussian" else 0.3, 0.05,
-                       help="std for gaussian; fraction of pixels hit for salt & pepper and masking")
+level = cols[1].slider(
+    "Level",
+    0.05,
+    1.0 if kind == "gaussian" else 0.9,
+    0.5 if kind == "gaussian" else 0.3,
+    0.05,
+    help="std for gaussian; fraction of pixels hit for salt & pepper and masking",
+)
 seed = cols[2].number_input("Noise seed", 0, 10_000, 0)
 source = cols[3].radio("Image", ["Test image", "Upload"])
 if source == "Test image":
@@ -45,16 +58,18 @@ else:
         st.info("Upload an image.")
         st.stop()
     try:
-        clean = inference.prepare_upload(upload.getvalue(), upload.name, entry["dataset"],
-                                         checkpoint.model.config.image_shape)["image"]
+        clean = inference.prepare_upload(
+            upload.getvalue(), upload.name, entry["dataset"], checkpoint.model.config.image_shape
+        )["image"]
     except AelibError as exc:
         st.error(plain(str(exc)))
         st.stop()
     upload_verdict(checkpoint.model, clean, entry)
 
 rows = denoise_comparison(clean, kind, level, models, seed=int(seed))
-st.session_state["denoise_rows"] = rows
 show_images([r["image"] for r in rows], [r["name"] for r in rows], height=130, n_cols=len(rows))
 st.markdown(comparison_table(rows[1:]))  # markdown, not a dataframe: pandas costs the server ~60 MiB
-st.caption("PSNR = 10·log10(1/MSE) against the clean image; SSIM from scikit-image (Wang et al. 2004). "
-           "Higher is better for both.")
+st.caption(
+    "PSNR = 10·log10(1/MSE) against the clean image; SSIM from scikit-image (Wang et al. 2004). "
+    "Higher is better for both."
+)

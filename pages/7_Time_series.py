@@ -1,4 +1,5 @@
 """Time series: an autoencoder trained on normal heartbeats flags the beats it cannot rebuild."""
+
 import numpy as np
 import streamlit as st
 
@@ -10,8 +11,10 @@ from aelib.figures import latent_scatter, roc_figure, score_histograms, series_o
 from app_common import choose_model, label_names, plain, require_bundle, setup_page
 
 setup_page("Time series")
-st.caption("ECG5000 heartbeats (140 samples each). The model saw only normal beats in training, so "
-           "an abnormal beat reconstructs badly: its reconstruction error is the anomaly score.")
+st.caption(
+    "ECG5000 heartbeats (140 samples each). The model saw only normal beats in training, so "
+    "an abnormal beat reconstructs badly: its reconstruction error is the anomaly score."
+)
 entry, checkpoint, bundle = choose_model(kind="series", need_text="it needs a time-series model")
 require_bundle(bundle)
 model, signals, labels = checkpoint.model, bundle["signals"], bundle.get("labels")
@@ -30,24 +33,36 @@ with beats_tab:
     nth = st.slider("Beat", 0, len(candidates) - 1, 0) if len(candidates) > 1 else 0
     index = int(candidates[nth])
     recon = inference.decode(model, inference.encode(model, signals[index][None, None, None]))[0].ravel()
-    st.plotly_chart(series_overlay(signals[index], recon,
-                                   f"beat {index}: {names[labels[index]] if names else ''} · score {scores[index]:.4f}"))
+    st.plotly_chart(
+        series_overlay(
+            signals[index], recon, f"beat {index}: {names[labels[index]] if names else ''} · score {scores[index]:.4f}"
+        )
+    )
 
 with scores_tab:
     presets = threshold_presets(bundle["train_score"])
     low, high = float(scores.min()), float(np.percentile(scores, 99.5))
     high = max(high, low + 1e-6)  # a slider needs a range, even if every score is equal
-    threshold = st.slider("Threshold (reconstruction MSE)", low, high,
-                          float(np.clip(next(iter(presets.values())), low, high)), (high - low) / 500, format="%.4f")
+    threshold = st.slider(
+        "Threshold (reconstruction MSE)",
+        low,
+        high,
+        float(np.clip(next(iter(presets.values())), low, high)),
+        (high - low) / 500,
+        format="%.4f",
+    )
     metrics = threshold_metrics(scores, is_anomaly, threshold)
-    st.session_state["series_metrics"] = metrics
     fpr, tpr, auc = roc(scores, is_anomaly)
     cols = st.columns(4)
     for col, name in zip(cols, ["precision", "recall", "f1"], strict=False):
         col.metric(name, f"{metrics[name]:.3f}")
     cols[3].metric("AUC", f"{auc:.3f}")
     left, right = st.columns(2)
-    left.plotly_chart(score_histograms({"normal": scores[~is_anomaly], "abnormal": scores[is_anomaly]}, threshold, unit="MSE per value"))
+    left.plotly_chart(
+        score_histograms(
+            {"normal": scores[~is_anomaly], "abnormal": scores[is_anomaly]}, threshold, unit="MSE per value"
+        )
+    )
     right.plotly_chart(roc_figure(fpr, tpr, auc))
 
 with map_tab:
@@ -64,13 +79,20 @@ with upload_tab:
             for note in table.notes:
                 st.caption(plain(note))
             if table.features.shape[1] != length:
-                raise AelibError(f"{upload.name}: rows have {table.features.shape[1]} values; this model needs {length}")
+                raise AelibError(
+                    f"{upload.name}: rows have {table.features.shape[1]} values; this model needs {length}"
+                )
             upload_scores = reconstruction_errors(model, as_rows(table.features))
             threshold = next(iter(threshold_presets(bundle["train_score"]).values()))
             import pandas as pd  # only for the table: pandas costs the server ~60 MiB
-            result = pd.DataFrame({"row": np.arange(len(upload_scores)), "score": upload_scores,
-                                   "verdict": np.where(upload_scores > threshold, "abnormal", "normal")})
-            st.session_state["series_upload"] = result
+
+            result = pd.DataFrame(
+                {
+                    "row": np.arange(len(upload_scores)),
+                    "score": upload_scores,
+                    "verdict": np.where(upload_scores > threshold, "abnormal", "normal"),
+                }
+            )
             st.dataframe(result, hide_index=True)
         except AelibError as exc:
             st.error(plain(str(exc)))

@@ -1,4 +1,5 @@
 """Tabular anomalies: the fraud-detection story. A row that cannot be reconstructed well is suspect."""
+
 import numpy as np
 import streamlit as st
 
@@ -10,9 +11,11 @@ from aelib.tabular import row_errors, train_table_ae
 from app_common import get_bundle, heavy_job, model_entries, plain, setup_page
 
 setup_page("Tabular anomalies")
-st.caption("Fraud detection in one sentence: train an autoencoder on ordinary transactions; a transaction "
-           "it cannot reconstruct well is unlike them, and worth a look. Here on the ODDS benchmarks "
-           "or on your own CSV, beside scikit-learn's IsolationForest.")
+st.caption(
+    "Fraud detection in one sentence: train an autoencoder on ordinary transactions; a transaction "
+    "it cannot reconstruct well is unlike them, and worth a look. Here on the ODDS benchmarks "
+    "or on your own CSV, beside scikit-learn's IsolationForest."
+)
 
 
 def odds_rows():
@@ -21,14 +24,18 @@ def odds_rows():
         st.info("No tabular checkpoints are shipped; upload a CSV instead.")
         st.stop()
     default = next((i for i, e in enumerate(entries) if e["dataset"] == "odds_cardio"), 0)
-    entry = st.selectbox("ODDS data set", entries, index=default, format_func=lambda e: e["dataset"].removeprefix("odds_"))
+    entry = st.selectbox(
+        "ODDS data set", entries, index=default, format_func=lambda e: e["dataset"].removeprefix("odds_")
+    )
     bundle = get_bundle(entry)
     if "signals" not in bundle:
         st.info("This checkpoint has no bundle of rows.")
         st.stop()
-    st.caption(f"{len(bundle['signals'])} test rows (z-scored); the shipped `{entry['id']}` scored AUC "
-               f"{entry.get('anomaly_auc', float('nan')):.3f} vs IsolationForest "
-               f"{entry.get('isolation_forest_auc', float('nan')):.3f} on the full test split.")
+    st.caption(
+        f"{len(bundle['signals'])} test rows (z-scored); the shipped `{entry['id']}` scored AUC "
+        f"{entry.get('anomaly_auc', float('nan')):.3f} vs IsolationForest "
+        f"{entry.get('isolation_forest_auc', float('nan')):.3f} on the full test split."
+    )
     names = [f"x{i}" for i in range(bundle["signals"].shape[1])]
     return bundle["signals"], bundle["labels"].astype(bool), names
 
@@ -53,12 +60,16 @@ def uploaded_rows():
 
 source = st.radio("Data", ["ODDS benchmark", "Upload CSV"], horizontal=True)
 features, labels, names = odds_rows() if source == "ODDS benchmark" else uploaded_rows()
-st.write(f"{len(features):,} rows × {features.shape[1]} numeric features"
-         + (f", {int(labels.sum())} labelled anomalies" if labels is not None else ", no labels"))
+st.write(
+    f"{len(features):,} rows × {features.shape[1]} numeric features"
+    + (f", {int(labels.sum())} labelled anomalies" if labels is not None else ", no labels")
+)
 
 if features.shape[1] < 2:
-    st.error("An autoencoder needs at least 2 numeric columns: it learns to compress the features into "
-             "fewer numbers, and one column cannot be compressed.")
+    st.error(
+        "An autoencoder needs at least 2 numeric columns: it learns to compress the features into "
+        "fewer numbers, and one column cannot be compressed."
+    )
     st.stop()
 cols = st.columns(4)
 max_latent = min(16, features.shape[1] - 1)  # a bottleneck narrower than the input
@@ -75,10 +86,15 @@ if train_clicked:
     bar = st.progress(0.0, text="training…")
     mask = ~labels if (normal_only and labels is not None) else None
     with heavy_job(bar):
-        model, mean, std = train_table_ae(features, mask, latent_dim=latent_dim, epochs=epochs,
-                                          callback=lambda r: bar.progress(r["epoch"] / epochs,
-                                                                          text=f"epoch {r['epoch']}/{epochs}, "
-                                                                               f"val loss {r['val_loss']:.3f}"))
+        model, mean, std = train_table_ae(
+            features,
+            mask,
+            latent_dim=latent_dim,
+            epochs=epochs,
+            callback=lambda r: bar.progress(
+                r["epoch"] / epochs, text=f"epoch {r['epoch']}/{epochs}, val loss {r['val_loss']:.3f}"
+            ),
+        )
     bar.empty()
     st.session_state["table_model"] = (key, model, mean, std)
 if st.session_state.get("table_model", (None,))[0] != key:
@@ -88,7 +104,6 @@ if st.session_state.get("table_model", (None,))[0] != key:
 _, model, mean, std = st.session_state["table_model"]
 errors = row_errors(model, features, mean, std)
 scores = errors.mean(1)
-st.session_state["table_scores"] = scores
 worst = np.argsort(-scores, kind="stable")[:200]
 ranking = {"row": worst, "reconstruction error": scores[worst]}
 if labels is not None:
@@ -103,11 +118,11 @@ with right:
 if labels is not None:
     fpr, tpr, auc = roc(scores, labels)
     forest_auc = roc(isolation_forest_scores(features[~labels] if normal_only else features, features), labels)[2]
-    st.session_state["table_aucs"] = {"autoencoder": auc, "isolation_forest": forest_auc}
     cols = st.columns(2)
     cols[0].metric("Autoencoder AUC", f"{auc:.3f}")
-    cols[1].metric("IsolationForest AUC", f"{forest_auc:.3f}", delta=f"{forest_auc - auc:+.3f} vs AE",
-                   delta_color="off")
+    cols[1].metric(
+        "IsolationForest AUC", f"{forest_auc:.3f}", delta=f"{forest_auc - auc:+.3f} vs AE", delta_color="off"
+    )
     left, right = st.columns(2)
     left.plotly_chart(score_histograms({"normal": scores[~labels], "anomaly": scores[labels]}, unit="MSE per value"))
     right.plotly_chart(roc_figure(fpr, tpr, auc))

@@ -1,4 +1,5 @@
 """Tiny checkpoints with bundles, trained in seconds on scikit-learn's digits, for the app tests."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,10 +12,16 @@ from aelib.bundle import build_bundle
 from aelib.datasets import ImageData, keep_classes, load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE_FILES = {"latent_map": "pages/1_Latent_map.py", "generate": "pages/2_Generate.py",
-              "interpolate": "pages/3_Interpolate.py", "reconstruct": "pages/4_Reconstruct.py",
-              "denoise": "pages/5_Denoise.py", "anomaly": "pages/6_Anomalies.py",
-              "time_series": "pages/7_Time_series.py", "tabular": "pages/8_Tabular_anomalies.py"}
+PAGE_FILES = {
+    "latent_map": "pages/1_Latent_map.py",
+    "generate": "pages/2_Generate.py",
+    "interpolate": "pages/3_Interpolate.py",
+    "reconstruct": "pages/4_Reconstruct.py",
+    "denoise": "pages/5_Denoise.py",
+    "anomaly": "pages/6_Anomalies.py",
+    "time_series": "pages/7_Time_series.py",
+    "tabular": "pages/8_Tabular_anomalies.py",
+}
 
 
 def open_page(app, page: str, model: str | None = None):
@@ -32,8 +39,12 @@ def open_page(app, page: str, model: str | None = None):
 def shown_images(app, caption: str = "") -> list[str]:
     """Media URLs of the images on the page whose caption contains `caption`. Streamlit names a
     media file by a hash of its bytes, so the URL changes exactly when the pixels do."""
-    return [url for element in app.get("image") for url, text in zip(element.value, element.captions, strict=True)
-            if caption in text]
+    return [
+        url
+        for element in app.get("image")
+        for url, text in zip(element.value, element.captions, strict=True)
+        if caption in text
+    ]
 
 
 TINY_MODELS = {
@@ -55,12 +66,23 @@ def make_tiny_checkpoints(directory: Path, epochs: int = 3) -> Path:
         train_config = TrainConfig(epochs=epochs, batch_size=64, denoise=options.get("denoise"))
         state = fit(model, data, train_config)
         bundle = build_bundle(model, data, n_samples=120, ood_data=digits if name == "ae" else None)
-        header = {"dataset": {"name": "digits", "image_shape": list(data.image_shape), "n_train": len(data.x_train),
-                              "n_test": len(data.x_test), "class_names": data.class_names,
-                              "keep_classes": options.get("keep")},
-                  "train_config": train_config.__dict__, "history": state.history, "epoch": state.epoch,
-                  "wall_time_s": state.wall_time_s, "complete": True, "metrics": {"mse_per_pixel": 0.05},
-                  "bundle_info": {"ood_dataset": "digits" if name == "ae" else None}}
+        header = {
+            "dataset": {
+                "name": "digits",
+                "image_shape": list(data.image_shape),
+                "n_train": len(data.x_train),
+                "n_test": len(data.x_test),
+                "class_names": data.class_names,
+                "keep_classes": options.get("keep"),
+            },
+            "train_config": train_config.__dict__,
+            "history": state.history,
+            "epoch": state.epoch,
+            "wall_time_s": state.wall_time_s,
+            "complete": True,
+            "metrics": {"mse_per_pixel": 0.05},
+            "bundle_info": {"ood_dataset": "digits" if name == "ae" else None},
+        }
         save_checkpoint(directory / f"{model_id}.safetensors", model, header, bundle=bundle)
     make_unlabelled_and_bundleless_checkpoints(directory, digits)
     make_series_and_table_checkpoints(directory)
@@ -73,12 +95,25 @@ def make_unlabelled_and_bundleless_checkpoints(directory: Path, digits) -> None:
     torch.manual_seed(0)
     model = build_model("vae", image_shape=unlabelled.image_shape, latent_dim=2, hidden=(16,))
     state = fit(model, unlabelled, TrainConfig(epochs=2, batch_size=64))
-    header = {"dataset": {"name": "frey", "image_shape": list(unlabelled.image_shape), "n_train": 1500,
-                          "n_test": 297, "class_names": None, "keep_classes": None},
-              "train_config": {}, "history": state.history, "epoch": state.epoch, "wall_time_s": 1.0,
-              "complete": True, "metrics": {}}
-    save_checkpoint(directory / "tiny_unlabelled.safetensors", model, header,
-                    bundle=build_bundle(model, unlabelled, n_samples=80))
+    header = {
+        "dataset": {
+            "name": "frey",
+            "image_shape": list(unlabelled.image_shape),
+            "n_train": 1500,
+            "n_test": 297,
+            "class_names": None,
+            "keep_classes": None,
+        },
+        "train_config": {},
+        "history": state.history,
+        "epoch": state.epoch,
+        "wall_time_s": 1.0,
+        "complete": True,
+        "metrics": {},
+    }
+    save_checkpoint(
+        directory / "tiny_unlabelled.safetensors", model, header, bundle=build_bundle(model, unlabelled, n_samples=80)
+    )
     save_checkpoint(directory / "tiny_nobundle.safetensors", model, header)
 
 
@@ -97,21 +132,40 @@ def make_series_and_table_checkpoints(directory: Path) -> None:
     series = ImageData("ecg5000", x, x, y, y, ["abnormal, class unknown", "normal", "PVC"], info={"kind": "series"})
     rng = np.random.default_rng(1)
     rows = torch.from_numpy(rng.normal(size=(200, 1, 1, 6)).astype(np.float32))
-    table = ImageData("odds_cardio", rows, rows, torch.from_numpy((np.arange(200) % 10 == 0).astype(np.int64)),
-                      torch.from_numpy((np.arange(200) % 10 == 0).astype(np.int64)), ["inlier", "outlier"],
-                      info={"kind": "table"})
+    table = ImageData(
+        "odds_cardio",
+        rows,
+        rows,
+        torch.from_numpy((np.arange(200) % 10 == 0).astype(np.int64)),
+        torch.from_numpy((np.arange(200) % 10 == 0).astype(np.int64)),
+        ["inlier", "outlier"],
+        info={"kind": "table"},
+    )
     real = {"likelihood": "gaussian", "output": "identity", "sigma": 1.0}
     for model_id, name, data, keep, config in (
-            ("tiny_ecg", "conv1d_ae", series, [1], {"latent_dim": 4, "channels": (8, 8), **real}),
-            ("tiny_table", "ae", table, [0], {"latent_dim": 2, "hidden": (8,), **real})):
+        ("tiny_ecg", "conv1d_ae", series, [1], {"latent_dim": 4, "channels": (8, 8), **real}),
+        ("tiny_table", "ae", table, [0], {"latent_dim": 2, "hidden": (8,), **real}),
+    ):
         torch.manual_seed(0)
         train_data = keep_classes(data, keep)
         model = build_model(name, image_shape=data.image_shape, **config)
         state = fit(model, train_data, TrainConfig(epochs=5, batch_size=32))
         bundle = build_bundle(model, data, n_samples=100, n_train_scores=50)
-        header = {"dataset": {"name": data.name, "image_shape": list(data.image_shape), "n_train": len(data.x_train),
-                              "n_test": len(data.x_test), "class_names": data.class_names, "keep_classes": keep,
-                              "kind": data.kind},
-                  "train_config": {}, "history": state.history, "epoch": state.epoch, "wall_time_s": 1.0,
-                  "complete": True, "metrics": {"anomaly_auc": 0.9, "isolation_forest_auc": 0.8}}
+        header = {
+            "dataset": {
+                "name": data.name,
+                "image_shape": list(data.image_shape),
+                "n_train": len(data.x_train),
+                "n_test": len(data.x_test),
+                "class_names": data.class_names,
+                "keep_classes": keep,
+                "kind": data.kind,
+            },
+            "train_config": {},
+            "history": state.history,
+            "epoch": state.epoch,
+            "wall_time_s": 1.0,
+            "complete": True,
+            "metrics": {"anomaly_auc": 0.9, "isolation_forest_auc": 0.8},
+        }
         save_checkpoint(directory / f"{model_id}.safetensors", model, header, bundle=bundle)

@@ -1,5 +1,6 @@
 """Shared fixtures: everything is built from scikit-learn's bundled digits or from tiny files
 the tests write themselves; nothing is downloaded and no data folder outside the repository is read."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,8 +19,14 @@ def digits() -> ImageData:
 @pytest.fixture(scope="session")
 def small_digits(digits) -> ImageData:
     """400 train / 100 test digits: enough to see a loss fall, fast enough for every model."""
-    return ImageData("digits", digits.x_train[:400], digits.x_test[:100], digits.y_train[:400],
-                     digits.y_test[:100], digits.class_names)
+    return ImageData(
+        "digits",
+        digits.x_train[:400],
+        digits.x_test[:100],
+        digits.y_train[:400],
+        digits.y_test[:100],
+        digits.class_names,
+    )
 
 
 def small_config(name: str, image_shape=(1, 8, 8), latent_dim: int = 3) -> dict:
@@ -53,6 +60,7 @@ def tiny_dir(tmp_path_factory):
 @pytest.fixture
 def app(tiny_dir, monkeypatch):
     from streamlit.testing.v1 import AppTest
+
     monkeypatch.setenv("AELIB_CHECKPOINTS", str(tiny_dir))
     monkeypatch.chdir(ROOT)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -62,6 +70,7 @@ def app(tiny_dir, monkeypatch):
 def server():
     """`streamlit run app.py` on the shipped checkpoints, shared by every browser test."""
     from streamlit_server import SHOTS, streamlit_server
+
     with streamlit_server(SHOTS.parent / "streamlit.log") as running:
         yield running
 
@@ -69,6 +78,7 @@ def server():
 @pytest.fixture(scope="session")
 def browser():
     from streamlit_server import chromium
+
     with chromium() as browser:
         yield browser
 

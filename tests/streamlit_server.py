@@ -1,5 +1,6 @@
 """Start `streamlit run app.py` on a free localhost port and stop it by process id; and launch
 Debian's Chromium through Playwright. Shared by the browser tests and benchmarks/."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,11 +16,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "tests" / "_artifacts" / "screenshots"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PAGE_PATHS = {"home": "", "latent_map": "Latent_map", "generate": "Generate", "interpolate": "Interpolate",
-              "reconstruct": "Reconstruct", "denoise": "Denoise", "anomaly": "Anomalies",
-              "time_series": "Time_series", "tabular": "Tabular_anomalies"}
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGE_PATHS = {
+    "home": "",
+    "latent_map": "Latent_map",
+    "generate": "Generate",
+    "interpolate": "Interpolate",
+    "reconstruct": "Reconstruct",
+    "denoise": "Denoise",
+    "anomaly": "Anomalies",
+    "time_series": "Time_series",
+    "tabular": "Tabular_anomalies",
+}
 
 
 def require_chromium() -> None:
@@ -30,6 +47,7 @@ def require_chromium() -> None:
     if os.environ.get("CI"):
         raise RuntimeError(f"{CHROMIUM} is missing; .ci/run should have installed it")
     import pytest
+
     pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM}", allow_module_level=True)
 
 
@@ -40,8 +58,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(log_path: Path, env: dict | None = None, timeout: float = 60, script: Path | None = None,
-                     python: str | None = None):
+def streamlit_server(
+    log_path: Path, env: dict | None = None, timeout: float = 60, script: Path | None = None, python: str | None = None
+):
     """Yields {"url", "pid"}; the server runs in its own process group and is killed on exit.
     script: another app to serve instead of this repository's app.py (benchmark baselines);
     python: another interpreter to run it with (e.g. a virtual environment with CPU-only torch)."""
@@ -49,10 +68,25 @@ def streamlit_server(log_path: Path, env: dict | None = None, timeout: float = 6
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [python or sys.executable, "-m", "streamlit", "run", str(script or "app.py"), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=script.parent if script else ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, **(env or {})})
+            [
+                python or sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script or "app.py"),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=script.parent if script else ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_healthy(url, process, timeout)
@@ -81,6 +115,7 @@ def _wait_healthy(url: str, process, timeout: float) -> None:
 @contextlib.contextmanager
 def chromium():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:

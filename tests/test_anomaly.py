@@ -30,8 +30,10 @@ def test_roc_curve_and_auc_agree_with_scikit_learn(decimals):
     assert auc == pytest.approx(roc_auc_score(truth, scores))
 
 
-@pytest.mark.parametrize("scores,truth", [([0.1, np.inf, 0.3], [0, 1, 0]), ([0.1, np.nan, 0.3], [0, 1, 0]),
-                                          ([0.1, 0.2], [1, 1]), ([0.1, 0.2], [0, 0])])
+@pytest.mark.parametrize(
+    "scores,truth",
+    [([0.1, np.inf, 0.3], [0, 1, 0]), ([0.1, np.nan, 0.3], [0, 1, 0]), ([0.1, 0.2], [1, 1]), ([0.1, 0.2], [0, 0])],
+)
 def test_roc_refuses_non_finite_scores_and_a_single_class(scores, truth):
     with pytest.raises(ValueError):
         roc(np.array(scores), np.array(truth, bool))

@@ -1,5 +1,6 @@
 """Every explorer page under AppTest against tiny checkpoints made here (not the shipped ones).
 The assertions read what the page shows: titles, captions, warnings, images."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,10 +8,20 @@ from app_fixtures import PAGE_FILES, ROOT, open_page, shown_images
 from streamlit.testing.v1 import AppTest
 
 # Each page with the models it accepts: image models with and without labels, a conditional one.
-PAGE_CASES = [("home", "digits_vae2d"), ("latent_map", "digits_vae2d"), ("latent_map", "tiny_unlabelled"),
-              ("generate", "digits_cvae"), ("generate", "tiny_unlabelled"), ("interpolate", "digits_cvae"),
-              ("interpolate", "tiny_unlabelled"), ("reconstruct", "digits_dae"), ("denoise", "digits_dae"),
-              ("anomaly", "digits_oneclass"), ("time_series", "tiny_ecg"), ("tabular", None)]
+PAGE_CASES = [
+    ("home", "digits_vae2d"),
+    ("latent_map", "digits_vae2d"),
+    ("latent_map", "tiny_unlabelled"),
+    ("generate", "digits_cvae"),
+    ("generate", "tiny_unlabelled"),
+    ("interpolate", "digits_cvae"),
+    ("interpolate", "tiny_unlabelled"),
+    ("reconstruct", "digits_dae"),
+    ("denoise", "digits_dae"),
+    ("anomaly", "digits_oneclass"),
+    ("time_series", "tiny_ecg"),
+    ("tabular", None),
+]
 
 
 @pytest.mark.parametrize("page,model", PAGE_CASES)
@@ -88,9 +99,17 @@ def test_damaged_checkpoint_is_reported_and_others_still_work(tmp_path, monkeypa
 def test_map_selection_shows_the_selected_images(app):
     at = open_page(app, "latent_map", "digits_vae2d")
     chart_key = "map_digits_vae2d_PCA_120_0"
-    at.session_state[chart_key] = {"selection": {"points": [{"curve_number": 0, "point_index": 0, "customdata": 3},
-                                                            {"curve_number": 1, "point_index": 0, "customdata": 5}],
-                                                 "point_indices": [0], "box": [], "lasso": []}}
+    at.session_state[chart_key] = {
+        "selection": {
+            "points": [
+                {"curve_number": 0, "point_index": 0, "customdata": 3},
+                {"curve_number": 1, "point_index": 0, "customdata": 5},
+            ],
+            "point_indices": [0],
+            "box": [],
+            "lasso": [],
+        }
+    }
     at.run()
     assert not at.exception
     assert any("Selected 2 point(s)" in h.value for h in at.subheader)
@@ -100,9 +119,14 @@ def test_map_selection_shows_the_selected_images(app):
 def test_map_click_on_empty_space_decodes_that_spot(app):
     at = open_page(app, "latent_map", "digits_vae2d")
     grid_curve = 10  # one trace per digit class, then the click grid
-    at.session_state["map_digits_vae2d_PCA_120_0"] = {"selection": {
-        "points": [{"curve_number": grid_curve, "point_index": 0, "x": 0.1, "y": -0.2}],
-        "point_indices": [0], "box": [], "lasso": []}}
+    at.session_state["map_digits_vae2d_PCA_120_0"] = {
+        "selection": {
+            "points": [{"curve_number": grid_curve, "point_index": 0, "x": 0.1, "y": -0.2}],
+            "point_indices": [0],
+            "box": [],
+            "lasso": [],
+        }
+    }
     at.run()
     assert not at.exception
     assert shown_images(at, "decoded at (0.10, -0.20)")

@@ -1,11 +1,13 @@
 """AppTest for the time-series and tabular-anomaly pages, bad CSVs included."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from app_fixtures import open_page
 
-from aelib import load_bundle
+from aelib import load_bundle, read_header
+from aelib.anomaly import anomaly_setups, roc, threshold_metrics
 
 
 def beats_csv(n_rows: int, length: int = 32) -> bytes:
@@ -16,13 +18,18 @@ def beats_csv(n_rows: int, length: int = 32) -> bytes:
 
 def test_time_series_page_scores_beats_and_uploads(app, tiny_dir):
     at = open_page(app, "time_series", "tiny_ecg")
-    metrics = at.session_state["series_metrics"]
-    labels = load_bundle(tiny_dir / "tiny_ecg.safetensors")["labels"]
-    assert metrics["tp"] + metrics["fn"] == (labels != 1).sum() > 0
+    path = tiny_dir / "tiny_ecg.safetensors"
+    scores, is_abnormal = next(iter(anomaly_setups(load_bundle(path), read_header(path)).values()))
+    threshold = next(s for s in at.slider if s.label.startswith("Threshold")).value
+    expected = threshold_metrics(scores, is_abnormal, threshold)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["recall"] == f"{expected['recall']:.3f}" and shown["precision"] == f"{expected['precision']:.3f}"
+    assert shown["AUC"] == f"{roc(scores, is_abnormal)[2]:.3f}"
     at.file_uploader[0].set_value(("beats.csv", beats_csv(12), "text/csv")).run()
     assert not at.exception
-    result = at.session_state["series_upload"]
-    assert len(result) == 12 and result["score"].iloc[-1] > result["score"].iloc[0]
+    result = at.dataframe[0].value
+    assert len(result) == 12 and result["score"].iloc[-1] > result["score"].iloc[0]  # the noise row scores worst
+    assert result["verdict"].iloc[-1] == "abnormal"
 
 
 def test_time_series_page_refuses_wrong_length_and_garbage(app):
@@ -38,9 +45,10 @@ def test_tabular_page_trains_in_the_browser_and_compares_with_isolation_forest(a
     at.slider[1].set_value(8)
     at.button[0].click().run()
     assert not at.exception
-    assert len(at.session_state["table_scores"]) == 100
-    aucs = at.session_state["table_aucs"]
-    assert 0 <= aucs["autoencoder"] <= 1 and 0 <= aucs["isolation_forest"] <= 1
+    ranking = at.dataframe[0].value
+    assert len(ranking) == 100 and ranking["reconstruction error"].is_monotonic_decreasing
+    shown = {m.label: float(m.value) for m in at.metric}
+    assert 0 <= shown["Autoencoder AUC"] <= 1 and 0 <= shown["IsolationForest AUC"] <= 1
 
 
 def test_tabular_page_reports_a_bad_csv(app):

@@ -3,6 +3,7 @@
 A fixture starts `streamlit run app.py` on a free localhost port against the shipped checkpoints
 and stops it by its process id. Screenshots of every page go to tests/_artifacts/screenshots/.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,11 +25,20 @@ def visit(page, server, name: str, model: str | None = None):
     assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")[:2000]
 
 
-@pytest.mark.parametrize("name,model", [("home", None), ("latent_map", "mnist_conv_vae"),
-                                        ("generate", "mnist_vae2d"), ("interpolate", "mnist_conv_vae"),
-                                        ("reconstruct", "mnist_conv_vae"), ("denoise", "mnist_denoising_conv_ae"),
-                                        ("anomaly", "mnist_conv_ae"), ("time_series", "ecg5000_conv1d_ae"),
-                                        ("tabular", None)])
+@pytest.mark.parametrize(
+    "name,model",
+    [
+        ("home", None),
+        ("latent_map", "mnist_conv_vae"),
+        ("generate", "mnist_vae2d"),
+        ("interpolate", "mnist_conv_vae"),
+        ("reconstruct", "mnist_conv_vae"),
+        ("denoise", "mnist_denoising_conv_ae"),
+        ("anomaly", "mnist_conv_ae"),
+        ("time_series", "ecg5000_conv1d_ae"),
+        ("tabular", None),
+    ],
+)
 def test_every_page_renders_without_exception(page, server, name, model):
     visit(page, server, name, model)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -49,7 +59,9 @@ def test_moving_a_slider_changes_the_generated_image(page, server):
     page.wait_for_function(
         "before => { const el = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
         ".find(e => e.innerText.includes('decoded')); return el && el.querySelector('img').src !== before; }",
-        arg=before, timeout=15000)
+        arg=before,
+        timeout=15000,
+    )
     assert decoded_src(page) != before
 
 
@@ -94,19 +106,38 @@ def test_no_request_leaves_the_app_host_while_every_page_is_visited(page, server
     """The app works offline: icons, fonts and scripts all come from its own server."""
     host = server["url"].split("//")[1]
     foreign = []
-    page.on("request", lambda request: foreign.append(request.url)
-            if not request.url.split("//", 1)[-1].startswith(host) and not request.url.startswith("data:") else None)
-    for name, model in [("home", None), ("latent_map", "mnist_conv_vae"), ("generate", "olivetti_conv_vae"),
-                        ("interpolate", "frey_vae2d"), ("reconstruct", "mnist_conv_ae"),
-                        ("denoise", "mnist_denoising_conv_ae"), ("anomaly", "mnist_conv_ae"),
-                        ("time_series", "ecg5000_conv1d_ae"), ("tabular", None)]:
+    page.on(
+        "request",
+        lambda request: (
+            foreign.append(request.url)
+            if not request.url.split("//", 1)[-1].startswith(host) and not request.url.startswith("data:")
+            else None
+        ),
+    )
+    for name, model in [
+        ("home", None),
+        ("latent_map", "mnist_conv_vae"),
+        ("generate", "olivetti_conv_vae"),
+        ("interpolate", "frey_vae2d"),
+        ("reconstruct", "mnist_conv_ae"),
+        ("denoise", "mnist_denoising_conv_ae"),
+        ("anomaly", "mnist_conv_ae"),
+        ("time_series", "ecg5000_conv1d_ae"),
+        ("tabular", None),
+    ]:
         visit(page, server, name, model)
     page.get_by_role("tab", name="Draw").count()  # (the Reconstruct canvas is mounted on demand)
     assert not foreign, foreign[:10]
 
 
-@pytest.mark.parametrize("evil", ["[Log in again](http://attacker.example/phish)", "![t](http://attacker.example/t.png)",
-                                  "http://attacker.example/bare"])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "[Log in again](http://attacker.example/phish)",
+        "![t](http://attacker.example/t.png)",
+        "http://attacker.example/bare",
+    ],
+)
 def test_a_link_in_the_url_is_shown_as_text(page, server, evil):
     requests = []
     page.on("request", lambda request: requests.append(request.url))

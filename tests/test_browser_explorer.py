@@ -2,6 +2,7 @@
 sidebar page links, slider keys, clicks and drags on the map; for a digit model and a face model.
 Each test fails on the defects of issue #11 (picker reverting, state lost on navigation, empty
 defaults, faded map, crashes on small samples)."""
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,7 @@ def choose_in_picker(page, model: str, typing: bool) -> None:
 
 def slider_values(page) -> dict[str, str]:
     sliders = page.locator('[data-testid="stSlider"]', has_text="z[")
-    return {s.locator("label").first.inner_text(): s.locator("input[type=range]").input_value()
-            for s in sliders.all()}
+    return {s.locator("label").first.inner_text(): s.locator("input[type=range]").input_value() for s in sliders.all()}
 
 
 @pytest.mark.parametrize("typing", [False, True], ids=["click", "type-enter"])
@@ -94,9 +94,13 @@ def test_generate_traversal_follows_the_sliders(page, server, model):
     page.wait_for_timeout(500)
     settle(page)
     page.get_by_role("tab", name="Traversal").click()
-    page.wait_for_function("b => { const i = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
-                           ".find(e => e.innerText.includes('the current code')); "
-                           "return i && i.querySelector('img').src !== b; }", arg=before, timeout=15000)
+    page.wait_for_function(
+        "b => { const i = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+        ".find(e => e.innerText.includes('the current code')); "
+        "return i && i.querySelector('img').src !== b; }",
+        arg=before,
+        timeout=15000,
+    )
 
 
 PLOT_STATE = """() => {
@@ -164,11 +168,14 @@ def test_latent_map_box_selection_counts_only_real_points(page, server):
 def test_interpolate_shows_a_path_by_default(page, server, model):
     visit(page, server, "interpolate", model)
     assert page.locator('[data-testid="stImage"]', has_text="t=1.00").count() == 1
-    assert page.locator('[data-testid="stAlert"]').count() == 0, page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert page.locator('[data-testid="stAlert"]').count() == 0, page.locator(
+        '[data-testid="stAlert"]'
+    ).all_inner_texts()
 
 
 def image_models() -> list[str]:
     from aelib.zoo import list_checkpoints
+
     return [e["id"] for e in list_checkpoints()[0] if e.get("kind", "image") == "image"]
 
 
@@ -216,10 +223,12 @@ def test_reconstruct_a_phone_photo_and_a_portrait_with_a_manual_face_crop(page, 
     from PIL import Image
     from skimage import data
     from streamlit_server import ROOT
+
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import real_uploads
 
     from aelib import load_bundle
+
     digits = load_bundle(ROOT / "checkpoints" / "mnist_conv_ae.safetensors")["images"][:2, 0] / 255.0
     photo = tmp_path / "phone.jpg"
     photo.write_bytes(real_uploads.phone_photo(digits[0], np.random.default_rng(4), digits[1]))
@@ -228,8 +237,11 @@ def test_reconstruct_a_phone_photo_and_a_portrait_with_a_manual_face_crop(page, 
     page.wait_for_selector("text=reconstruction · MSE", timeout=30000)
     page.wait_for_selector("text=ink kept", timeout=30000)
     settle(page)
-    assert page.locator('[data-testid="stAlert"]', has_text="training data").count() + \
-        page.locator('[data-testid="stAlert"]', has_text="Unlike anything").count() == 1
+    assert (
+        page.locator('[data-testid="stAlert"]', has_text="training data").count()
+        + page.locator('[data-testid="stAlert"]', has_text="Unlike anything").count()
+        == 1
+    )
     assert page.locator('[data-testid="stImage"]', has_text="ink kept").count() == 1
     portrait = tmp_path / "portrait.jpg"
     Image.fromarray(data.astronaut()).save(portrait)

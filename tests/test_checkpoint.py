@@ -1,4 +1,5 @@
 """Checkpoints never execute code, and every kind of damage gives a clear error naming the file."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ from aelib.errors import CheckpointError
 @pytest.fixture
 def checkpoint_path(tmp_path):
     model = build_model("vae", image_shape=(1, 8, 8), latent_dim=2, hidden=(8,))
-    return save_checkpoint(tmp_path / "vae.safetensors", model,
-                           {"dataset": {"name": "digits"}, "metrics": {"elbo": -30.0}})
+    return save_checkpoint(
+        tmp_path / "vae.safetensors", model, {"dataset": {"name": "digits"}, "metrics": {"elbo": -30.0}}
+    )
 
 
 class Payload:
@@ -59,9 +61,13 @@ def test_missing_file(tmp_path):
 
 def _rewrite_metadata(path, **changes):
     tensors = {"model/x": torch.zeros(1)}
-    metadata = {"format": "aelib-checkpoint", "format_version": "1",
-                "header": json.dumps({"model": "vae", "dataset": {"name": "digits"},
-                                      "config": {"latent_dim": 2, "image_shape": [1, 8, 8]}})}
+    metadata = {
+        "format": "aelib-checkpoint",
+        "format_version": "1",
+        "header": json.dumps(
+            {"model": "vae", "dataset": {"name": "digits"}, "config": {"latent_dim": 2, "image_shape": [1, 8, 8]}}
+        ),
+    }
     metadata.update(changes)
     save_file(tensors, str(path), metadata=metadata)
 
@@ -75,22 +81,31 @@ def test_unknown_format_version(tmp_path):
 
 def test_unknown_model_name(tmp_path):
     path = tmp_path / "alien.safetensors"
-    _rewrite_metadata(path, header=json.dumps({"model": "diffusion", "dataset": {"name": "digits"},
-                                               "config": {"latent_dim": 2, "image_shape": [1, 8, 8]}}))
+    _rewrite_metadata(
+        path,
+        header=json.dumps(
+            {"model": "diffusion", "dataset": {"name": "digits"}, "config": {"latent_dim": 2, "image_shape": [1, 8, 8]}}
+        ),
+    )
     with pytest.raises(CheckpointError, match=r"alien.safetensors: unknown model 'diffusion'; valid: ae"):
         load_checkpoint(path)
 
 
 GOOD = {"model": "vae", "dataset": {"name": "digits"}, "config": {"latent_dim": 2, "image_shape": [1, 8, 8]}}
-LYING_HEADERS = [("{}", "header has no 'model' field"), ("[]", "must be a JSON object, not list"),
-                 ('"text"', "must be a JSON object, not str"),
-                 (json.dumps({k: v for k, v in GOOD.items() if k != "dataset"}), "header has no 'dataset' field"),
-                 (json.dumps({**GOOD, "dataset": "digits"}), "header.dataset must be dict, not str"),
-                 (json.dumps({**GOOD, "dataset": {}}), "dataset has no 'name' field"),
-                 (json.dumps({**GOOD, "metrics": [1, 2]}), "header.metrics must be dict, not list"),
-                 (json.dumps({**GOOD, "config": {"latent_dim": "2", "image_shape": [1, 8, 8]}}),
-                  "config.latent_dim must be a positive integer"),
-                 (json.dumps({**GOOD, "config": {"latent_dim": 2, "image_shape": [1, 8]}}), "config.image_shape")]
+LYING_HEADERS = [
+    ("{}", "header has no 'model' field"),
+    ("[]", "must be a JSON object, not list"),
+    ('"text"', "must be a JSON object, not str"),
+    (json.dumps({k: v for k, v in GOOD.items() if k != "dataset"}), "header has no 'dataset' field"),
+    (json.dumps({**GOOD, "dataset": "digits"}), "header.dataset must be dict, not str"),
+    (json.dumps({**GOOD, "dataset": {}}), "dataset has no 'name' field"),
+    (json.dumps({**GOOD, "metrics": [1, 2]}), "header.metrics must be dict, not list"),
+    (
+        json.dumps({**GOOD, "config": {"latent_dim": "2", "image_shape": [1, 8, 8]}}),
+        "config.latent_dim must be a positive integer",
+    ),
+    (json.dumps({**GOOD, "config": {"latent_dim": 2, "image_shape": [1, 8]}}), "config.image_shape"),
+]
 
 
 @pytest.mark.parametrize("header,message", LYING_HEADERS)
@@ -112,6 +127,7 @@ def test_a_malformed_format_version_is_refused(tmp_path, version):
 
 def test_listing_skips_lying_checkpoints_and_keeps_the_good_ones(tmp_path):
     from aelib.zoo import list_checkpoints
+
     _rewrite_metadata(tmp_path / "good.safetensors")
     for i, (header, _) in enumerate(LYING_HEADERS):
         _rewrite_metadata(tmp_path / f"liar{i}.safetensors", header=header)
@@ -138,7 +154,9 @@ def test_header_carries_config_and_metrics_and_bundle_round_trips(checkpoint_pat
 def test_optimizer_state_round_trips_for_resume(tmp_path, small_digits):
     model = build_model("ae", image_shape=(1, 8, 8), latent_dim=2, hidden=(8,))
     state = fit(model, small_digits, TrainConfig(epochs=1, batch_size=64))
-    path = save_checkpoint(tmp_path / "ae.safetensors", model, {"dataset": {"name": "digits"}}, optimizer_state=state.optimizer)
+    path = save_checkpoint(
+        tmp_path / "ae.safetensors", model, {"dataset": {"name": "digits"}}, optimizer_state=state.optimizer
+    )
     restored = read_optimizer_state(path)
     optimizer = torch.optim.Adam(model.parameters())
     optimizer.load_state_dict(restored)
@@ -148,6 +166,7 @@ def test_optimizer_state_round_trips_for_resume(tmp_path, small_digits):
 
 def test_bundle_images_are_stored_as_lossless_png(checkpoint_path):
     import numpy as np
+
     rng = np.random.default_rng(0)
     images = (rng.random((50, 1, 28, 28)) > 0.8).astype(np.uint8) * 255
     before = checkpoint_path.stat().st_size

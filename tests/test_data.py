@@ -1,4 +1,5 @@
 """Every dataset loader on tiny files written here (nothing downloaded, no data folder outside the test)."""
+
 from __future__ import annotations
 
 import gzip

@@ -1,4 +1,5 @@
 """Upload decoding and preprocessing: every bad file gets a clear message naming it."""
+
 from __future__ import annotations
 
 import io
@@ -29,9 +30,9 @@ def photo_of_a_digit(width=300, height=200, centre=(70, 60)) -> Image.Image:
     ramp = np.linspace(0.75, 0.95, width)[None, :] * np.ones((height, 1))
     pixels = ramp.copy()
     x0, y0 = centre
-    pixels[y0 - 30:y0 - 22, x0 - 25:x0 + 25] = 0.15            # top bar
-    for i in range(60):                                          # diagonal stroke
-        pixels[y0 - 22 + i, x0 + 20 - i // 2: x0 + 28 - i // 2] = 0.15
+    pixels[y0 - 30 : y0 - 22, x0 - 25 : x0 + 25] = 0.15  # top bar
+    for i in range(60):  # diagonal stroke
+        pixels[y0 - 22 + i, x0 + 20 - i // 2 : x0 + 28 - i // 2] = 0.15
     return Image.fromarray((pixels * 255).astype(np.uint8))
 
 
@@ -39,12 +40,12 @@ def test_off_centre_digit_on_white_canvas_comes_out_centred_light_on_dark():
     gray, notes = decode_image(encode(photo_of_a_digit()), "seven.png")
     digit = preprocess_digit(gray)
     assert digit.shape == (28, 28) and notes == []
-    assert digit[0].max() < 0.05 and digit[:, 0].max() < 0.05          # dark background
-    assert digit.max() > 0.9                                           # bright ink
+    assert digit[0].max() < 0.05 and digit[:, 0].max() < 0.05  # dark background
+    assert digit.max() > 0.9  # bright ink
     cy, cx = ndimage.center_of_mass(digit)
-    assert abs(cy - 13.5) < 1 and abs(cx - 13.5) < 1                  # centred by mass
+    assert abs(cy - 13.5) < 1 and abs(cx - 13.5) < 1  # centred by mass
     rows, cols = np.nonzero(digit > 0.1)
-    assert max(np.ptp(rows), np.ptp(cols)) <= 22                           # fitted into ~20x20
+    assert max(np.ptp(rows), np.ptp(cols)) <= 22  # fitted into ~20x20
 
 
 def test_every_dataset_style_gives_the_model_its_shape():
@@ -55,12 +56,26 @@ def test_every_dataset_style_gives_the_model_its_shape():
     assert prepare_image(photo, "fashion_mnist", (1, 28, 28)).image.shape == (28, 28)
 
 
-@pytest.mark.parametrize("mode,fmt", [("I;16", "PNG"), ("CMYK", "JPEG"), ("P", "PNG"), ("RGBA", "PNG"),
-                                      ("LA", "PNG"), ("RGB", "WEBP"), ("RGB", "BMP"), ("1", "PNG")])
+@pytest.mark.parametrize(
+    "mode,fmt",
+    [
+        ("I;16", "PNG"),
+        ("CMYK", "JPEG"),
+        ("P", "PNG"),
+        ("RGBA", "PNG"),
+        ("LA", "PNG"),
+        ("RGB", "WEBP"),
+        ("RGB", "BMP"),
+        ("1", "PNG"),
+    ],
+)
 def test_odd_modes_and_formats_decode_to_gray(mode, fmt):
     base = photo_of_a_digit().convert("RGB")
-    image = base.convert(mode) if mode != "I;16" else Image.fromarray(
-        (np.asarray(base.convert("L"), np.uint16) * 257).astype(np.uint16))
+    image = (
+        base.convert(mode)
+        if mode != "I;16"
+        else Image.fromarray((np.asarray(base.convert("L"), np.uint16) * 257).astype(np.uint16))
+    )
     gray, _ = decode_image(encode(image, fmt), f"x.{fmt.lower()}")
     assert gray.shape == (200, 300) and gray.dtype == np.float32
     assert gray.min() >= 0 and gray.max() <= 1 and gray.max() > 0.5
@@ -85,11 +100,14 @@ def test_wrong_extension_is_decoded_by_content():
     assert gray.shape == (200, 300)
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "empty"),
-    (b"hello, I am text", "not an image"),
-    (encode(photo_of_a_digit())[:300], "truncated or damaged"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "empty"),
+        (b"hello, I am text", "not an image"),
+        (encode(photo_of_a_digit())[:300], "truncated or damaged"),
+    ],
+)
 def test_bad_files_name_the_file(data, message):
     with pytest.raises(ImageDecodeError, match=f"bad.png: .*{message}"):
         decode_image(data, "bad.png")
@@ -110,6 +128,7 @@ def test_blank_image_has_no_ink():
 
 def test_psnr_and_ssim_match_scikit_image():
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
     rng = np.random.default_rng(0)
     clean = rng.random((28, 28))
     noisy = np.clip(clean + rng.normal(0, 0.1, clean.shape), 0, 1)
@@ -124,7 +143,7 @@ def test_output_helpers():
     big = upscale(np.eye(3, dtype=np.uint8), 30)
     assert big.shape == (30, 30) and big[9, 9] == 1 and big[10, 9] == 0
     gif = gif_bytes(np.random.rand(4, 8, 8))
-    assert Image.open(io.BytesIO(gif)).n_frames == 6   # forward then back
+    assert Image.open(io.BytesIO(gif)).n_frames == 6  # forward then back
     digit = preprocess_digit(np.asarray(photo_of_a_digit(), np.float32) / 255)
     decoded, size, quality = jpeg_at_budget(digit, 2000)
     assert size <= 2000 and decoded.shape == (28, 28) and 1 <= quality <= 95

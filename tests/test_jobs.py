@@ -1,4 +1,5 @@
 """JobSlots: a global limit on heavy jobs, with the waiting ones told their place in line."""
+
 from __future__ import annotations
 
 import threading

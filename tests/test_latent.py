@@ -1,4 +1,5 @@
 """Latent-space maths used by the explorer pages."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -75,8 +76,8 @@ def test_traversal_changes_one_dimension():
 def test_manifold_grid_uses_the_inverse_normal_cdf():
     grid = manifold_grid(5)
     assert grid.shape == (25, 2)
-    assert grid[0, 0] == pytest.approx(norm.ppf(0.05), rel=1e-5)   # left column
-    assert grid[0, 1] == pytest.approx(norm.ppf(0.95), rel=1e-5)   # top row is the high end
+    assert grid[0, 0] == pytest.approx(norm.ppf(0.05), rel=1e-5)  # left column
+    assert grid[0, 1] == pytest.approx(norm.ppf(0.95), rel=1e-5)  # top row is the high end
     assert grid[12] == pytest.approx([0, 0], abs=1e-6)
 
 

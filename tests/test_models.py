@@ -1,4 +1,5 @@
 """The contract every registered model must honour; a newly registered model is covered at once."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,8 +39,7 @@ def test_shapes_and_finite_loss(name, image_shape, seeded):
 def test_loss_falls_when_trained_on_digits(name, small_digits, seeded):
     model = build_model(name, **small_config(name, small_digits.image_shape))
     records = []
-    fit(model, small_digits, TrainConfig(epochs=6, batch_size=32, lr=3e-3, val_fraction=0.2),
-        callback=records.append)
+    fit(model, small_digits, TrainConfig(epochs=6, batch_size=32, lr=3e-3, val_fraction=0.2), callback=records.append)
     assert len(records) == 6
     assert records[-1]["val_loss"] < 0.9 * records[0]["val_loss"], records
 

@@ -1,5 +1,6 @@
 """The shipped checkpoints: each loads without executing code, matches its card, and carries a
 consistent explorer bundle; together they stay small enough to clone and to host."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,17 +14,34 @@ from aelib.bundle import check_bundle
 from aelib.zoo import DEFAULT_DIR, list_checkpoints, model_card
 
 SHIPPED = sorted(DEFAULT_DIR.glob("*.safetensors"))
-EXPECTED = {"mnist_conv_vae", "mnist_vae2d", "mnist_conv_ae", "mnist_denoising_conv_ae", "mnist_sparse_ae",
-            "mnist_ae", "mnist_cvae", "mnist_oneclass_ae", "fashion_conv_vae", "fashion_denoising_conv_ae",
-            "frey_vae2d", "frey_vae", "olivetti_conv_vae", "ecg5000_conv1d_ae", "ecg5000_lstm_ae",
-            "odds_cardio_ae", "odds_satellite_ae", "odds_shuttle_ae", "odds_arrhythmia_ae"}
+EXPECTED = {
+    "mnist_conv_vae",
+    "mnist_vae2d",
+    "mnist_conv_ae",
+    "mnist_denoising_conv_ae",
+    "mnist_sparse_ae",
+    "mnist_ae",
+    "mnist_cvae",
+    "mnist_oneclass_ae",
+    "fashion_conv_vae",
+    "fashion_denoising_conv_ae",
+    "frey_vae2d",
+    "frey_vae",
+    "olivetti_conv_vae",
+    "ecg5000_conv1d_ae",
+    "ecg5000_lstm_ae",
+    "odds_cardio_ae",
+    "odds_satellite_ae",
+    "odds_shuttle_ae",
+    "odds_arrhythmia_ae",
+}
 
 
 def test_every_documented_checkpoint_is_shipped_and_small():
     assert {p.stem for p in SHIPPED} >= EXPECTED
     total = sum(p.stat().st_size for p in DEFAULT_DIR.iterdir() if p.is_file())
-    assert total < 60 * 2 ** 20, f"checkpoints/ holds {total / 2 ** 20:.1f} MiB"
-    assert all(p.stat().st_size < 10 * 2 ** 20 for p in SHIPPED)
+    assert total < 60 * 2**20, f"checkpoints/ holds {total / 2**20:.1f} MiB"
+    assert all(p.stat().st_size < 10 * 2**20 for p in SHIPPED)
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
@@ -42,9 +60,13 @@ def test_checkpoint_matches_its_card_and_bundle(path: Path):
     assert check_bundle(bundle, header["config"]["latent_dim"]) == []
     items = bundle["images"] if "images" in bundle else bundle["signals"]
     with torch.no_grad():
-        codes = checkpoint.model.encode(torch.as_tensor(items[:4]).float().div(255 if "images" in bundle else 1)
-                                        .reshape(4, *header["config"]["image_shape"]),
-                                        torch.as_tensor(bundle["labels"][:4]) if checkpoint.model.is_conditional else None)
+        codes = checkpoint.model.encode(
+            torch.as_tensor(items[:4])
+            .float()
+            .div(255 if "images" in bundle else 1)
+            .reshape(4, *header["config"]["image_shape"]),
+            torch.as_tensor(bundle["labels"][:4]) if checkpoint.model.is_conditional else None,
+        )
     assert torch.allclose(codes, torch.as_tensor(bundle["codes"][:4]), atol=1e-4), "bundle codes are stale"
     if header["dataset"].get("kind", "image") == "image":
         assert path.with_suffix(".png").exists(), "no sample grid PNG next to the checkpoint"

@@ -1,4 +1,5 @@
 """Series and table loaders on tiny generated files, the CSV reader's refusals, and the tabular AE."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -64,11 +65,14 @@ def test_csv_reader_sniffs_delimiter_and_headerless_files():
     assert csv_columns(semicolon) == ["a", "b", "label"]
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "empty"),
-    (b"a,b\n1,2\n", "1 complete row"),
-    (b"name,city\nann,paris\nbob,rome\n" * 5, "no numeric columns"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "empty"),
+        (b"a,b\n1,2\n", "1 complete row"),
+        (b"name,city\nann,paris\nbob,rome\n" * 5, "no numeric columns"),
+    ],
+)
 def test_csv_reader_refusals_name_the_file(data, message):
     with pytest.raises(DataError, match=f"bad.csv: .*{message}"):
         read_csv_table(data, "bad.csv")

@@ -1,5 +1,6 @@
 """The upload pipeline on inputs as messy as a user's: pen photos with shadows and ruled lines,
 sideways EXIF, thin strokes, clothes that fill the frame, portraits; and the verdict on each."""
+
 from __future__ import annotations
 
 import io
@@ -39,8 +40,8 @@ def test_a_small_version_of_the_real_uploads_benchmark_meets_its_bars():
 
 def test_a_sideways_phone_photo_is_turned_upright_by_its_exif_tag():
     upright = np.zeros((300, 200, 3))
-    upright[40:60, 50:150] = 1.0                     # a bar near the top
-    stored = np.rot90(upright, 1)                    # how the phone stored it, with tag 6
+    upright[40:60, 50:150] = 1.0  # a bar near the top
+    stored = np.rot90(upright, 1)  # how the phone stored it, with tag 6
     gray, notes = decode_image(real_uploads.encode(stored, "JPEG", 90, orientation=6), "side.jpg")
     assert gray.shape == (300, 200) and any("EXIF orientation (6)" in n for n in notes)
     assert gray[40:60, 50:150].mean() > 0.8 and gray[240:260, 50:150].mean() < 0.2
@@ -49,16 +50,16 @@ def test_a_sideways_phone_photo_is_turned_upright_by_its_exif_tag():
 def test_a_thin_pen_line_is_thickened_to_mnist_width_and_peaks_at_one():
     digit = load_bundle(CONV_AE)["images"][0, 0] / 255.0
     page = np.full((1400, 1400), 0.9)
-    page[300:1100, 300:1100][real_uploads.pen_strokes(digit, 800, 2.0)] = 0.2   # a 2-px line, 800 px tall
+    page[300:1100, 300:1100][real_uploads.pen_strokes(digit, 800, 2.0)] = 0.2  # a 2-px line, 800 px tall
     prepared = prepare_digit(page)
-    assert prepared.image.max() > 0.95 and prepared.image.sum() > 40           # not a faint ghost
+    assert prepared.image.max() > 0.95 and prepared.image.sum() > 40  # not a faint ghost
     assert stroke_width(prepared.image > 0.5) >= 0.8 * MNIST_STROKE
     assert any("thickened" in note for note in prepared.notes)
 
 
 def test_a_one_covering_a_fraction_of_a_percent_is_found_not_called_blank():
     page = np.full((1000, 1000), 0.85)
-    page[300:700, 498:501] = 0.25                   # a 3-px '1', 0.12% of the pixels
+    page[300:700, 498:501] = 0.25  # a 3-px '1', 0.12% of the pixels
     image = prepare_digit(page).image
     cy, cx = ndimage.center_of_mass(image)
     rows, cols = np.nonzero(image > 0.3)
@@ -67,12 +68,12 @@ def test_a_one_covering_a_fraction_of_a_percent_is_found_not_called_blank():
 
 def test_ruled_lines_a_shadow_edge_and_a_neighbour_are_dropped():
     digit = load_bundle(CONV_AE)["images"][3, 0] / 255.0
-    page = np.full((760, 1000), 0.88)                        # under 1024 px: kept at full size
-    page[5::70] = 0.6                                         # ruled lines across the page
+    page = np.full((760, 1000), 0.88)  # under 1024 px: kept at full size
+    page[5::70] = 0.6  # ruled lines across the page
     page[150:650, 400:900][real_uploads.pen_strokes(digit, 500, 4)] = 0.15
     page[150:650, :120][real_uploads.pen_strokes(digit, 500, 4)[:, 380:]] = 0.15  # a neighbour cut by the frame
     yy, xx = np.mgrid[0:760, 0:1000]
-    page = page * np.where(xx + yy < 600, 0.55, 1.0)         # a hard shadow across a corner
+    page = page * np.where(xx + yy < 600, 0.55, 1.0)  # a hard shadow across a corner
     kept = prepare_digit(page).steps[2][1] > 0
     assert not kept[:, :380].any(), "neighbour, shadow edge or lines kept"
     assert not kept[5::70][:, 910:].any(), "ruled lines kept"
@@ -82,22 +83,23 @@ def test_ruled_lines_a_shadow_edge_and_a_neighbour_are_dropped():
 @pytest.mark.parametrize("background,garment", [(0.95, 0.3), (0.2, 0.8)])
 def test_clothes_on_light_or_dark_backgrounds_come_out_light_on_dark(background, garment):
     photo = np.full((400, 300), background)
-    photo[30:370, 40:260] = garment                 # fills most of the frame
+    photo[30:370, 40:260] = garment  # fills most of the frame
     image = prepare_object(photo, (28, 28)).image
     assert image[14, 14] > 0.8 and image[0, 0] < 0.1
 
 
 def test_border_polarity_not_the_median():
-    dress = np.full((100, 100), 0.3)                # a dark dress filling the frame of a white photo
+    dress = np.full((100, 100), 0.3)  # a dark dress filling the frame of a white photo
     dress[:5], dress[-5:], dress[:, :5], dress[:, -5:] = 0.97, 0.97, 0.97, 0.97
     assert light_on_dark(dress)[1] is True
 
 
 def test_a_face_is_found_in_a_portrait_and_framed_like_olivetti():
     from skimage import color, data
+
     astronaut = color.rgb2gray(data.astronaut()).astype(np.float32)
     top, left, height, width = detect_faces(astronaut)[0]
-    assert 50 < top < 120 and 150 < left < 220 and 70 < width < 130   # Eileen Collins's face
+    assert 50 < top < 120 and 150 < left < 220 and 70 < width < 130  # Eileen Collins's face
     prepared = prepare_image(astronaut, "olivetti", (1, 64, 64))
     assert prepared.image.shape == (64, 64) and prepared.face_box == (top, left, height, width)
 
@@ -109,8 +111,12 @@ def test_no_face_says_so_and_uses_the_centre():
 
 def test_the_verdict_flags_empty_and_foreign_inputs_and_passes_a_real_digit(conv_ae):
     model, bundle = conv_ae
-    digit = prepare_upload(real_uploads.encode(np.repeat(bundle["images"][7, 0, ..., None] / 255.0, 3, -1)),
-                           "seven.png", "mnist", (1, 28, 28))["image"]
+    digit = prepare_upload(
+        real_uploads.encode(np.repeat(bundle["images"][7, 0, ..., None] / 255.0, 3, -1)),
+        "seven.png",
+        "mnist",
+        (1, 28, 28),
+    )["image"]
     assert explain_reconstruction(model, digit, bundle)["typicality"]["typical"]
     empty = explain_reconstruction(model, np.zeros((28, 28), np.float32), bundle)["typicality"]
     assert not empty["typical"] and "almost empty" in empty["verdict"]
@@ -130,13 +136,18 @@ def test_the_cli_reconstructs_files_like_the_page_and_names_bad_ones(tmp_path, c
     import json
 
     from aelib.cli import main
+
     good, bad = ROOT / "assets" / "samples" / "digit_photo.png", tmp_path / "notes.png"
     bad.write_text("not an image")
     status = main(["reconstruct", str(CONV_AE), str(good), str(bad), "--json", "--out", str(tmp_path / "out")])
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert status == 2 and lines[1] == {"file": str(bad), "error": "notes.png: not an image file that can be read "
-                                                                   "(PNG, JPEG, BMP, WebP)"}
+    assert status == 2 and lines[1] == {
+        "file": str(bad),
+        "error": "notes.png: not an image file that can be read (PNG, JPEG, BMP, WebP)",
+    }
     assert lines[0]["nearest_label"] == "7" and lines[0]["verdict"] == "looks like the training data"
     assert 0 <= lines[0]["error_percentile"] <= 100 and lines[0]["mse"] > 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["digit_photo_input.png",
-                                                                    "digit_photo_reconstruction.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "digit_photo_input.png",
+        "digit_photo_reconstruction.png",
+    ]

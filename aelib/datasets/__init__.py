@@ -7,6 +7,7 @@ images: MNIST, Fashion-MNIST, Frey, Olivetti, digits; folders: a user's image fo
 CelebA; series: ECG5000; tables: the ODDS sets and a user's CSV. Importing this package
 registers them all.
 """
+
 from . import folders, images, series, tables  # noqa: F401  (each registers its loaders)
 from .base import ImageData, from_uint8, keep_classes, list_datasets, load_dataset, split
 

@@ -4,6 +4,7 @@ Every loader returns whole splits as in-memory tensors. Why in memory: indexing 
 tensor per batch avoids a PIL transform per sample, which dominates CPU training time for images
 this small (see benchmarks/train_speed.py). Series and tables use the same layout with C = H = 1.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from ..registry import DATASETS, get_dataset_loader
 @dataclass
 class ImageData:
     """x_*: (N, C, H, W) float32 in [0, 1]; y_*: (N,) int64 or None when unlabelled."""
+
     name: str
     x_train: torch.Tensor
     x_test: torch.Tensor
@@ -75,8 +77,15 @@ def keep_classes(data: ImageData, classes: list[int]) -> ImageData:
     if data.y_train is None:
         raise DataError(f"{data.name} has no labels, so --keep-classes cannot be used")
     mask = torch.isin(data.y_train, torch.tensor(classes))
-    return ImageData(data.name, data.x_train[mask], data.x_test, data.y_train[mask], data.y_test,
-                     data.class_names, {**data.info, "keep_classes": classes})
+    return ImageData(
+        data.name,
+        data.x_train[mask],
+        data.x_test,
+        data.y_train[mask],
+        data.y_test,
+        data.class_names,
+        {**data.info, "keep_classes": classes},
+    )
 
 
 def as_rows(values: np.ndarray) -> torch.Tensor:

@@ -3,6 +3,7 @@
 A row of D features is one item of shape (1, 1, D), z-scored, so models for tables use
 likelihood="gaussian" and output="identity".
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,6 +24,7 @@ ODDS_SETS = ("cardio", "satellite", "shuttle", "arrhythmia")
 def _odds_loader(subset: str):
     def load(root=None, download=False, n_test_fraction: float = 0.4) -> ImageData:
         from scipy.io import loadmat
+
         path = (root or Path("data")) / "odds" / f"{subset}.mat"
         if not path.exists():
             raise DataError(f"odds_{subset}: {path} not found (ODDS .mat files with X and y)")
@@ -30,8 +32,10 @@ def _odds_loader(subset: str):
         x, y = as_rows(mat["X"].astype(np.float64)), torch.from_numpy(mat["y"].ravel().astype(np.int64))
         x_train, x_test, y_train, y_test = split(x, y, int(len(x) * n_test_fraction))
         x_train, x_test = standardise(x_train, x_test)
-        return ImageData(f"odds_{subset}", x_train, x_test, y_train, y_test, ["inlier", "outlier"],
-                         info={"kind": "table"})
+        return ImageData(
+            f"odds_{subset}", x_train, x_test, y_train, y_test, ["inlier", "outlier"], info={"kind": "table"}
+        )
+
     load.__doc__ = f"ODDS outlier benchmark '{subset}' (.mat with X, y; y=1 outlier), z-scored features."
     return load
 
@@ -42,20 +46,24 @@ for _subset in ODDS_SETS:
 
 # --- a user's CSV -------------------------------------------------------------------------
 
+
 @dataclass
 class Table:
     """A parsed CSV: features (N, D) float32, labels (N,) bool (True = anomaly) or None."""
+
     features: np.ndarray
     feature_names: list[str]
     labels: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
 
-def read_csv_table(data: bytes, name: str = "upload.csv", label_column: str | None = None,
-                   max_rows: int = 100_000, min_rows: int = 10) -> Table:
+def read_csv_table(
+    data: bytes, name: str = "upload.csv", label_column: str | None = None, max_rows: int = 100_000, min_rows: int = 10
+) -> Table:
     """Parse CSV bytes defensively: sniff the delimiter, keep numeric columns, drop rows with
     missing values, cap the row count. Every refusal is a DataError naming the file."""
     import pandas as pd
+
     if not data.strip():
         raise DataError(f"{name}: the file is empty")
     sample = data[:65536].decode("utf-8", errors="replace")
@@ -96,6 +104,7 @@ def _numeric_columns(frame, name: str, notes: list[str]):
     """The numeric columns; a mostly numeric column with stray text cells is kept (those cells
     become missing, reported), a mostly text column is ignored (reported)."""
     import pandas as pd
+
     kept, ignored = {}, []
     for column in frame.columns:
         series = frame[column]
@@ -128,8 +137,10 @@ def _table_from_frame(frame, name, label_column, max_rows, min_rows) -> Table:
         labels, frame = frame[label_column], frame.drop(columns=[label_column])
     numeric = _numeric_columns(frame, name, notes)
     if numeric.shape[1] == 0:
-        raise DataError(f"{name}: no numeric columns (is the delimiter right? found columns "
-                        f"{', '.join(map(str, frame.columns))[:200]})")
+        raise DataError(
+            f"{name}: no numeric columns (is the delimiter right? found columns "
+            f"{', '.join(map(str, frame.columns))[:200]})"
+        )
     values = numeric.to_numpy(np.float64)
     missing, infinite = np.isnan(values).any(1), np.isinf(values).any(1)
     complete = ~(missing | infinite)
@@ -148,8 +159,10 @@ def _table_from_frame(frame, name, label_column, max_rows, min_rows) -> Table:
 def _binary_labels(labels, name: str, notes: list[str]) -> np.ndarray:
     values = sorted(labels.dropna().unique().tolist(), key=str)
     if len(values) != 2:
-        raise DataError(f"{name}: the label column has {len(values)} distinct value(s); anomaly labels "
-                        "need exactly two (normal and anomaly)")
+        raise DataError(
+            f"{name}: the label column has {len(values)} distinct value(s); anomaly labels "
+            "need exactly two (normal and anomaly)"
+        )
     if set(map(str, values)) <= {"0", "1", "0.0", "1.0", "False", "True"}:
         return labels.astype(str).isin(["1", "1.0", "True"]).to_numpy()
     counts = labels.value_counts()
@@ -161,6 +174,7 @@ def _binary_labels(labels, name: str, notes: list[str]) -> np.ndarray:
 def csv_columns(data: bytes) -> list[str]:
     """Column names of a CSV (for choosing the label column before parsing it all)."""
     import pandas as pd
+
     sample = data[:65536].decode("utf-8", errors="replace")
     delimiter, header = _sniff(sample)
     try:

@@ -3,6 +3,7 @@
 Each stride-2 stage halves height and width; we stack stages while both stay even and
 above 7, so 28x28 -> 7x7, 28x20 (Frey) -> 7x5 and 64x64 -> 4x4 share one definition.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -19,7 +20,7 @@ from .dense import _Unflatten
 
 @dataclass
 class ConvConfig(AEConfig):
-    channels: tuple = (32, 64)    # per stride-2 stage; extended with the last value if more fit
+    channels: tuple = (32, 64)  # per stride-2 stage; extended with the last value if more fit
     fc_hidden: int = 256
 
 
@@ -41,16 +42,22 @@ def conv_encoder(config, out_dim: int, extra_in: int = 0) -> tuple[nn.Module, nn
         layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
         c_in = c_out
     trunk = nn.Sequential(*layers, nn.Flatten())
-    head = nn.Sequential(nn.Linear(c_in * h * w + extra_in, config.fc_hidden), nn.LeakyReLU(0.2),
-                         nn.Linear(config.fc_hidden, out_dim))
+    head = nn.Sequential(
+        nn.Linear(c_in * h * w + extra_in, config.fc_hidden), nn.LeakyReLU(0.2), nn.Linear(config.fc_hidden, out_dim)
+    )
     return trunk, head
 
 
 def conv_decoder(config, extra_in: int = 0) -> nn.Sequential:
     widths, (h, w) = conv_plan(config)
     widths = widths[::-1]
-    layers = [nn.Linear(config.latent_dim + extra_in, config.fc_hidden), nn.ReLU(),
-              nn.Linear(config.fc_hidden, widths[0] * h * w), nn.ReLU(), _Unflatten((widths[0], h, w))]
+    layers = [
+        nn.Linear(config.latent_dim + extra_in, config.fc_hidden),
+        nn.ReLU(),
+        nn.Linear(config.fc_hidden, widths[0] * h * w),
+        nn.ReLU(),
+        _Unflatten((widths[0], h, w)),
+    ]
     for c_in, c_out in itertools.pairwise(widths):
         layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out), nn.ReLU()]
     layers.append(nn.ConvTranspose2d(widths[-1], config.image_shape[0], 4, 2, 1))
@@ -71,6 +78,7 @@ class _ConvBody:
 @register_model("conv_ae")
 class ConvAE(_ConvBody, AutoEncoder):
     """Convolutional autoencoder: stride-2 conv stages, a dense bottleneck, transposed convs."""
+
     Config = ConvConfig
 
     def __init__(self, config: ConvConfig):
@@ -86,6 +94,7 @@ class ConvVAEConfig(ConvConfig):
 @register_model("conv_vae")
 class ConvVAE(_ConvBody, VAEBase):
     """Convolutional VAE with a diagonal Gaussian posterior; beta > 1 gives a beta-VAE."""
+
     Config = ConvVAEConfig
 
     def __init__(self, config: ConvVAEConfig):
@@ -102,6 +111,7 @@ class CVAEConfig(ConvVAEConfig):
 class ConditionalVAE(_ConvBody, VAEBase):
     """Conditional VAE (Sohn et al. 2015): the label goes into both q(z|x,y) and p(x|z,y),
     so z is free to encode style (slant, thickness) while y fixes the class."""
+
     Config = CVAEConfig
     is_conditional = True
 

@@ -1,4 +1,5 @@
 """Fully connected models: ae, sparse_ae, vae (the pytorch/examples VAE is vae with hidden=(400,))."""
+
 from __future__ import annotations
 
 import math
@@ -41,6 +42,7 @@ def dense_decoder(config) -> nn.Sequential:
 @register_model("ae")
 class DenseAE(AutoEncoder):
     """Plain MLP autoencoder: pixels -> hidden layers -> code -> mirrored layers -> pixels."""
+
     Config = DenseConfig
 
     def __init__(self, config: DenseConfig):
@@ -51,9 +53,9 @@ class DenseAE(AutoEncoder):
 
 @dataclass
 class SparseConfig(DenseConfig):
-    sparsity: str = "l1"          # "l1" on code activations, or "kl" to a target firing rate
+    sparsity: str = "l1"  # "l1" on code activations, or "kl" to a target firing rate
     sparsity_weight: float = 1e-3
-    target_rate: float = 0.05     # rho for the KL penalty
+    target_rate: float = 0.05  # rho for the KL penalty
 
     def __post_init__(self):
         super().__post_init__()
@@ -64,6 +66,7 @@ class SparseConfig(DenseConfig):
 @register_model("sparse_ae")
 class SparseAE(AutoEncoder):
     """Overcomplete-friendly AE whose code is pushed towards few active units (Ng, CS294A notes)."""
+
     Config = SparseConfig
 
     def __init__(self, config: SparseConfig):
@@ -79,19 +82,19 @@ class SparseAE(AutoEncoder):
             penalty = z.abs().sum(1).mean()
         else:
             rho, rho_hat = cfg.target_rate, z.mean(0).clamp(1e-6, 1 - 1e-6)
-            penalty = (rho * torch.log(rho / rho_hat)
-                       + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
+            penalty = (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
         return {"sparsity": cfg.sparsity_weight * penalty}
 
 
 @dataclass
 class VAEConfig(DenseConfig):
-    beta: float = 1.0             # beta-VAE weight on the KL term (Higgins et al. 2017)
+    beta: float = 1.0  # beta-VAE weight on the KL term (Higgins et al. 2017)
 
 
 @register_model("vae")
 class DenseVAE(VAEBase):
     """MLP VAE; with hidden=(400,) and latent_dim=20 it is the pytorch/examples VAE."""
+
     Config = VAEConfig
 
     def __init__(self, config: VAEConfig):

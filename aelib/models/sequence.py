@@ -4,6 +4,7 @@ Inputs keep the library's (B, C, H, W) layout: a series of length L is (B, 1, 1,
 read the last axis as time and the C*H values at each step as its features, so they also accept
 images (read column by column) and pass the registry-wide contract tests unchanged.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -37,6 +38,7 @@ class LSTMConfig(AEConfig):
 class LSTMAutoEncoder(AutoEncoder):
     """Sequence-to-sequence LSTM autoencoder (Srivastava et al. 2015): the encoder's last state
     becomes the code; the decoder unrolls from the code repeated at every time step."""
+
     Config = LSTMConfig
 
     def __init__(self, config: LSTMConfig):
@@ -69,6 +71,7 @@ class Conv1DConfig(AEConfig):
 class Conv1DAutoEncoder(AutoEncoder):
     """1-D convolutional autoencoder for fixed-length series: stride-2 stages while the length
     stays even (140 -> 70 -> 35), a dense code, then upsample-and-convolve back to full length."""
+
     Config = Conv1DConfig
 
     def __init__(self, config: Conv1DConfig):
@@ -77,11 +80,11 @@ class Conv1DAutoEncoder(AutoEncoder):
         n_stages = 0
         while length % 2 == 0 and length > 8 and n_stages < len(config.channels):
             length, n_stages = length // 2, n_stages + 1
-        widths = list(config.channels[:max(n_stages, 1)])
+        widths = list(config.channels[: max(n_stages, 1)])
         stride, k, pad = (2 if n_stages else 1), config.kernel_size, config.kernel_size // 2
         layers, c_in = [], c * h
         for c_out in widths:
-            layers += [nn.Conv1d(c_in, c_out, k, stride, pad), nn.ReLU()]   # odd k, pad k//2: halves exactly
+            layers += [nn.Conv1d(c_in, c_out, k, stride, pad), nn.ReLU()]  # odd k, pad k//2: halves exactly
             c_in = c_out
         self.encoder = nn.Sequential(*layers, nn.Flatten(), nn.Linear(widths[-1] * length, config.latent_dim))
         self.from_code = nn.Linear(config.latent_dim, widths[-1] * length)
