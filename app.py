@@ -1,111 +1,19 @@
-"""Autoencoder Lab, `streamlit run app.py`. This is the home page: what an autoencoder is, and the
-gallery of shipped models. The other pages live in pages/ (Streamlit's multipage layout)."""
+"""Autoencoder Lab: `streamlit run app.py`.
 
-from pathlib import Path
+The entry point only routes. The pages are listed once, in app_common.PAGES; app_common.setup_page
+draws their links in the sidebar. Why not st.navigation's own menu: it turns a page's icon into the
+browser tab's icon by fetching it from fonts.gstatic.com (material icons) or a CDN (emoji), and the
+app must not fetch anything from outside its own server. Home is pages/home.py.
+"""
 
 import streamlit as st
 
-from aelib.zoo import metric_lines
-from app_common import DEFAULT_MODEL, choose_model, model_entries, plain, setup_page
+from app_common import PAGES
 
-setup_page("Autoencoder Lab")
-st.markdown(
-    "An **autoencoder** squeezes an image through a narrow **latent space** and rebuilds it. "
-    "The **encoder** turns 784 pixels into a handful of numbers (the *code*); the **decoder** turns "
-    "the code back into pixels. Like a zip file, the code is small, but unlike zip the compression "
-    "is *learned* and *lossy*: the network keeps what matters for this kind of image and drops the rest. "
-    "A **variational** autoencoder also makes the latent space smooth and roughly Gaussian, so that "
-    "you can pick a point anywhere and decode a new, plausible image."
-)
-st.markdown(
-    "Pick a model below, then explore its **latent map**, **generate** with sliders, "
-    "**interpolate** between images, or use the lab pages to reconstruct your own drawings, "
-    "denoise, and flag anomalies."
-)
-
-entries, errors = model_entries()
-for error in errors:
-    st.error(f"Skipped a checkpoint: {plain(error)}", icon="⚠️")  # (the sidebar lists them too)
-if not entries:
-    st.info("No checkpoints found. Train one with `python -m aelib train` (see the README).")
-    st.stop()
-
-image_ids = [e["id"] for e in entries if e.get("kind", "image") == "image"]
-active = choose_model()[0]["id"] if image_ids else None  # the same sidebar picker as every other page
-SECTIONS = {
-    "image": ("Image models", "Explore them on every page above."),
-    "series": ("Time-series models", "Trained on normal heartbeats only: see **Time series**."),
-    "table": ("Tabular models", "Trained on inlier rows only: see **Tabular anomalies**."),
-}
-EXPLORE = [
-    ("pages/1_Latent_map.py", "See its latent map", ":material/scatter_plot:"),
-    ("pages/2_Generate.py", "Generate with sliders", ":material/tune:"),
-    ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
-    ("pages/4_Reconstruct.py", "Reconstruct your own image", ":material/draw:"),
+pages = [
+    st.Page(page.path, title=page.title, default=True)
+    if page.key == "home"
+    else st.Page(page.path, title=page.title, url_path=page.url_path)
+    for page in PAGES
 ]
-
-
-def use_model(model_id: str) -> None:
-    st.session_state["active_model"] = st.session_state["_url_model"] = model_id
-    st.query_params["model"] = model_id
-
-
-def start_here(entry: dict) -> None:
-    """The active model (MNIST's conv VAE for a newcomer) first, with the way into each page."""
-    with st.container(border=True):
-        left, right = st.columns([3, 2])
-        with left:
-            st.subheader(f"{'Start here' if entry['id'] == DEFAULT_MODEL else 'Active model'}: {entry['id']}")
-            st.caption(describe_entry(entry))
-            grid = Path(entry["path"]).with_suffix(".png")
-            if grid.exists():
-                st.image(
-                    str(grid), width="stretch", caption="test images, their reconstructions and (for VAEs) new samples"
-                )
-        with right:
-            for line in metric_lines(entry):
-                st.markdown(f"- {line}")
-            for path, label, icon in EXPLORE:
-                st.page_link(path, label=label, icon=icon, query_params={"model": entry["id"]})
-
-
-def describe_entry(entry: dict) -> str:
-    extras = [f"denoising {entry['denoise']}"] if entry.get("denoise") else []
-    if entry.get("keep_classes"):
-        extras.append(f"trained on class {entry['keep_classes']} only")
-    return f"{entry['model']} on {entry['dataset']}, {entry['latent_dim']}-D latent, {entry['epochs']} epochs" + (
-        ", " + ", ".join(extras) if extras else ""
-    )
-
-
-def gallery_card(entry: dict) -> None:
-    st.markdown(f"**{entry['id']}**" + ("  :material/check_circle: active" if entry["id"] == active else ""))
-    st.caption(describe_entry(entry))
-    grid = Path(entry["path"]).with_suffix(".png")
-    if grid.exists():
-        st.image(str(grid), width="stretch")
-    lines = metric_lines(entry)
-    if lines:
-        st.caption("  \n".join(lines))
-    if entry.get("kind", "image") == "image":
-        st.button(
-            "Use this model",
-            key=f"use_{entry['id']}",
-            disabled=entry["id"] == active,
-            on_click=use_model,
-            args=(entry["id"],),
-        )
-
-
-if active:
-    start_here(next(e for e in entries if e["id"] == active))
-for kind, (title, blurb) in SECTIONS.items():
-    group = [e for e in entries if e.get("kind", "image") == kind]
-    if not group:
-        continue
-    st.subheader(f"{title} ({len(group)})")
-    st.caption(blurb)
-    columns = st.columns(3)
-    for i, entry in enumerate(group):
-        with columns[i % 3].container(border=True):
-            gallery_card(entry)
+st.navigation(pages, position="hidden").run()

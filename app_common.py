@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,18 +24,34 @@ from aelib.jobs import JobSlots
 torch.set_num_threads(1)
 torch.backends.mkldnn.enabled = False
 
-# Streamlit's own page list would call the home page "app" (after app.py), so we draw our own.
-NAVIGATION = [
-    ("app.py", "Home", ":material/home:"),
-    ("pages/1_Latent_map.py", "Latent map", ":material/scatter_plot:"),
-    ("pages/2_Generate.py", "Generate", ":material/tune:"),
-    ("pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
-    ("pages/4_Reconstruct.py", "Reconstruct", ":material/draw:"),
-    ("pages/5_Denoise.py", "Denoise", ":material/auto_fix_high:"),
-    ("pages/6_Anomalies.py", "Anomalies", ":material/crisis_alert:"),
-    ("pages/7_Time_series.py", "Time series", ":material/monitor_heart:"),
-    ("pages/8_Tabular_anomalies.py", "Tabular anomalies", ":material/table_chart:"),
-]
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the app: the only list of pages (app.py's navigation, tests and benchmarks)."""
+
+    key: str
+    path: str
+    title: str
+    icon: str
+
+    @property
+    def url_path(self) -> str:
+        """The page's address after the server's root: "" for Home, else e.g. "Latent_map"."""
+        return "" if self.key == "home" else Path(self.path).stem.split("_", 1)[1]
+
+
+PAGES = (
+    PageSpec("home", "pages/home.py", "Home", ":material/home:"),
+    PageSpec("latent_map", "pages/1_Latent_map.py", "Latent map", ":material/scatter_plot:"),
+    PageSpec("generate", "pages/2_Generate.py", "Generate", ":material/tune:"),
+    PageSpec("interpolate", "pages/3_Interpolate.py", "Interpolate", ":material/timeline:"),
+    PageSpec("reconstruct", "pages/4_Reconstruct.py", "Reconstruct", ":material/draw:"),
+    PageSpec("denoise", "pages/5_Denoise.py", "Denoise", ":material/auto_fix_high:"),
+    PageSpec("anomaly", "pages/6_Anomalies.py", "Anomalies", ":material/crisis_alert:"),
+    PageSpec("time_series", "pages/7_Time_series.py", "Time series", ":material/monitor_heart:"),
+    PageSpec("tabular", "pages/8_Tabular_anomalies.py", "Tabular anomalies", ":material/table_chart:"),
+)
+PAGE_BY_KEY = {page.key: page for page in PAGES}
 
 
 def setup_page(title: str) -> None:
@@ -43,8 +60,8 @@ def setup_page(title: str) -> None:
     # a local icon: a ":material/...:" page icon makes every page view fetch it from fonts.gstatic.com
     st.set_page_config(page_title=f"{title} · Autoencoder Lab", page_icon=str(ICON), layout="wide")
     with st.sidebar:
-        for path, label, icon in NAVIGATION:
-            st.page_link(path, label=label, icon=icon)
+        for page in PAGES:
+            st.page_link(page.path, label=page.title, icon=page.icon)
         st.divider()
     # Image captions wrap between words, not inside them ("reconstru ction" under narrow images).
     st.html("<style>[data-testid='stImageCaption'] {word-break: normal; overflow-wrap: normal;}</style>")

@@ -150,7 +150,6 @@ def sample_grid(model, x: torch.Tensor, y=None, n: int = 10, noise: tuple | None
     rows.append(model.decode(model.encode(model_input, y), y))
     if model.is_variational:
         labels = torch.arange(2 * n) % max(model.config.n_classes, 1) if model.is_conditional else None
-        torch.manual_seed(seed)
-        rows.append(model.sample(2 * n, y=labels))
-    images = torch.cat(rows)[:, 0].numpy()
+        rows.append(model.sample(2 * n, y=labels, generator=generator))  # not the global RNG: training may run
+    images = for_display(torch.cat(rows))  # (rows*n, H, W) grey or (rows*n, H, W, 3) colour
     return tile(images, n_cols=n, pad=1)

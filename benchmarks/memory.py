@@ -20,12 +20,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 from streamlit_server import chromium, rss_mib, streamlit_server, wait_until_idle  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from ui_latency_pages import PAGES  # noqa: E402
+from ui_latency_pages import VISITS  # noqa: E402
 
 
 def visit_all(browser, url: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    for path in PAGES:
+    for path in VISITS:
         page.goto(f"{url}/{path}")
         wait_until_idle(page)
     return page  # keep the session open

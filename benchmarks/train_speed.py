@@ -5,6 +5,7 @@
 Runs are interleaved (reference, aelib, ceiling, reference, ...) so machine noise hits all three
 alike; the table gives medians and ratios, the last line is one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,9 +60,12 @@ def torchvision_root(data_root: Path) -> Path:
 def reference_loop(model_fn, loss_fn, root: Path, n_batches: int) -> float:
     """pytorch/examples style: DataLoader over torchvision MNIST with ToTensor, batch 128."""
     from torchvision import datasets, transforms
+
     loader = torch.utils.data.DataLoader(
         datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor()),
-        batch_size=128, shuffle=True)
+        batch_size=128,
+        shuffle=True,
+    )
     model = model_fn()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
@@ -88,7 +92,7 @@ def ceiling_loop(name: str, config: dict, data, n_batches: int) -> float:
     """Pure model compute on in-memory tensors: no shuffling, no data pipeline, no bookkeeping."""
     model = build_model(name, **config)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batches = [data.x_train[i * 128:(i + 1) * 128] for i in range(n_batches)]
+    batches = [data.x_train[i * 128 : (i + 1) * 128] for i in range(n_batches)]
     model.train()
     started = time.perf_counter()
     for x in batches:
@@ -110,10 +114,13 @@ def main() -> None:
     root = torchvision_root(Path(args.data_root))
     conv_config = {"latent_dim": 16, "fc_hidden": 256}
     setups = {
-        "dense VAE 784-400-20": (
-            ExamplesVAE, examples_loss, "vae", {"latent_dim": 20, "hidden": (400,)}),
+        "dense VAE 784-400-20": (ExamplesVAE, examples_loss, "vae", {"latent_dim": 20, "hidden": (400,)}),
         "conv VAE (aelib conv_vae)": (
-            lambda: build_model("conv_vae", **conv_config), lambda m, x: m.loss(x)["loss"], "conv_vae", conv_config),
+            lambda: build_model("conv_vae", **conv_config),
+            lambda m, x: m.loss(x)["loss"],
+            "conv_vae",
+            conv_config,
+        ),
     }
     results = {}
     for title, (model_fn, loss_fn, name, config) in setups.items():
@@ -125,13 +132,18 @@ def main() -> None:
             runs["aelib"].append(aelib_loop(name, config, data, n))
             runs["ceiling"].append(ceiling_loop(name, config, data, n))
         medians = {k: statistics.median(v) for k, v in runs.items()}
-        results[title] = {**{f"{k}_images_per_s": round(v, 1) for k, v in medians.items()},
-                          "aelib_vs_reference": round(medians["aelib"] / medians["reference"], 3),
-                          "aelib_vs_ceiling": round(medians["aelib"] / medians["ceiling"], 3), "batches": n}
+        results[title] = {
+            **{f"{k}_images_per_s": round(v, 1) for k, v in medians.items()},
+            "aelib_vs_reference": round(medians["aelib"] / medians["reference"], 3),
+            "aelib_vs_ceiling": round(medians["aelib"] / medians["ceiling"], 3),
+            "batches": n,
+        }
     print(f"{'setup':28s} {'reference':>10s} {'aelib':>10s} {'ceiling':>10s} {'aelib/ref':>10s} {'aelib/ceil':>10s}")
     for title, r in results.items():
-        print(f"{title:28s} {r['reference_images_per_s']:10.0f} {r['aelib_images_per_s']:10.0f} "
-              f"{r['ceiling_images_per_s']:10.0f} {r['aelib_vs_reference']:10.2f} {r['aelib_vs_ceiling']:10.2f}")
+        print(
+            f"{title:28s} {r['reference_images_per_s']:10.0f} {r['aelib_images_per_s']:10.0f} "
+            f"{r['ceiling_images_per_s']:10.0f} {r['aelib_vs_reference']:10.2f} {r['aelib_vs_ceiling']:10.2f}"
+        )
     print("targets: aelib/ref >= 1.5, aelib/ceil >= 0.90 (images per second, medians of interleaved rounds)")
     shutil.rmtree(root, ignore_errors=True)
     print(json.dumps({"benchmark": "train_speed", "threads": args.threads, "rounds": args.rounds, **results}))

@@ -17,15 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from streamlit_server import PAGE_PATHS, chromium, streamlit_server, wait_until_idle  # noqa: E402
+from ui_latency_pages import MODEL_FOR_PAGE  # noqa: E402
 
 PAGE_MODELS = {
     "home": None,
-    "latent_map": "mnist_conv_vae",
-    "generate": "mnist_conv_vae",
-    "interpolate": "mnist_conv_vae",
-    "reconstruct": "mnist_conv_vae",
-    "denoise": "mnist_denoising_conv_ae",
-    "anomaly": "mnist_conv_ae",
+    **{k: MODEL_FOR_PAGE[k] for k in ("latent_map", "generate", "interpolate", "reconstruct", "denoise", "anomaly")},
 }
 # The floor: Streamlit itself, one slider and one image in a fragment, nothing else.
 MINIMAL_APP = """

@@ -1,13 +1,21 @@
-"""The page visits (path and query) that the browser benchmarks make, one for each page."""
+"""The page visits (path and query) that the browser benchmarks make: every page of the app's one
+page list (app_common.PAGES), each with a model it accepts."""
 
-PAGES = [
-    "",
-    "Latent_map?model=mnist_conv_vae",
-    "Generate?model=mnist_conv_vae",
-    "Interpolate?model=mnist_conv_vae",
-    "Reconstruct?model=mnist_conv_vae",
-    "Denoise?model=mnist_denoising_conv_ae",
-    "Anomalies?model=mnist_conv_ae",
-    "Time_series?model=ecg5000_conv1d_ae",
-    "Tabular_anomalies",
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from app_common import PAGES
+
+MODEL_FOR_PAGE = {
+    "latent_map": "mnist_conv_vae",
+    "generate": "mnist_conv_vae",
+    "interpolate": "mnist_conv_vae",
+    "reconstruct": "mnist_conv_vae",
+    "denoise": "mnist_denoising_conv_ae",
+    "anomaly": "mnist_conv_ae",
+    "time_series": "ecg5000_conv1d_ae",
+}
+VISITS = [
+    page.url_path + (f"?model={MODEL_FOR_PAGE[page.key]}" if page.key in MODEL_FOR_PAGE else "") for page in PAGES
 ]

@@ -10,18 +10,10 @@ import torch
 from aelib import TrainConfig, build_model, fit, save_checkpoint
 from aelib.bundle import build_bundle
 from aelib.datasets import ImageData, keep_classes, load_dataset
+from app_common import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE_FILES = {
-    "latent_map": "pages/1_Latent_map.py",
-    "generate": "pages/2_Generate.py",
-    "interpolate": "pages/3_Interpolate.py",
-    "reconstruct": "pages/4_Reconstruct.py",
-    "denoise": "pages/5_Denoise.py",
-    "anomaly": "pages/6_Anomalies.py",
-    "time_series": "pages/7_Time_series.py",
-    "tabular": "pages/8_Tabular_anomalies.py",
-}
+PAGE_FILES = {page.key: page.path for page in PAGES}
 
 
 def open_page(app, page: str, model: str | None = None):

@@ -14,6 +14,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # benchmarks import this module too
+from app_common import PAGES  # noqa: E402  (the one page list)
+
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "tests" / "_artifacts" / "screenshots"
 CHROMIUM_FLAGS = [
@@ -26,17 +29,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PAGE_PATHS = {
-    "home": "",
-    "latent_map": "Latent_map",
-    "generate": "Generate",
-    "interpolate": "Interpolate",
-    "reconstruct": "Reconstruct",
-    "denoise": "Denoise",
-    "anomaly": "Anomalies",
-    "time_series": "Time_series",
-    "tabular": "Tabular_anomalies",
-}
+PAGE_PATHS = {page.key: page.url_path for page in PAGES}
 
 
 def require_chromium() -> None:

@@ -1,4 +1,5 @@
 """`python -m aelib` as users and scripts call it."""
+
 from __future__ import annotations
 
 import json
@@ -15,15 +16,30 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(*args, cwd=None):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "aelib", *args], capture_output=True, text=True,
-                          timeout=300, cwd=cwd, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "aelib", *args], capture_output=True, text=True, timeout=300, cwd=cwd, env=env
+    )
 
 
 def test_train_then_eval_round_trip_on_digits(tmp_path):
     out = tmp_path / "cvae.safetensors"
     started = time.perf_counter()
-    trained = run("train", "--model", "conv_vae", "--dataset", "digits", "--latent-dim", "4",
-                  "--epochs", "2", "--out", str(out), "--no-progress", "--set", "fc_hidden=32")
+    trained = run(
+        "train",
+        "--model",
+        "conv_vae",
+        "--dataset",
+        "digits",
+        "--latent-dim",
+        "4",
+        "--epochs",
+        "2",
+        "--out",
+        str(out),
+        "--no-progress",
+        "--set",
+        "fc_hidden=32",
+    )
     assert trained.returncode == 0, trained.stderr
     assert "epoch   2" in trained.stdout and out.exists()
     evaluated = run("eval", str(out), "--iw-samples", "20", "--json", "--save")
@@ -45,6 +61,7 @@ def test_resume_flag_extends_a_finished_run(tmp_path):
     assert again.returncode == 0 and "epochs 2..2" in again.stdout
     from aelib import read_header
     from aelib.zoo import model_card
+
     header = read_header(out)
     assert [seg["lr"] for seg in header["train_segments"]] == [0.001, 0.0003]
     assert "to epoch 1 at lr 0.001, then to epoch 2 at lr 0.0003" in model_card(header)
@@ -53,13 +70,16 @@ def test_resume_flag_extends_a_finished_run(tmp_path):
     assert read_header(out) == header
 
 
-@pytest.mark.parametrize("args,message", [
-    (["train", "--model", "nope", "--dataset", "digits", "--out", "x"], "unknown model 'nope'; valid:"),
-    (["train", "--model", "ae", "--dataset", "nope", "--out", "x"], "unknown dataset 'nope'; valid:"),
-    (["train", "--model", "ae", "--dataset", "digits", "--out", "x", "--denoise", "fog:1"], "unknown noise"),
-    (["train", "--model", "ae", "--dataset", "digits", "--out", "x", "--beta", "2"], "unknown config key"),
-    (["eval", "missing.safetensors"], "checkpoint file not found"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "--model", "nope", "--dataset", "digits", "--out", "x"], "unknown model 'nope'; valid:"),
+        (["train", "--model", "ae", "--dataset", "nope", "--out", "x"], "unknown dataset 'nope'; valid:"),
+        (["train", "--model", "ae", "--dataset", "digits", "--out", "x", "--denoise", "fog:1"], "unknown noise"),
+        (["train", "--model", "ae", "--dataset", "digits", "--out", "x", "--beta", "2"], "unknown config key"),
+        (["eval", "missing.safetensors"], "checkpoint file not found"),
+    ],
+)
 def test_user_errors_exit_nonzero_with_one_line(tmp_path, args, message):
     result = run(*args, cwd=tmp_path)
     assert result.returncode == 2

@@ -1,4 +1,5 @@
 """The training loop: denoising, resume, binarisation, KL warm-up, callbacks."""
+
 from __future__ import annotations
 
 import pytest
@@ -45,8 +46,9 @@ def test_noise_levels_and_bad_specs():
 
 
 def test_dynamic_binarisation_gives_binary_batches(small_digits):
-    model_input, target = prepare_batch(small_digits.x_train[:32], TrainConfig(binarize=True),
-                                        torch.Generator().manual_seed(0))
+    model_input, target = prepare_batch(
+        small_digits.x_train[:32], TrainConfig(binarize=True), torch.Generator().manual_seed(0)
+    )
     assert set(target.unique().tolist()) <= {0.0, 1.0}
 
 
@@ -66,6 +68,7 @@ def test_callback_gets_validation_metrics_each_epoch(small_digits):
 
 def test_fit_stops_between_batches_and_keeps_the_last_finished_epoch():
     from aelib import TrainConfig, build_model, fit, load_dataset
+
     data = load_dataset("digits")
     model = build_model("vae", image_shape=data.image_shape, latent_dim=2, hidden=[16])
     seen = []
@@ -73,8 +76,9 @@ def test_fit_stops_between_batches_and_keeps_the_last_finished_epoch():
     def on_batch(epoch, i, n_batches):
         seen.append((epoch, i))
 
-    state = fit(model, data, TrainConfig(epochs=3, batch_size=64), on_batch=on_batch,
-                should_stop=lambda: len(seen) >= 25)
+    state = fit(
+        model, data, TrainConfig(epochs=3, batch_size=64), on_batch=on_batch, should_stop=lambda: len(seen) >= 25
+    )
     n_batches = max(i for _, i in seen if _ == 0) + 1
-    assert len(seen) == 25 and n_batches < 25       # stopped mid-epoch 2, right away
+    assert len(seen) == 25 and n_batches < 25  # stopped mid-epoch 2, right away
     assert state.epoch == 25 // n_batches and len(state.history) == state.epoch

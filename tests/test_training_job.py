@@ -1,0 +1,95 @@
+"""The background training job the Train page watches: progress, previews, cancel, queue, result."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from aelib import TrainConfig, build_model, load_dataset
+from aelib import training_job as tj
+from aelib.jobs import JobSlots
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def new_model(digits, name="vae"):
+    torch.manual_seed(0)
+    return build_model(name, image_shape=digits.image_shape, latent_dim=2, hidden=(32,))
+
+
+def wait_for(job, statuses, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        snapshot = job.snapshot()
+        if snapshot.status in statuses:
+            return snapshot
+        time.sleep(0.05)
+    raise AssertionError(f"job still {job.snapshot().status}")
+
+
+def test_a_job_trains_reports_progress_and_ends_with_a_checkpoint_and_bundle(digits):
+    job = tj.TrainingJob(
+        new_model(digits),
+        digits,
+        TrainConfig(epochs=3, batch_size=64),
+        header={"dataset": tj.dataset_header(digits)},
+        n_map_samples=100,
+    ).start()
+    seen = set()
+    while (snapshot := job.snapshot()).status not in ("done", "failed"):
+        seen.add((snapshot.status, snapshot.epoch))
+        time.sleep(0.01)
+    assert snapshot.status == "done", snapshot.message
+    assert [r["epoch"] for r in snapshot.history] == [1, 2, 3] and snapshot.fraction == 1.0
+    assert snapshot.history[-1]["train_loss"] < snapshot.history[0]["train_loss"]
+    assert snapshot.preview.shape == (4 * 9 - 1, 8 * 9 - 1)  # inputs, reconstructions, two rows of samples
+    assert ("training", 0) in seen
+    assert job.checkpoint.header["epoch"] == 3 and job.checkpoint.header["dataset"]["name"] == "digits"
+    assert job.bundle["codes"].shape == (100, 2) and job.bundle["tsne"].shape == (100, 2)
+    assert job.checkpoint_bytes[:8] and len(job.checkpoint_bytes) < 2_000_000
+
+
+def test_cancel_stops_within_a_batch_and_keeps_the_last_finished_epoch(digits):
+    job = tj.TrainingJob(new_model(digits), digits, TrainConfig(epochs=500, batch_size=16)).start()
+    while job.snapshot().epoch < 1:
+        time.sleep(0.01)
+    job.cancel()
+    snapshot = wait_for(job, ("cancelled",), timeout=10)
+    assert snapshot.epoch >= 1 and "stopped after" in snapshot.message
+    weights = job.model.state_dict()
+    assert all(torch.equal(weights[k], job.finished_weights[k]) for k in weights)
+    assert job.checkpoint is None
+
+
+def test_a_second_job_queues_until_the_slot_is_free(digits):
+    slots = JobSlots(1)
+    first = tj.TrainingJob(new_model(digits), digits, TrainConfig(epochs=500, batch_size=16), slots=slots).start()
+    wait_for(first, ("training",))
+    second = tj.TrainingJob(
+        new_model(digits), digits, TrainConfig(epochs=1, batch_size=64), slots=slots, n_map_samples=50
+    ).start()
+    time.sleep(0.3)
+    assert second.snapshot().status == "queued" and second.snapshot().queue_place == 1
+    first.cancel()
+    assert wait_for(second, ("done", "failed")).status == "done"
+
+
+def test_a_job_nobody_watches_stops(digits, monkeypatch):
+    monkeypatch.setattr(tj, "HEARTBEAT_TIMEOUT_S", 0.3)
+    job = tj.TrainingJob(new_model(digits), digits, TrainConfig(epochs=500, batch_size=16)).start()
+    time.sleep(1.0)  # no snapshot() calls: the page that started it is gone
+    job.thread.join(timeout=10)
+    assert job.snapshot().status == "cancelled"
+
+
+def test_a_failing_job_reports_the_error(digits):
+    model = build_model("cvae", image_shape=digits.image_shape, latent_dim=2, n_classes=10, channels=(8, 16))
+    unlabelled = type(digits)("x", digits.x_train, digits.x_test)  # a cvae needs labels
+    job = tj.TrainingJob(model, unlabelled, TrainConfig(epochs=1)).start()
+    snapshot = wait_for(job, ("failed", "done"))
+    assert snapshot.status == "failed" and snapshot.message
