@@ -50,6 +50,7 @@ PAGES = (
     PageSpec("anomaly", "pages/6_Anomalies.py", "Anomalies", ":material/crisis_alert:"),
     PageSpec("time_series", "pages/7_Time_series.py", "Time series", ":material/monitor_heart:"),
     PageSpec("tabular", "pages/8_Tabular_anomalies.py", "Tabular anomalies", ":material/table_chart:"),
+    PageSpec("train", "pages/9_Train.py", "Train your own", ":material/model_training:"),
 )
 PAGE_BY_KEY = {page.key: page for page in PAGES}
 
@@ -84,11 +85,33 @@ def _entries(directory: str, stamp: tuple) -> tuple[list[dict], list[str]]:
 
 
 def model_entries() -> tuple[list[dict], list[str]]:
-    """Readable checkpoints and one error line per unreadable file (cached until files change)."""
+    """Readable checkpoints and one error line per unreadable file (cached until files change),
+    then this session's own models."""
     directory = zoo.checkpoint_dir()
     if not directory.is_dir():
-        return [], [f"checkpoint folder {directory} does not exist"]
-    return _entries(str(directory), _stamp(directory))
+        return [m["entry"] for m in user_models().values()], [f"checkpoint folder {directory} does not exist"]
+    entries, errors = _entries(str(directory), _stamp(directory))
+    return [*entries, *(m["entry"] for m in user_models().values())], errors
+
+
+def user_models() -> dict[str, dict]:
+    """This session's own models (trained on the Train page or uploaded there): id -> {entry,
+    checkpoint, bundle}. They live in the session, so on a shared server no one else sees them."""
+    return st.session_state.setdefault("user_models", {})
+
+
+def add_user_model(name: str, checkpoint, bundle: dict) -> str:
+    """Make a model the session's own and its active model; returns its id (e.g. "yours_shoes_2")."""
+    stem = "yours_" + (re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()[:30] or "model")
+    taken = {e["id"] for e in model_entries()[0]}
+    candidates = [stem, *(f"{stem}_{i}" for i in range(2, len(taken) + 3))]
+    model_id = next(c for c in candidates if c not in taken)
+    for array in bundle.values():
+        array.flags.writeable = False  # shared by every page of the session, like the cached bundles
+    entry = {**zoo.summarise(Path(f"{model_id}.safetensors"), checkpoint.header), "user": True}
+    user_models()[model_id] = {"entry": entry, "checkpoint": checkpoint, "bundle": bundle}
+    st.session_state["active_model"] = model_id
+    return model_id
 
 
 @st.cache_resource(show_spinner="Loading model…")
@@ -106,7 +129,7 @@ def _bundle(path: str, mtime: float) -> dict:
 
 
 @st.cache_resource
-def _job_slots() -> JobSlots:
+def job_slots() -> JobSlots:
     # one heavy job per two cores, for all sessions together: a crowd queues instead of thrashing
     return JobSlots(max(1, (os.cpu_count() or 2) // 2))
 
@@ -114,7 +137,7 @@ def _job_slots() -> JobSlots:
 def heavy_job(progress):
     """Context for t-SNE or training: waits for a free slot, telling the user their place on
     `progress` (an st.progress bar)."""
-    slots = _job_slots()
+    slots = job_slots()
     return slots.slot(
         on_wait=lambda place: progress.progress(
             0.0, text=f"Queued, number {place} in line: this server runs {slots.n_slots} heavy job(s) at a time…"
@@ -123,10 +146,14 @@ def heavy_job(progress):
 
 
 def get_checkpoint(entry: dict):
+    if entry.get("user"):
+        return user_models()[entry["id"]]["checkpoint"]
     return _checkpoint(entry["path"], Path(entry["path"]).stat().st_mtime)
 
 
 def get_bundle(entry: dict) -> dict:
+    if entry.get("user"):
+        return user_models()[entry["id"]]["bundle"]
     return _bundle(entry["path"], Path(entry["path"]).stat().st_mtime)
 
 
@@ -274,6 +301,12 @@ def typicality_reference(entry: dict) -> dict | None:
     bundle = get_bundle(entry)
     if "codes" not in bundle or "score" not in bundle or "images" not in bundle:
         return None
+    if entry.get("user"):
+        from aelib.lab import typicality_reference as reference_of
+
+        own = user_models()[entry["id"]]
+        own.setdefault("typicality_reference", reference_of(bundle))
+        return own["typicality_reference"]
     return _typicality_reference(entry["path"], Path(entry["path"]).stat().st_mtime)
 
 

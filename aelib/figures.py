@@ -237,3 +237,33 @@ def feature_errors(errors: np.ndarray, names: list[str], title: str = "") -> go.
         yaxis_title="squared error (z-scored units)",
     )
     return fig
+
+
+def loss_curves(history: list[dict]) -> go.Figure:
+    """Training and validation loss per epoch from fit's records; for VAEs also the two parts of
+    the loss, reconstruction and KL (nats per image), on the same axis."""
+    epochs = [record["epoch"] for record in history]
+    fig = go.Figure()
+    styles = {"loss": "#1f77b4", "recon": "#2ca02c", "kl": "#ff7f0e"}
+    for part, colour in styles.items():
+        for split, dash in (("train", "solid"), ("val", "dot")):
+            key = f"{split}_{part}"
+            if history and key in history[0] and (part == "loss" or "train_kl" in history[0]):
+                fig.add_trace(
+                    go.Scatter(
+                        x=epochs,
+                        y=[r[key] for r in history],
+                        mode="lines+markers",
+                        name=f"{part} ({'validation' if split == 'val' else 'training'})",
+                        line={"color": colour, "dash": dash},
+                    )
+                )
+    fig.update_layout(
+        height=300,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis_title="epoch",
+        yaxis_title="loss per image",
+        title="Loss",
+        xaxis={"rangemode": "tozero"},
+    )
+    return fig

@@ -57,7 +57,9 @@ class TrainingJob:
 
     slots: the server's JobSlots (one job per slot; the rest queue). After `status == "done"`,
     `checkpoint` (an aelib Checkpoint), `bundle` and `checkpoint_bytes` (.safetensors) are set.
-    Cancel stops before the next batch and keeps the last finished epoch's weights.
+    Cancel stops before the next batch and keeps the last finished epoch's weights. So does the
+    end of whoever started it: `alive()` turning false (e.g. the browser session closed), or by
+    default nobody calling `snapshot()` for HEARTBEAT_TIMEOUT_S.
     """
 
     def __init__(
@@ -68,11 +70,13 @@ class TrainingJob:
         slots: JobSlots | None = None,
         header: dict | None = None,
         n_map_samples: int = 1000,
+        alive=None,
     ):
         self.model, self.data, self.config = model, data, config
         self.slots = slots or JobSlots(1)
         self.header = {"dataset": dataset_header(data), **(header or {})}
         self.n_map_samples = n_map_samples
+        self.alive = alive or (lambda: time.monotonic() - self._last_poll < HEARTBEAT_TIMEOUT_S)
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._snapshot = Snapshot(n_epochs=config.epochs)
@@ -100,8 +104,7 @@ class TrainingJob:
                 setattr(self._snapshot, name, value)
 
     def _should_stop(self) -> bool:
-        abandoned = time.monotonic() - self._last_poll > HEARTBEAT_TIMEOUT_S
-        return self._cancel.is_set() or abandoned
+        return self._cancel.is_set() or not self.alive()
 
     def _run(self) -> None:
         try:
@@ -109,14 +112,20 @@ class TrainingJob:
                 self._update(status="training", queue_place=0)
                 started = time.perf_counter()
                 self._train(started)
-                if self._should_stop():
+                stopped, epochs = self._should_stop(), self._snapshot.epoch
+                if stopped:
                     self.model.load_state_dict(self.finished_weights)
                     self.model.eval()
-                    self._update(status="cancelled", message=f"stopped after {self._snapshot.epoch} epoch(s)")
+                if stopped and (epochs == 0 or not self.alive()):  # nothing to keep, or nobody to keep it for
+                    self._update(status="cancelled", message=f"stopped after {epochs} epoch(s)")
                     return
                 self._update(status="mapping", message="encoding the test images and computing their maps")
                 self._finish()
-                self._update(status="done", seconds=time.perf_counter() - started)
+                self._update(
+                    status="cancelled" if stopped else "done",
+                    seconds=time.perf_counter() - started,
+                    message=f"stopped after {epochs} epoch(s); the model of epoch {epochs} is kept" if stopped else "",
+                )
         except Exception as exc:  # shown to the user; the server and other sessions carry on
             self._update(status="failed", message=f"{type(exc).__name__}: {exc}")
 

@@ -60,10 +60,12 @@ def test_cancel_stops_within_a_batch_and_keeps_the_last_finished_epoch(digits):
         time.sleep(0.01)
     job.cancel()
     snapshot = wait_for(job, ("cancelled",), timeout=10)
-    assert snapshot.epoch >= 1 and "stopped after" in snapshot.message
+    assert snapshot.epoch >= 1 and "is kept" in snapshot.message
     weights = job.model.state_dict()
     assert all(torch.equal(weights[k], job.finished_weights[k]) for k in weights)
-    assert job.checkpoint is None
+    assert job.checkpoint.header["epoch"] == snapshot.epoch == len(snapshot.history)
+    kept = job.checkpoint.model.state_dict()
+    assert all(torch.equal(kept[k], weights[k]) for k in weights)
 
 
 def test_a_second_job_queues_until_the_slot_is_free(digits):
@@ -84,7 +86,7 @@ def test_a_job_nobody_watches_stops(digits, monkeypatch):
     job = tj.TrainingJob(new_model(digits), digits, TrainConfig(epochs=500, batch_size=16)).start()
     time.sleep(1.0)  # no snapshot() calls: the page that started it is gone
     job.thread.join(timeout=10)
-    assert job.snapshot().status == "cancelled"
+    assert job.snapshot().status == "cancelled" and job.checkpoint is None
 
 
 def test_a_failing_job_reports_the_error(digits):
@@ -93,3 +95,14 @@ def test_a_failing_job_reports_the_error(digits):
     job = tj.TrainingJob(model, unlabelled, TrainConfig(epochs=1)).start()
     snapshot = wait_for(job, ("failed", "done"))
     assert snapshot.status == "failed" and snapshot.message
+
+
+def test_a_job_stops_when_its_session_ends(digits):
+    session_open = [True]
+    job = tj.TrainingJob(
+        new_model(digits), digits, TrainConfig(epochs=500, batch_size=16), alive=lambda: session_open[0]
+    ).start()
+    wait_for(job, ("training",))
+    session_open[0] = False
+    job.thread.join(timeout=10)
+    assert job.snapshot().status == "cancelled"

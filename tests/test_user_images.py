@@ -203,7 +203,7 @@ def test_zip_of_only_text_files_is_refused_saying_what_was_found():
     with pytest.raises(DataError) as error:
         read_image_set([("docs.zip", make_zip(members))])
     assert str(error.value) == (
-        "found 0 readable images, need at least 10; skipped 3 non-image files: a.txt, readme.md, c.csv"
+        "docs.zip: found 0 readable images, need at least 10; skipped 3 non-image files: a.txt, readme.md, c.csv"
     )
 
 
@@ -332,5 +332,6 @@ def test_fewer_than_ten_readable_images_is_refused_with_the_count():
     with pytest.raises(DataError) as error:
         read_image_set(files)
     assert str(error.value) == (
-        "found 9 readable images, need at least 10; skipped 1 damaged or unreadable image: bad.jpg"
+        "img00.png, img01.png, img02.png, ...: found 9 readable images, need at least 10; "
+        "skipped 1 damaged or unreadable image: bad.jpg"
     )

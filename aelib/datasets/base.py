@@ -98,3 +98,26 @@ def standardise(x_train: torch.Tensor, *others: torch.Tensor):
     mean, std = x_train.mean(0, keepdim=True), x_train.std(0, keepdim=True)
     std = torch.where(std > 1e-8, std, torch.ones_like(std))
     return [(t - mean) / std for t in (x_train, *others)]
+
+
+def from_images(
+    name: str,
+    images: np.ndarray,
+    labels: np.ndarray | None = None,
+    class_names: list[str] | None = None,
+    classes: list[int] | None = None,
+    n_images: int = 0,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+) -> ImageData:
+    """An ImageData from uint8 images (N, C, H, W) (e.g. an explorer bundle's test sample): only
+    `classes` when given, at most n_images (0 = all), split seeded into train and test."""
+    keep = np.arange(len(images)) if labels is None or not classes else np.flatnonzero(np.isin(labels, classes))
+    if n_images:
+        keep = np.random.default_rng(seed).permutation(keep)[:n_images]
+    if len(keep) < 10:
+        raise DataError(f"{name}: {len(keep)} images left after choosing classes; at least 10 are needed")
+    x = torch.from_numpy(images[np.sort(keep)].astype(np.float32) / 255.0)
+    y = None if labels is None else torch.from_numpy(labels[np.sort(keep)].astype(np.int64))
+    x_train, x_test, y_train, y_test = split(x, y, max(1, round(len(x) * test_fraction)), seed)
+    return ImageData(name, x_train, x_test, y_train, y_test, class_names if y is not None else None)

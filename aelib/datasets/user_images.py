@@ -297,7 +297,8 @@ def read_image_set(
     arrays, classes, decode_notes = _decode_all(entries, image_shape, limits, log)
     if len(arrays) < MIN_IMAGES:
         reasons = "".join(f"; {note}" for note in log.summary(limits))
-        raise DataError(f"found {len(arrays)} readable images, need at least {MIN_IMAGES}{reasons}")
+        uploads = ", ".join(_base(name) for name, _ in files[:3]) + (", ..." if len(files) > 3 else "")
+        raise DataError(f"{uploads}: found {len(arrays)} readable images, need at least {MIN_IMAGES}{reasons}")
     y, class_names, label_note = _labels(classes)
     n_test = max(1, round(len(arrays) * test_fraction))
     x_train, x_test, y_train, y_test = split(from_uint8(np.stack(arrays)), y, n_test, seed)

@@ -57,6 +57,7 @@ class AutoEncoder(nn.Module):
     name = "autoencoder"
     is_variational = False
     is_conditional = False
+    for_images = True  # False for models of 1-D sequences (series and table rows)
 
     def __init__(self, config: AEConfig):
         super().__init__()

@@ -40,6 +40,7 @@ class LSTMAutoEncoder(AutoEncoder):
     becomes the code; the decoder unrolls from the code repeated at every time step."""
 
     Config = LSTMConfig
+    for_images = False
 
     def __init__(self, config: LSTMConfig):
         super().__init__(config)
@@ -73,6 +74,7 @@ class Conv1DAutoEncoder(AutoEncoder):
     stays even (140 -> 70 -> 35), a dense code, then upsample-and-convolve back to full length."""
 
     Config = Conv1DConfig
+    for_images = False
 
     def __init__(self, config: Conv1DConfig):
         super().__init__(config)

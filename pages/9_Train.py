@@ -1,0 +1,238 @@
+"""Train: an autoencoder on your own images (or a built-in set), watched while it learns, then
+explored on every page like the shipped models."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from aelib import MODELS, AelibError, TrainConfig, build_model, load_bundle, load_checkpoint, zoo
+from aelib.datasets import load_dataset
+from aelib.datasets.base import from_images
+from aelib.datasets.user_images import read_image_set
+from aelib.figures import loss_curves
+from aelib.training_job import TrainingJob
+from app_common import (
+    PAGE_BY_KEY,
+    add_user_model,
+    big,
+    get_bundle,
+    job_slots,
+    model_entries,
+    plain,
+    setup_page,
+    show_images,
+)
+
+setup_page("Train on your own images")
+st.caption(
+    "Upload a .zip of images (one sub-folder per class, if you have classes) or a few image files, or take a "
+    "built-in set; pick a model; watch it learn. The result joins the model picker on every page, for this "
+    "browser session only, and you can download it."
+)
+IMAGE_TYPES = ["zip", "png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff"]
+SIZES = {
+    "28 x 28 grey": (1, 28, 28),
+    "32 x 32 colour": (3, 32, 32),
+    "64 x 64 grey": (1, 64, 64),
+    "64 x 64 colour": (3, 64, 64),
+}
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading your images…")
+def uploaded_set(files: tuple[tuple[str, bytes], ...], shape: tuple[int, int, int]):
+    return read_image_set(list(files), shape)
+
+
+def builtin_set(source: str, classes: list[int], n_images: int):
+    if source == "digits":
+        data = load_dataset("digits")
+        return (
+            data
+            if not classes
+            else from_images(
+                "digits",
+                (data.x_train.numpy() * 255).round().astype("uint8"),
+                data.y_train.numpy(),
+                data.class_names,
+                classes,
+                n_images,
+            )
+        )
+    entry = next(e for e in model_entries()[0] if e["id"] == source)
+    bundle = get_bundle(entry)
+    names = zoo.read_header(entry["path"])["dataset"].get("class_names")
+    return from_images(entry["dataset"], bundle["images"], bundle.get("labels"), names, classes, n_images)
+
+
+def choose_data():
+    """The training set and a name for the model, or None while the user has not chosen."""
+    source = st.radio("Images", ["Upload", "Built-in"], horizontal=True, key="train_source")
+    if source == "Upload":
+        uploads = st.file_uploader(
+            "A .zip of images, or image files", type=IMAGE_TYPES, accept_multiple_files=True, key="train_uploads"
+        )
+        size = st.selectbox("Train at", list(SIZES), key="train_size")
+        if not uploads:
+            st.info("Upload a .zip (sub-folders become labels) or at least 10 images.")
+            return None, ""
+        data, notes = uploaded_set(tuple((f.name, f.getvalue()) for f in uploads), SIZES[size])
+        for note in notes:
+            st.caption(plain(note))
+        return data, Path(uploads[0].name).stem
+    sources = {"digits": "scikit-learn's 8x8 digits (1,797)"}
+    sources |= {
+        e["id"]: f"{e['dataset']} test images shipped with {e['id']}"
+        for e in model_entries()[0]
+        if e.get("kind", "image") == "image" and not e.get("user") and e["id"].endswith("conv_vae")
+    }
+    source = st.selectbox("Built-in set", list(sources), format_func=sources.get, key="train_builtin")
+    classes = st.text_input("Only these classes (comma-separated numbers, empty = all)", key="train_classes")
+    n_images = st.slider("Number of images", 100, 2000, 2000, 100, key="train_n")
+    wanted = [int(c) for c in classes.replace(" ", "").split(",") if c.isdigit()]
+    return builtin_set(source, wanted, n_images), f"{source.split('_')[0]}{''.join(map(str, wanted))}"
+
+
+def choose_model(data):
+    names = [n for n, cls in sorted(MODELS.items()) if cls.for_images and (data.n_classes or not cls.is_conditional)]
+    left, mid, right = st.columns(3)
+    name = left.selectbox("Model", names, index=names.index("conv_vae"), key="train_model")
+    latent_dim = mid.slider("Latent size", 2, 32, 8, key="train_latent")
+    epochs = right.slider("Epochs", 1, 50, 10, key="train_epochs")
+    config = {"image_shape": list(data.image_shape), "latent_dim": latent_dim}
+    if MODELS[name].is_conditional:
+        config["n_classes"] = data.n_classes
+    if MODELS[name].is_variational:
+        config["beta"] = left.slider("beta (weight of the KL term)", 0.1, 4.0, 1.0, 0.1, key="train_beta")
+    denoise = mid.checkbox("Denoising (learn to remove Gaussian noise)", key="train_denoise")
+    return name, config, TrainConfig(epochs=epochs, batch_size=64, denoise="gaussian:0.3" if denoise else None)
+
+
+def start(data, label: str, name: str, config: dict, train_config: TrainConfig) -> None:
+    st.session_state.pop("train_done", None)
+    st.session_state["train_label"] = label
+    st.session_state["train_job"] = TrainingJob(
+        build_model(name, **config), data, train_config, slots=job_slots(), alive=session_alive()
+    ).start()
+
+
+def session_alive():
+    """The training thread stops by itself when this browser session ends (tab closed). Under
+    AppTest a runtime exists only while a script runs: no runtime, no verdict."""
+    session_id = get_script_run_ctx().session_id
+    return lambda: not runtime.exists() or runtime.get_instance().is_active_session(session_id)
+
+
+def running(job) -> bool:
+    return job is not None and job.snapshot().status in ("queued", "training", "mapping")
+
+
+def watch(job, label: str) -> None:
+    """Progress, loss curves and the latest reconstructions and samples, refreshed every second."""
+    snapshot = job.snapshot()
+    if snapshot.status == "queued":
+        st.progress(
+            0.0,
+            text=f"Queued, number {snapshot.queue_place} in line: this server trains "
+            f"{job.slots.n_slots} model(s) at a time…",
+        )
+    else:
+        training = snapshot.status == "training" and snapshot.seconds_left is not None
+        left = f", about {snapshot.seconds_left:.0f} s left" if training else ""
+        st.progress(
+            snapshot.fraction,
+            text=f"{snapshot.status.capitalize()}: epoch {snapshot.epoch}/"
+            f"{snapshot.n_epochs}, {snapshot.seconds:.0f} s{left}",
+        )
+    if snapshot.status == "failed":
+        st.error(f"Training failed: {plain(snapshot.message)}")
+    if snapshot.status == "cancelled":
+        st.warning(f"Cancelled: {snapshot.message}.")
+    columns = st.columns([3, 2])
+    if snapshot.history:
+        columns[0].plotly_chart(loss_curves(snapshot.history), key=f"loss_{len(snapshot.history)}")
+    if snapshot.preview is not None:
+        rows = "test images, reconstructions" + (", new samples" if job.model.is_variational else "")
+        columns[1].image(big(snapshot.preview, 300), caption=f"after epoch {snapshot.epoch}: {rows}", width="stretch")
+    if snapshot.status in ("done", "cancelled") and job.checkpoint is not None and "train_done" not in st.session_state:
+        st.session_state["train_done"] = add_user_model(label, job.checkpoint, job.bundle)
+        _save_for_self_hosting(st.session_state["train_done"], job.checkpoint_bytes)
+        st.rerun()
+
+
+def _save_for_self_hosting(model_id: str, data: bytes) -> None:
+    """Self-hosted installs may keep trained models for everyone: AELIB_SAVE_TRAINED=1."""
+    if os.environ.get("AELIB_SAVE_TRAINED") == "1":
+        (zoo.checkpoint_dir() / f"{model_id}.safetensors").write_bytes(data)
+
+
+def open_checkpoint(upload) -> None:
+    """A .safetensors downloaded from here earlier: validated exactly as the shipped ones."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        checkpoint, bundle = load_checkpoint(path), load_bundle(path)
+    if not checkpoint.model.for_images or "codes" not in bundle:
+        raise AelibError(f"{upload.name}: not an image model with an explorer bundle")
+    add_user_model(Path(upload.name).stem.removeprefix("yours_"), checkpoint, bundle)
+
+
+job = st.session_state.get("train_job")
+data_column, model_column = st.columns(2)
+with data_column:
+    st.subheader("1. Images")
+    try:
+        data, label = choose_data()
+    except AelibError as exc:
+        st.error(plain(str(exc)))
+        data, label = None, ""
+    if data is not None:
+        shape = " x ".join(map(str, data.image_shape[1:])) + (" colour" if data.image_shape[0] == 3 else " grey")
+        classes = f", {data.n_classes} classes" if data.n_classes else ", no labels"
+        st.caption(f"{len(data.x_train)} training and {len(data.x_test)} test images, {shape}{classes}")
+        show_images(data.x_test[:8].permute(0, 2, 3, 1).squeeze(-1).numpy(), height=60, n_cols=8)
+with model_column:
+    st.subheader("2. Model")
+    if data is not None:
+        name, config, train_config = choose_model(data)
+        go, stop = st.columns(2)
+        go.button(
+            "Train",
+            type="primary",
+            disabled=running(job),
+            key="train_go",
+            on_click=start,
+            args=(data, label, name, config, train_config),
+        )  # a callback: the rerun sees the job
+        if stop.button("Cancel", disabled=not running(job), key="train_cancel"):
+            job.cancel()
+
+if job is not None:
+    st.subheader("3. Training")
+    st.fragment(run_every=1.0 if running(job) else None)(watch)(job, st.session_state.get("train_label", "model"))
+if st.session_state.get("train_done"):
+    model_id = st.session_state["train_done"]
+    st.success(f"{model_id} is ready, and is now the active model on every page.")
+    links = st.columns(4)
+    for column, key in zip(links, ("generate", "latent_map", "interpolate", "reconstruct"), strict=False):
+        column.page_link(PAGE_BY_KEY[key].path, label=PAGE_BY_KEY[key].title, icon=PAGE_BY_KEY[key].icon)
+    st.download_button(
+        "Download the model (.safetensors)",
+        job.checkpoint_bytes,
+        f"{model_id}.safetensors",
+        mime="application/octet-stream",
+        key="train_download",
+    )
+
+with st.expander("Open a model you trained here before (.safetensors)"):
+    upload = st.file_uploader("Checkpoint", type=["safetensors"], key="train_checkpoint")
+    if upload is not None and st.session_state.get("train_opened") != upload.file_id:
+        try:
+            open_checkpoint(upload)
+            st.session_state["train_opened"] = upload.file_id
+            st.success(f"{plain(upload.name)} is open and is the active model on every page.")
+        except AelibError as exc:
+            st.error(plain(str(exc)))

@@ -1,0 +1,111 @@
+"""The Train page as a user meets it: upload a zip of real photos, train, watch, then explore."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit_server import PAGE_PATHS, SHOTS, require_chromium, wait_until_idle
+
+require_chromium()
+
+
+def photo_zip() -> bytes:
+    """Crops of scikit-image's bundled real photos, two class folders, in the sizes, modes and
+    formats people have (JPEG, PNG with alpha, palette, grey), plus the junk a zip picks up."""
+    from skimage import data
+
+    rng = np.random.default_rng(0)
+    sources = {
+        "textures": [data.grass(), data.gravel(), data.brick()],
+        "things": [data.coffee(), data.chelsea(), data.rocket()],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for label, photos in sources.items():
+            for i in range(60):
+                photo = photos[i % len(photos)]
+                side = int(rng.integers(60, 160))
+                top, left = (int(rng.integers(0, s - side)) for s in photo.shape[:2])
+                image = Image.fromarray(photo[top : top + side, left : left + side])
+                mode, fmt = [("RGB", "JPEG"), ("RGBA", "PNG"), ("P", "PNG"), ("L", "JPEG")][i % 4]
+                encoded = io.BytesIO()
+                image.convert(mode).save(encoded, fmt)
+                archive.writestr(f"my photos/{label}/{i:02d}.{fmt.lower()}", encoded.getvalue())
+        archive.writestr("my photos/notes.txt", "taken on my phone")
+        archive.writestr("__MACOSX/my photos/._00.jpeg", b"\x00\x05")
+    return buffer.getvalue()
+
+
+def test_train_on_a_zip_of_photos_then_explore_the_model(page, server, tmp_path):
+    page.goto(f"{server['url']}/{PAGE_PATHS['train']}")
+    wait_until_idle(page)
+    archive = tmp_path / "my photos.zip"
+    archive.write_bytes(photo_zip())
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(archive))
+    page.wait_for_selector("text=training and", timeout=30000)
+    wait_until_idle(page)
+    body = page.inner_text("body")
+    assert "2 classes" in body and "notes.txt" in body, body[:2000]
+    page.get_by_label("Train at").click()  # bigger images: slow enough to watch on any machine
+    page.get_by_role("option", name="64 x 64 grey").click()
+    page.wait_for_selector("text=resized to 64x64 grey", timeout=30000)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    progress, chart_points = set(), set()
+    while "is ready" not in (body := page.inner_text("body")):
+        progress.update(line for line in body.splitlines() if line.startswith("Training: epoch"))
+        chart_points.add(page.locator('[data-testid="stPlotlyChart"] .scatterlayer .point').count())
+        if len(progress) == 2:
+            page.screenshot(path=str(SHOTS / "train_mid_training.png"), full_page=True)
+        assert "Training failed" not in body and len(progress) < 200, body[-2000:]
+        time.sleep(0.25)
+    assert len(progress) >= 2, progress  # the progress bar moved while the user watched
+    assert len(chart_points) >= 2, chart_points  # ... and so did the loss chart
+    wait_until_idle(page)
+    assert "yours_my_photos" in page.inner_text("body")
+    page.screenshot(path=str(SHOTS / "train_done.png"), full_page=True)
+
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Generate").click()
+    page.wait_for_url("**/Generate**")
+    wait_until_idle(page)
+    picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"] input').first
+    assert picker.input_value() == "yours_my_photos"
+    assert page.locator('[data-testid="stImage"]', has_text="decoded").count() >= 1
+    page.screenshot(path=str(SHOTS / "train_generate_own_model.png"), full_page=True)
+
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Latent map").click()
+    page.wait_for_url("**/Latent_map**")
+    wait_until_idle(page)
+    assert picker.input_value() == "yours_my_photos"
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("not_a_zip.zip", b"PK\x03\x04 this is not really a zip", "not a valid .zip file"),
+        ("text_only.zip", None, "readable images"),
+    ],
+)
+def test_train_page_refuses_bad_uploads_and_stays_alive(page, server, tmp_path, name, content, message):
+    if content is None:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for i in range(12):
+                archive.writestr(f"notes/{i}.txt", "hello")
+        content = buffer.getvalue()
+    page.goto(f"{server['url']}/{PAGE_PATHS['train']}")
+    wait_until_idle(page)
+    (tmp_path / name).write_bytes(content)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(tmp_path / name))
+    page.wait_for_selector('[data-testid="stAlert"]', timeout=30000)
+    wait_until_idle(page)
+    alerts = " ".join(page.locator('[data-testid="stAlert"]').all_inner_texts())
+    assert name in alerts and message in alerts.lower(), alerts
+    assert page.locator('[data-testid="stException"]').count() == 0
