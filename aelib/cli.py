@@ -3,6 +3,7 @@
 User errors (unknown names, missing data, bad values, damaged files) print one line
 starting with "error:" and exit with status 2; no traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,8 +66,9 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian"])
     p.add_argument("--hidden", type=_ints, help="dense layer widths, e.g. 512,256")
     p.add_argument("--channels", type=_ints, help="conv stage widths, e.g. 32,64")
-    p.add_argument("--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
-                   help="any other model config field")
+    p.add_argument(
+        "--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="any other model config field"
+    )
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -95,6 +97,7 @@ def _add_eval(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from . import commands  # deferred: `--help` should not import torch
+
     try:
         return getattr(commands, f"cmd_{args.command}")(args) or 0
     except (AelibError, ValueError, OSError) as exc:

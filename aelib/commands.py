@@ -1,4 +1,5 @@
 """The CLI's commands: each takes parsed args, prints, and returns an exit status."""
+
 from __future__ import annotations
 
 import json
@@ -36,17 +37,28 @@ def model_config_from_args(args, data) -> dict:
         if not data.n_classes:
             raise AelibError(f"{args.model} needs labels, and dataset {data.name} has none")
         config["n_classes"] = data.n_classes
-    flags = {"latent_dim": args.latent_dim, "beta": args.beta, "likelihood": args.likelihood,
-             "hidden": args.hidden, "channels": args.channels}
+    flags = {
+        "latent_dim": args.latent_dim,
+        "beta": args.beta,
+        "likelihood": args.likelihood,
+        "hidden": args.hidden,
+        "channels": args.channels,
+    }
     config.update({k: v for k, v in flags.items() if v is not None})
     config.update(dict(args.set))
     return config
 
 
 def dataset_info(data, args) -> dict:
-    return {"name": data.name, "image_shape": list(data.image_shape), "n_train": len(data.x_train),
-            "n_test": len(data.x_test), "class_names": data.class_names,
-            "keep_classes": list(args.keep_classes) if args.keep_classes else None, "kind": data.kind}
+    return {
+        "name": data.name,
+        "image_shape": list(data.image_shape),
+        "n_train": len(data.x_train),
+        "n_test": len(data.x_test),
+        "class_names": data.class_names,
+        "keep_classes": list(args.keep_classes) if args.keep_classes else None,
+        "kind": data.kind,
+    }
 
 
 def cmd_train(args) -> int:
@@ -54,9 +66,17 @@ def cmd_train(args) -> int:
     if args.keep_classes:
         data = keep_classes(data, list(args.keep_classes))
     train_config = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-        kl_warmup_epochs=args.kl_warmup, binarize=args.binarize, denoise=args.denoise,
-        augment=args.augment, max_train=args.max_train, threads=args.threads)
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        kl_warmup_epochs=args.kl_warmup,
+        binarize=args.binarize,
+        denoise=args.denoise,
+        augment=args.augment,
+        max_train=args.max_train,
+        threads=args.threads,
+    )
     out = Path(args.out)
     model, state = _start_or_resume(args, data, out)
     if state.epoch >= args.epochs:
@@ -69,9 +89,18 @@ def cmd_train(args) -> int:
         header["train_segments"] = [*segments, asdict(train_config)]
 
     def save(complete: bool) -> None:
-        save_checkpoint(out, model, {**header, "history": state.history, "epoch": state.epoch,
-                                     "wall_time_s": round(state.wall_time_s, 2), "complete": complete},
-                        optimizer_state=None if complete else state.optimizer)
+        save_checkpoint(
+            out,
+            model,
+            {
+                **header,
+                "history": state.history,
+                "epoch": state.epoch,
+                "wall_time_s": round(state.wall_time_s, 2),
+                "complete": complete,
+            },
+            optimizer_state=None if complete else state.optimizer,
+        )
 
     def on_epoch(record: dict) -> None:
         shown = {k: round(v, 4) for k, v in record.items() if k.startswith("val_") or k == "train_loss"}
@@ -79,8 +108,11 @@ def cmd_train(args) -> int:
         save(complete=False)  # every epoch, with optimizer state, so --resume can continue
 
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"training {args.model} ({n_params:,} parameters) on {data.name} {tuple(data.image_shape)}: "
-          f"{len(data.x_train)} train images, epochs {state.epoch + 1}..{args.epochs}", flush=True)
+    print(
+        f"training {args.model} ({n_params:,} parameters) on {data.name} {tuple(data.image_shape)}: "
+        f"{len(data.x_train)} train images, epochs {state.epoch + 1}..{args.epochs}",
+        flush=True,
+    )
     fit(model, data, train_config, state=state, callback=on_epoch, progress=not args.no_progress)
     save(complete=True)
     print(f"wrote {out} after {state.epoch} epochs, {state.wall_time_s:.1f}s of training")
@@ -93,8 +125,12 @@ def _start_or_resume(args, data, out: Path):
         if header.get("complete") and header["epoch"] < args.epochs:
             print(f"{out} is complete at {header['epoch']} epochs; training further (fresh optimizer state)")
         checkpoint = load_checkpoint(out)
-        state = TrainState(epoch=header["epoch"], history=header["history"],
-                           optimizer=read_optimizer_state(out), wall_time_s=header["wall_time_s"])
+        state = TrainState(
+            epoch=header["epoch"],
+            history=header["history"],
+            optimizer=read_optimizer_state(out),
+            wall_time_s=header["wall_time_s"],
+        )
         return checkpoint.model, state
     return build_model(args.model, **model_config_from_args(args, data)), TrainState()
 
@@ -108,9 +144,16 @@ def _load_for_eval(path, data_root):
 
 def cmd_eval(args) -> int:
     from .evaluate import evaluate, one_class_metrics
+
     checkpoint, header, data = _load_for_eval(args.path, args.data_root)
-    metrics = evaluate(checkpoint.model, data, header.get("train_config"), n_test=args.n_test,
-                       iw_samples=args.iw_samples, probe=not args.no_probe)
+    metrics = evaluate(
+        checkpoint.model,
+        data,
+        header.get("train_config"),
+        n_test=args.n_test,
+        iw_samples=args.iw_samples,
+        probe=not args.no_probe,
+    )
     keep = header["dataset"].get("keep_classes")
     if keep and data.y_test is not None:
         metrics.update(one_class_metrics(checkpoint.model, data, keep, args.n_test))
@@ -129,14 +172,18 @@ def cmd_bundle(args) -> int:
     from .imaging import png_bytes, to_uint8, upscale
     from .inference import sample_grid
     from .noise import parse_noise
+
     checkpoint, header, data = _load_for_eval(args.path, args.data_root)
     ood = load_dataset(args.ood_dataset, args.data_root) if args.ood_dataset else None
     started = time.perf_counter()
     bundle = build_bundle(checkpoint.model, data, n_samples=args.n_samples, ood_data=ood)
-    update_checkpoint(args.path, {"bundle_info": {"n_samples": len(bundle["codes"]),
-                                                  "ood_dataset": args.ood_dataset}}, bundle=bundle)
-    print(f"bundle: {', '.join(f'{k}{tuple(v.shape)}' for k, v in bundle.items())} "
-          f"in {time.perf_counter() - started:.1f}s")
+    update_checkpoint(
+        args.path, {"bundle_info": {"n_samples": len(bundle["codes"]), "ood_dataset": args.ood_dataset}}, bundle=bundle
+    )
+    print(
+        f"bundle: {', '.join(f'{k}{tuple(v.shape)}' for k, v in bundle.items())} "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
     if args.grid and data.kind == "image":
         noise = parse_noise(header.get("train_config", {}).get("denoise"))
         grid = sample_grid(checkpoint.model, data.x_test, data.y_test, noise=noise)
@@ -147,13 +194,15 @@ def cmd_bundle(args) -> int:
 
 def cmd_checkpoints(args) -> int:
     from .zoo import list_checkpoints, markdown_table
+
     entries, errors = list_checkpoints(args.dir)
     if args.markdown:
         print(markdown_table(entries))
         return 0
     for entry in entries:
-        metrics = ", ".join(f"{k}={v:.4g}" for k, v in entry.items()
-                            if isinstance(v, float) and k not in ("latent_dim",))
+        metrics = ", ".join(
+            f"{k}={v:.4g}" for k, v in entry.items() if isinstance(v, float) and k not in ("latent_dim",)
+        )
         path = os.path.relpath(entry["path"])
         print(f"{path:42s} {entry['model']:10s} {entry['dataset']:14s} z={entry['latent_dim']:<3d} {metrics}")
     for error in errors:
@@ -170,6 +219,7 @@ def cmd_reconstruct(args) -> int:
     from .imaging import png_bytes, to_uint8
     from .inference import prepare_upload
     from .lab import explain_reconstruction
+
     checkpoint = load_checkpoint(args.path)
     bundle, names = load_bundle(args.path), checkpoint.header["dataset"].get("class_names") or []
     if "codes" not in bundle:
@@ -177,8 +227,12 @@ def cmd_reconstruct(args) -> int:
     status = 0
     for file in args.files:
         try:
-            prepared = prepare_upload(Path(file).read_bytes(), Path(file).name, checkpoint.header["dataset"]["name"],
-                                      checkpoint.model.config.image_shape)
+            prepared = prepare_upload(
+                Path(file).read_bytes(),
+                Path(file).name,
+                checkpoint.header["dataset"]["name"],
+                checkpoint.model.config.image_shape,
+            )
         except (AelibError, OSError) as exc:
             print(json.dumps({"file": file, "error": str(exc)}) if args.json else f"{file}: error: {exc}")
             status = 2
@@ -198,8 +252,11 @@ def reconstruction_report(file: str, prepared: dict, out: dict, names: list[str]
     report = {"file": file, "notes": prepared["notes"], "mse": round(out["mse"], 5)}
     if "typicality" in out:
         typical = out["typicality"]
-        report.update(error_percentile=round(typical["error_percentile"], 1),
-                      ood_percentile=round(typical["ood_percentile"], 1), verdict=typical["verdict"])
+        report.update(
+            error_percentile=round(typical["error_percentile"], 1),
+            ood_percentile=round(typical["ood_percentile"], 1),
+            verdict=typical["verdict"],
+        )
     if "nearest_label" in out:
         label = out["nearest_label"]
         report["nearest_label"] = names[label] if label < len(names) else label

@@ -16,8 +16,9 @@ MAX_PIXELS = 4096 * 4096  # refuse larger images before decoding them (decompres
 ACCEPTED_FORMATS = {"PNG", "JPEG", "BMP", "WEBP", "GIF", "TIFF", "MPO"}
 
 
-def decode_image(data: bytes, name: str = "upload") -> tuple[np.ndarray, list[str]]:
-    """Bytes of an image file -> ((H, W) float32 grayscale in [0, 1], notes for the user).
+def decode_image(data: bytes, name: str = "upload", colour: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Bytes of an image file -> ((H, W) float32 grayscale in [0, 1], or (H, W, 3) RGB with
+    colour=True; notes for the user).
 
     Raises ImageDecodeError naming the file for empty, truncated, unreadable or huge files.
     Alpha is composited on white, 16-bit is scaled, CMYK/palette are converted, and animated
@@ -52,23 +53,30 @@ def decode_image(data: bytes, name: str = "upload") -> tuple[np.ndarray, list[st
         raise ImageDecodeError(f"{name}: image dimensions are too large (possible decompression bomb)") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageDecodeError(f"{name}: the image data is truncated or damaged ({exc})") from None
-    return _to_gray(image), notes
+    return _to_array(image, colour), notes
 
 
-def _to_gray(image: Image.Image) -> np.ndarray:
+def _to_array(image: Image.Image, colour: bool = False) -> np.ndarray:
+    """Any PIL mode -> (H, W) grey or (H, W, 3) RGB float32 in [0, 1]; alpha over white."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         array = np.asarray(image, dtype=np.float32)
         top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
-        return np.clip(array / top, 0, 1)
+        grey = np.clip(array / top, 0, 1)
+        return np.repeat(grey[..., None], 3, axis=-1) if colour else grey
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
-    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    return np.asarray(image.convert("RGB" if colour else "L"), dtype=np.float32) / 255.0
+
+
+def _to_gray(image: Image.Image) -> np.ndarray:
+    return _to_array(image)
 
 
 def resize(gray: np.ndarray, size: tuple[int, int], method=Image.LANCZOS) -> np.ndarray:
-    """(H, W) float in [0, 1] -> size=(h, w), antialiased (LANCZOS, or BOX for area averages)."""
+    """(H, W) or (H, W, 3) float in [0, 1] -> size=(h, w), antialiased (LANCZOS, or BOX for area
+    averages)."""
     image = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8))
     return np.asarray(image.resize((size[1], size[0]), method), dtype=np.float32) / 255.0
 
@@ -132,7 +140,7 @@ def gif_bytes(frames: np.ndarray, height: int = 168, frame_ms: int = 120) -> byt
 
 
 def jpeg_at_budget(image: np.ndarray, n_bytes: int) -> tuple[np.ndarray, int, int]:
-    """Best JPEG of `image` ((H, W) in [0, 1]) within n_bytes: (decoded image, size, quality).
+    """Best JPEG of `image` ((H, W) or (H, W, 3) in [0, 1]) within n_bytes: (decoded image, size, quality).
     When even quality 1 is over budget, that smallest JPEG is returned (check its size)."""
     pil = Image.fromarray(to_uint8(image))
     best = None
@@ -142,17 +150,20 @@ def jpeg_at_budget(image: np.ndarray, n_bytes: int) -> tuple[np.ndarray, int, in
         best = (buffer.getvalue(), quality)
         if len(best[0]) <= n_bytes:
             break
-    decoded = np.asarray(Image.open(io.BytesIO(best[0])).convert("L"), dtype=np.float32) / 255.0
+    mode = "RGB" if image.ndim == 3 else "L"
+    decoded = np.asarray(Image.open(io.BytesIO(best[0])).convert(mode), dtype=np.float32) / 255.0
     return decoded, len(best[0]), best[1]
 
 
 def ssim(clean: np.ndarray, other: np.ndarray) -> float:
-    """Structural similarity (Wang et al. 2004) via scikit-image, for (H, W) images in [0, 1]."""
+    """Structural similarity (Wang et al. 2004) via scikit-image, for (H, W) or (H, W, 3) images
+    in [0, 1] (colour: the mean over channels)."""
     from skimage.metrics import structural_similarity
 
-    smallest = min(clean.shape)
+    smallest = min(clean.shape[:2])
     win = min(7, smallest if smallest % 2 else smallest - 1)  # odd, and no larger than the image
-    return float(structural_similarity(clean, other, data_range=1.0, win_size=win))
+    channel_axis = -1 if clean.ndim == 3 else None
+    return float(structural_similarity(clean, other, data_range=1.0, win_size=win, channel_axis=channel_axis))
 
 
 def psnr(clean: np.ndarray, other: np.ndarray, axis=None):
@@ -164,10 +175,10 @@ def psnr(clean: np.ndarray, other: np.ndarray, axis=None):
 
 
 def median_filter(image: np.ndarray, size: int = 3) -> np.ndarray:
-    """Classical denoising baseline (scipy's median filter)."""
+    """Classical denoising baseline (scipy's median filter), per channel for (H, W, 3)."""
     from scipy import ndimage
 
-    return ndimage.median_filter(image, size=size)
+    return ndimage.median_filter(image, size=(size, size, 1) if image.ndim == 3 else size)
 
 
 def thumbnail(gray: np.ndarray, side: int = 150) -> np.ndarray:

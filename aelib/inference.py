@@ -12,7 +12,7 @@ from .anomaly import squared_error
 from .errors import ImageDecodeError
 from .imaging import decode_image, jpeg_at_budget, resize, shrink_to, tile
 from .noise import corrupt
-from .uploads import Prepared, prepare_digit, prepare_object
+from .uploads import Prepared, prepare_colour, prepare_digit, prepare_object
 
 
 def _labels(model, labels, n):
@@ -30,11 +30,14 @@ def for_display(images: torch.Tensor) -> np.ndarray:
 
 
 def to_model_input(images: np.ndarray, image_shape) -> torch.Tensor:
-    """(N, H, W) / (N, C, H, W) float or uint8 -> (N, C, H, W) float tensor in [0, 1]."""
+    """(N, H, W), (N, H, W, 3) (display layout) or (N, C, H, W), float or uint8 -> (N, C, H, W)
+    float tensor in [0, 1]."""
     array = np.asarray(images)
     array = array.astype(np.float32) / 255.0 if array.dtype == np.uint8 else array.astype(np.float32)
     if array.ndim == 3:
         array = array[:, None]
+    elif array.shape[-1] == 3 and array.shape[1] != 3:
+        array = array.transpose(0, 3, 1, 2)
     if array.shape[1] != image_shape[0]:
         array = np.repeat(array[:, :1], image_shape[0], axis=1)
     return torch.from_numpy(array)
@@ -59,7 +62,8 @@ def reconstruct(model, image: np.ndarray, label=None) -> dict:
     code = encode(model, image[None], None if label is None else [label])[0]
     recon = decode(model, code, None if label is None else [label])[0]
     error = squared_error(recon, image)
-    return {"code": code, "recon": recon, "error_map": error, "mse": float(error.mean())}
+    error_map = error.mean(-1) if error.ndim == 3 else error  # colour: the mean over R, G, B
+    return {"code": code, "recon": recon, "error_map": error_map, "mse": float(error.mean())}
 
 
 # How each dataset's images were made, hence how an upload is prepared for a model trained on it.
@@ -78,12 +82,15 @@ STEP_SIDE = 256  # the steps are for showing; kept small so a cached upload stay
 
 
 def prepare_image(gray: np.ndarray, dataset: str, image_shape, face_box=None) -> Prepared:
-    """Any-size (H, W) grey image -> a model input like `dataset`'s training images, with the
+    """Any-size (H, W) grey image ((H, W, 3) for a colour model, whose input is the centred square
+    in colour) -> a model input like `dataset`'s training images, with the
     steps that made it (reduced to STEP_SIDE). face_box (top, left, height, width) in the working
     copy's pixels (`work_shape`) overrides face detection."""
     size = tuple(image_shape[-2:])
-    style = PREPARATION.get(dataset, "face")
-    if style == "digit":
+    style = "colour" if image_shape[0] == 3 else PREPARATION.get(dataset, "face")
+    if style == "colour":
+        prepared = prepare_colour(gray, size)
+    elif style == "digit":
         prepared = prepare_digit(gray)
         if size != (28, 28):
             prepared.image = resize(prepared.image, size)
@@ -101,7 +108,7 @@ def prepare_image(gray: np.ndarray, dataset: str, image_shape, face_box=None) ->
 def prepare_upload(data: bytes, name: str, dataset: str, image_shape, face_box=None) -> dict:
     """Decode an uploaded file and prepare it like `dataset`: raw grey, model input, the steps,
     notes. Raises ImageDecodeError with a message naming the file."""
-    gray, notes = decode_image(data, name)
+    gray, notes = decode_image(data, name, colour=image_shape[0] == 3)
     try:
         prepared = prepare_image(gray, dataset, image_shape, face_box)
     except ImageDecodeError as exc:

@@ -92,19 +92,26 @@ def classical_baselines(noisy: np.ndarray) -> dict[str, np.ndarray]:
     with the noise level estimated from the image (wavelet MAD, Donoho & Johnstone 1994)."""
     from skimage.restoration import denoise_nl_means, estimate_sigma
 
-    sigma = float(estimate_sigma(noisy))
+    channel_axis = -1 if noisy.ndim == 3 else None  # (H, W, 3): one sigma for all channels
+    sigma = float(estimate_sigma(noisy, channel_axis=channel_axis, average_sigmas=True))
     nl_means = denoise_nl_means(
-        noisy, h=0.8 * max(sigma, 1e-3), sigma=sigma, patch_size=3, patch_distance=5, fast_mode=True
+        noisy,
+        h=0.8 * max(sigma, 1e-3),
+        sigma=sigma,
+        patch_size=3,
+        patch_distance=5,
+        fast_mode=True,
+        channel_axis=channel_axis,
     )
     return {"median filter 3x3": median_filter(noisy, 3), "non-local means": np.clip(nl_means, 0, 1)}
 
 
 def denoise_comparison(clean: np.ndarray, kind: str, level: float, models: dict, seed: int = 0) -> list[dict]:
-    """Corrupt `clean` (H, W) and denoise it with each model and the classical baselines.
-    Returns rows of {name, image, psnr, ssim}, starting with the clean and the noisy image."""
-    noisy = corrupt(torch.from_numpy(clean)[None, None], kind, level, generator=torch.Generator().manual_seed(seed))[
-        0, 0
-    ].numpy()
+    """Corrupt `clean` (H, W) or (H, W, 3) and denoise it with each model and the classical
+    baselines. Returns rows of {name, image, psnr, ssim}, starting with the clean and the noisy image."""
+    channels = 3 if clean.ndim == 3 else 1
+    x = inference.to_model_input(clean[None], (channels, *clean.shape[:2]))
+    noisy = inference.for_display(corrupt(x, kind, level, generator=torch.Generator().manual_seed(seed)))[0]
     outputs = {"noisy input": noisy}
     for name, model in models.items():
         outputs[name] = inference.decode(model, inference.encode(model, noisy[None]))[0]

@@ -4,6 +4,7 @@ fit() draws shuffled batches from in-memory tensors, optionally binarises (dynam
 binarisation, as in Burda et al. 2015), corrupts (denoising) or augments them, anneals the KL
 weight for VAEs, and reports validation metrics to a callback after every epoch.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,13 +25,13 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     seed: int = 0
-    kl_warmup_epochs: int = 0      # KL weight rises linearly 0 -> 1 (Bowman et al. 2016)
-    binarize: bool = False         # resample x ~ Bernoulli(pixel) every batch
-    denoise: str | None = None     # e.g. "gaussian:0.5": train to reconstruct x from a corruption
-    augment: bool = False          # random flips and shifts of up to 2 px (small sets like Olivetti)
+    kl_warmup_epochs: int = 0  # KL weight rises linearly 0 -> 1 (Bowman et al. 2016)
+    binarize: bool = False  # resample x ~ Bernoulli(pixel) every batch
+    denoise: str | None = None  # e.g. "gaussian:0.5": train to reconstruct x from a corruption
+    augment: bool = False  # random flips and shifts of up to 2 px (small sets like Olivetti)
     val_fraction: float = 0.05
-    max_train: int = 0             # use at most this many training images (0 = all)
-    threads: int = 0               # torch intra-op threads (0 = leave as is)
+    max_train: int = 0  # use at most this many training images (0 = all)
+    threads: int = 0  # torch intra-op threads (0 = leave as is)
 
     def __post_init__(self):
         parse_noise(self.denoise)  # fail early on a bad spec
@@ -39,6 +40,7 @@ class TrainConfig:
 @dataclass
 class TrainState:
     """Everything needed to continue a run: the epoch reached, history and optimizer state."""
+
     epoch: int = 0
     history: list = field(default_factory=list)
     optimizer: dict | None = None
@@ -51,7 +53,7 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=generator))
     padded = F.pad(x, (2, 2, 2, 2), mode="replicate")
     h, w = x.shape[-2:]
-    return padded[..., 2 + dy: 2 + dy + h, 2 + dx: 2 + dx + w]
+    return padded[..., 2 + dy : 2 + dy + h, 2 + dx : 2 + dx + w]
 
 
 def prepare_batch(x, config: TrainConfig, generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -81,8 +83,8 @@ def evaluate_loss(model, x, y, config: TrainConfig, batch_size: int = 500) -> di
     generator = torch.Generator().manual_seed(1234)
     totals: dict[str, float] = {}
     for start in range(0, len(x), batch_size):
-        xb = x[start:start + batch_size]
-        yb = None if y is None else y[start:start + batch_size]
+        xb = x[start : start + batch_size]
+        yb = None if y is None else y[start : start + batch_size]
         model_input, target = prepare_batch(xb, config, generator)
         for name, value in model.loss(model_input, target, yb).items():
             totals[name] = totals.get(name, 0.0) + float(value) * len(xb)
@@ -95,10 +97,16 @@ def kl_scale_at(config: TrainConfig, epoch_progress: float) -> float:
     return min(1.0, epoch_progress / config.kl_warmup_epochs)
 
 
-def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = None,
-        callback: Callable[[dict], None] | None = None, progress: bool = False,
-        on_batch: Callable[[int, int, int], None] | None = None,
-        should_stop: Callable[[], bool] | None = None) -> TrainState:
+def fit(
+    model,
+    data: ImageData,
+    config: TrainConfig,
+    state: TrainState | None = None,
+    callback: Callable[[dict], None] | None = None,
+    progress: bool = False,
+    on_batch: Callable[[int, int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainState:
     """Train `model` on `data` until config.epochs; resumes from `state` when given.
 
     callback receives one dict per epoch: epoch, train_* and val_* loss parts, seconds.
@@ -115,15 +123,19 @@ def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = 
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     if state.optimizer:
         optimizer.load_state_dict(state.optimizer)
-    n_batches = max(1, len(x_fit) // config.batch_size)   # drop the ragged last batch (BatchNorm)
+    n_batches = max(1, len(x_fit) // config.batch_size)  # drop the ragged last batch (BatchNorm)
     for epoch in range(state.epoch, config.epochs):
         started = time.perf_counter()
-        train_parts = _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, generator,
-                                   progress, on_batch, should_stop)
+        train_parts = _train_epoch(
+            model, optimizer, x_fit, y_fit, config, epoch, n_batches, generator, progress, on_batch, should_stop
+        )
         if train_parts is None:
             break
-        record = {"epoch": epoch + 1, **{f"train_{k}": v for k, v in train_parts.items()},
-                  **{f"val_{k}": v for k, v in evaluate_loss(model, x_val, y_val, config).items()}}
+        record = {
+            "epoch": epoch + 1,
+            **{f"train_{k}": v for k, v in train_parts.items()},
+            **{f"val_{k}": v for k, v in evaluate_loss(model, x_val, y_val, config).items()},
+        }
         record["seconds"] = time.perf_counter() - started
         state.epoch, state.wall_time_s = epoch + 1, state.wall_time_s + record["seconds"]
         state.history.append(record)
@@ -134,19 +146,21 @@ def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = 
     return state
 
 
-def _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, generator, progress,
-                 on_batch=None, should_stop=None) -> dict | None:
+def _train_epoch(
+    model, optimizer, x_fit, y_fit, config, epoch, n_batches, generator, progress, on_batch=None, should_stop=None
+) -> dict | None:
     model.train()
     order = torch.randperm(len(x_fit), generator=generator)
     sums: dict[str, float] = {}
     batches = range(n_batches)
     if progress:
         from tqdm import tqdm
+
         batches = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False)
     for i in batches:
         if should_stop and should_stop():
             return None
-        idx = order[i * config.batch_size:(i + 1) * config.batch_size]
+        idx = order[i * config.batch_size : (i + 1) * config.batch_size]
         model_input, target = prepare_batch(x_fit[idx], config, generator)
         yb = None if y_fit is None else y_fit[idx]
         parts = model.loss(model_input, target, yb, kl_scale=kl_scale_at(config, epoch + i / n_batches))
@@ -158,4 +172,3 @@ def _train_epoch(model, optimizer, x_fit, y_fit, config, epoch, n_batches, gener
         if on_batch:
             on_batch(epoch, i, n_batches)
     return {name: total / n_batches for name, total in sums.items()}
-

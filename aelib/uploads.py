@@ -221,3 +221,15 @@ def prepare_object(gray: np.ndarray, size: tuple[int, int]) -> Prepared:
     image = resize(square, size)
     notes = ["light background: inverted to Fashion-MNIST's light-on-black"] if inverted else []
     return Prepared(image, [("grey", work), ("object", largest.astype(np.float32)), ("model input", image)], notes)
+
+
+def prepare_colour(rgb: np.ndarray, size: tuple[int, int]) -> Prepared:
+    """A photo -> a colour model's input: the centred square, resized to `size`, as a user's
+    training images were (aelib.datasets.user_images). rgb: (H, W, 3) -> image (h, w, 3)."""
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=-1)
+    side = min(rgb.shape[:2])
+    top, left = (rgb.shape[0] - side) // 2, (rgb.shape[1] - side) // 2
+    square = rgb[top : top + side, left : left + side]
+    image = resize(square, size, Image.BOX if side > 2 * max(size) else Image.LANCZOS)
+    return Prepared(image, [("photo", rgb), ("centre square", square), ("model input", image)])

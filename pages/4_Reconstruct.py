@@ -24,9 +24,6 @@ setup_page("Reconstruct")
 entry, checkpoint, bundle = choose_model()
 model, shape, dataset = checkpoint.model, checkpoint.model.config.image_shape, entry["dataset"]
 names = label_names(checkpoint)
-if shape[0] != 1:
-    st.info("This page works with grayscale models; pick another model in the sidebar.")
-    st.stop()
 label = None
 if model.is_conditional:
     label = st.sidebar.selectbox("Class given to the cvae", range(len(names)), format_func=lambda i: names[i])
@@ -94,7 +91,8 @@ with draw_tab:
         pass
     drawing = st.session_state.get("drawing")
     if drawing is not None:
-        gray = np.asarray(drawing, np.float32)[..., :3].mean(-1) / 255.0
+        rgb = np.asarray(drawing, np.float32)[..., :3] / 255.0
+        gray = rgb if shape[0] == 3 else rgb.mean(-1)
         try:
             prepared = inference.prepare_image(gray, dataset, shape)
             inputs.append(

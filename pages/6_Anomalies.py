@@ -7,7 +7,7 @@ from aelib import AelibError, inference
 from aelib.anomaly import anomaly_setups, best_f1_threshold, roc, threshold_metrics, threshold_presets
 from aelib.figures import roc_figure, score_histograms
 from aelib.lab import score_image
-from app_common import choose_model, plain, setup_page, show_images
+from app_common import bundle_images, choose_model, plain, setup_page, show_images
 
 setup_page("Anomaly detection")
 st.caption(
@@ -70,7 +70,7 @@ right.plotly_chart(roc_figure(fpr, tpr, auc, point))
 
 k = st.slider("Most anomalous", 4, 16, 8)
 top = np.argsort(-scores)[:k]
-images = all_images[top].astype(np.float32)[:, 0] / 255.0
+images = bundle_images({"images": all_images[top]})
 recon = inference.decode(checkpoint.model, inference.encode(checkpoint.model, images))
 show_images(images, [f"score {scores[i]:.4f}" + (" ⚠" if is_anomaly[i] else "") for i in top], height=90, n_cols=k)
 show_images(recon, ["reconstruction"] * k, height=90, n_cols=k)

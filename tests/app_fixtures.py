@@ -77,6 +77,7 @@ def make_tiny_checkpoints(directory: Path, epochs: int = 3) -> Path:
         }
         save_checkpoint(directory / f"{model_id}.safetensors", model, header, bundle=bundle)
     make_unlabelled_and_bundleless_checkpoints(directory, digits)
+    make_colour_checkpoint(directory, digits)
     make_series_and_table_checkpoints(directory)
     return directory
 
@@ -107,6 +108,30 @@ def make_unlabelled_and_bundleless_checkpoints(directory: Path, digits) -> None:
         directory / "tiny_unlabelled.safetensors", model, header, bundle=build_bundle(model, unlabelled, n_samples=80)
     )
     save_checkpoint(directory / "tiny_nobundle.safetensors", model, header)
+
+
+def make_colour_checkpoint(directory: Path, digits) -> None:
+    """A conv VAE on RGB images (each class its own tint), like a user's colour photos."""
+    tints = torch.rand(10, 3, generator=torch.Generator().manual_seed(0)) * 0.8 + 0.2
+    colour = ImageData(
+        "user_images",
+        digits.x_train * tints[digits.y_train][:, :, None, None],
+        digits.x_test * tints[digits.y_test][:, :, None, None],
+        digits.y_train,
+        digits.y_test,
+        digits.class_names,
+    )
+    torch.manual_seed(0)
+    model = build_model("conv_vae", image_shape=colour.image_shape, latent_dim=3, channels=(8,), fc_hidden=32)
+    state = fit(model, colour, TrainConfig(epochs=2, batch_size=64))
+    header = {
+        "dataset": {"name": "user_images", "image_shape": list(colour.image_shape), "class_names": colour.class_names},
+        "history": state.history,
+        "epoch": state.epoch,
+    }
+    save_checkpoint(
+        directory / "tiny_colour.safetensors", model, header, bundle=build_bundle(model, colour, n_samples=80)
+    )
 
 
 def synthetic_beats(n: int, seed: int = 0):

@@ -17,6 +17,10 @@ PAGE_CASES = [
     ("interpolate", "digits_cvae"),
     ("interpolate", "tiny_unlabelled"),
     ("reconstruct", "digits_dae"),
+    ("latent_map", "tiny_colour"),
+    ("generate", "tiny_colour"),
+    ("interpolate", "tiny_colour"),
+    ("reconstruct", "tiny_colour"),
     ("denoise", "digits_dae"),
     ("anomaly", "digits_oneclass"),
     ("time_series", "tiny_ecg"),
@@ -159,3 +163,10 @@ def test_a_page_that_needs_another_model_says_so_and_keeps_the_users_choice(app)
     assert at.sidebar.selectbox[0].value == "digits_dae"
     at.switch_page(PAGE_FILES["generate"]).run()
     assert at.sidebar.selectbox[0].value == "digits_vae2d"
+
+
+@pytest.mark.parametrize("page,caption", [("reconstruct", "reconstruction · MSE"), ("generate", "decoded")])
+def test_a_colour_model_works_on_the_image_pages(app, page, caption):
+    at = open_page(app, page, "tiny_colour")
+    assert not at.error and not at.info, [*at.error, *at.info]
+    assert shown_images(at, caption)

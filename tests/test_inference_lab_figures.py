@@ -134,3 +134,16 @@ def test_roc_figure_marks_the_operating_point():
     fig = roc_figure(np.array([0, 0.5, 1]), np.array([0, 0.8, 1]), 0.65, point=(0.5, 0.8))
     assert fig.data[0].name == "ROC (AUC 0.650)"
     assert any(list(t.x) == [0.5] and list(t.y) == [0.8] for t in fig.data)
+
+
+def test_colour_images_go_through_reconstruct_and_the_denoise_comparison():
+    rng = np.random.default_rng(0)
+    clean = np.zeros((16, 16, 3), np.float32)
+    clean[4:12, 4:12] = (0.9, 0.2, 0.1)
+    model = build_model("conv_ae", image_shape=(3, 16, 16), latent_dim=4, channels=(8,), fc_hidden=16)
+    out = reconstruct(model, clean)
+    assert out["recon"].shape == (16, 16, 3) and out["error_map"].shape == (16, 16)
+    rows = denoise_comparison(clean, "gaussian", 0.3, models={"plain AE": model}, seed=int(rng.integers(10)))
+    assert all(r["image"].shape == (16, 16, 3) for r in rows)
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["median filter 3x3"]["psnr"] > by_name["noisy input"]["psnr"]

@@ -151,3 +151,17 @@ def test_the_cli_reconstructs_files_like_the_page_and_names_bad_ones(tmp_path, c
         "digit_photo_input.png",
         "digit_photo_reconstruction.png",
     ]
+
+
+def test_a_colour_model_gets_a_colour_input_from_an_upload():
+    from aelib.inference import prepare_upload
+
+    photo = np.zeros((90, 160, 3), np.uint8)
+    photo[:, :80] = (200, 30, 30)  # red left half, blue right half: the centre square keeps both
+    photo[:, 80:] = (30, 30, 200)
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "PNG")
+    prepared = prepare_upload(buffer.getvalue(), "halves.png", "user_images", (3, 16, 16))
+    image = prepared["image"]
+    assert image.shape == (16, 16, 3)
+    assert image[8, 2, 0] > 0.7 > image[8, 2, 2] and image[8, 13, 2] > 0.7 > image[8, 13, 0]

@@ -1,4 +1,5 @@
 """Loaders for folders of image files: a user's own images, and CelebA's folder layout."""
+
 from __future__ import annotations
 
 import io
@@ -44,8 +45,14 @@ def _iter_images(root: Path):
 
 
 @register_dataset("image_folder")
-def load_image_folder(root=None, download=False, image_size: int = 28, channels: int = 1,
-                      test_fraction: float = 0.1, max_images: int = 20000) -> ImageData:
+def load_image_folder(
+    root=None,
+    download=False,
+    image_size: int = 28,
+    channels: int = 1,
+    test_fraction: float = 0.1,
+    max_images: int = 20000,
+) -> ImageData:
     """Your own images: a folder or .zip; sub-folders become class labels; centre-cropped, resized."""
     if root is None or not Path(root).exists():
         raise DataError(f"image_folder: {root} does not exist (give --data-root a folder or .zip of images)")
@@ -65,8 +72,15 @@ def load_image_folder(root=None, download=False, image_size: int = 28, channels:
     y = torch.tensor([class_names.index(label) for label in labels]) if len(class_names) > 1 else None
     n_test = max(1, int(round(len(arrays) * test_fraction)))
     x_train, x_test, y_train, y_test = split(from_uint8(np.stack(arrays)), y, n_test)
-    return ImageData("image_folder", x_train, x_test, y_train, y_test,
-                     class_names=class_names if y is not None else None, info={"skipped": skipped})
+    return ImageData(
+        "image_folder",
+        x_train,
+        x_test,
+        y_train,
+        y_test,
+        class_names=class_names if y is not None else None,
+        info={"skipped": skipped},
+    )
 
 
 @register_dataset("celeba")
@@ -78,6 +92,7 @@ def load_celeba(root=None, download=False, image_size: int = 64, max_images: int
         if not download:
             raise DataError(f"celeba: {folder}/img_align_celeba not found; pass --download (torchvision)")
         import torchvision.datasets
+
         torchvision.datasets.CelebA(str(root), split="all", download=True)
     partition = {}
     for line in (folder / "list_eval_partition.txt").read_text().split("\n"):

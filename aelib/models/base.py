@@ -3,6 +3,7 @@
 Shapes: images x are (B, C, H, W) floats in [0, 1]; codes z are (B, latent_dim);
 labels y are (B,) int64 and only used by conditional models.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -19,12 +20,12 @@ OUTPUTS = ("sigmoid", "identity")
 
 @dataclass
 class AEConfig:
-    image_shape: tuple = (1, 28, 28)   # (C, H, W)
+    image_shape: tuple = (1, 28, 28)  # (C, H, W)
     latent_dim: int = 16
-    likelihood: str = "bernoulli"      # bernoulli for [0,1] images; gaussian = scaled MSE
-    sigma: float = 0.1                 # decoder std for the gaussian likelihood
-    n_classes: int = 0                 # > 0 only for conditional models
-    output: str = "sigmoid"            # "identity" for real-valued data (standardised series, tables)
+    likelihood: str = "bernoulli"  # bernoulli for [0,1] images; gaussian = scaled MSE
+    sigma: float = 0.1  # decoder std for the gaussian likelihood
+    n_classes: int = 0  # > 0 only for conditional models
+    output: str = "sigmoid"  # "identity" for real-valued data (standardised series, tables)
 
     def __post_init__(self):
         if self.likelihood not in LIKELIHOODS:
@@ -37,8 +38,7 @@ class AEConfig:
             raise ValueError(f"latent_dim must be >= 1, got {self.latent_dim}")
 
 
-def log_likelihood(logits: torch.Tensor, x: torch.Tensor, kind: str, sigma: float = 0.1,
-                   output: str = "sigmoid"):
+def log_likelihood(logits: torch.Tensor, x: torch.Tensor, kind: str, sigma: float = 0.1, output: str = "sigmoid"):
     """log p(x | z) per image, in nats: (B, C, H, W) -> (B,)."""
     if kind == "bernoulli":
         ll = -F.binary_cross_entropy_with_logits(logits, x, reduction="none")
@@ -53,6 +53,7 @@ class AutoEncoder(nn.Module):
 
     encoder: (B, C, H, W) [+ labels] -> (B, code_width); decoder: (B, latent_dim) -> logits.
     """
+
     Config = AEConfig
     name = "autoencoder"
     is_variational = False
@@ -107,6 +108,7 @@ class AutoEncoder(nn.Module):
 
 class VAEBase(AutoEncoder):
     """Gaussian-posterior VAE (Kingma & Welling 2014). The encoder emits 2*latent_dim numbers."""
+
     is_variational = True
 
     def posterior(self, x, y=None):
@@ -118,7 +120,7 @@ class VAEBase(AutoEncoder):
 
     def forward(self, x, y=None) -> dict:
         mu, logvar = self.posterior(x, y)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()   # reparameterisation trick
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()  # reparameterisation trick
         logits = self.decode_logits(z, y)
         return {"z": z, "mu": mu, "logvar": logvar, "logits": logits, "recon": self.activate(logits)}
 
@@ -149,7 +151,7 @@ class VAEBase(AutoEncoder):
         for start in range(0, k, chunk):
             n = min(chunk, k - start)
             eps = torch.randn(n, *mu.shape, device=mu.device)
-            z = mu + eps * std                                   # (n, B, D)
+            z = mu + eps * std  # (n, B, D)
             log_q = _std_normal_logpdf(eps).sum(-1) - (0.5 * logvar).sum(-1)
             log_prior = _std_normal_logpdf(z).sum(-1)
             flat_z = z.reshape(-1, mu.shape[1])
@@ -166,11 +168,11 @@ class VAEBase(AutoEncoder):
 def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(q(z|x) || N(0, I)) of a diagonal Gaussian, per dimension: (N, D) -> (N, D), in nats.
     Closed form, Kingma & Welling 2014, appendix B."""
-    return -0.5 * (1 + logvar - mu ** 2 - logvar.exp())
+    return -0.5 * (1 + logvar - mu**2 - logvar.exp())
 
 
 def _std_normal_logpdf(z):
-    return -0.5 * z ** 2 - 0.5 * math.log(2 * math.pi)
+    return -0.5 * z**2 - 0.5 * math.log(2 * math.pi)
 
 
 def mlp(sizes: list[int], final_activation: bool = False) -> nn.Sequential:
