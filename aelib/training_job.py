@@ -145,7 +145,15 @@ class TrainingJob:
                 seconds=time.perf_counter() - started,
             )
 
-        fit(self.model, self.data, self.config, callback=on_epoch, on_batch=on_batch, should_stop=self._should_stop)
+        # config.threads and oneDNN apply to the whole process: a server may run with one thread
+        # and without oneDNN (less memory per decode), but training wants both, then gives them back.
+        threads, onednn = torch.get_num_threads(), torch.backends.mkldnn.enabled
+        torch.backends.mkldnn.enabled = True
+        try:
+            fit(self.model, self.data, self.config, callback=on_epoch, on_batch=on_batch, should_stop=self._should_stop)
+        finally:
+            torch.set_num_threads(threads)
+            torch.backends.mkldnn.enabled = onednn
 
     def _finish(self) -> None:
         n_samples = min(self.n_map_samples, len(self.data.x_test))

@@ -12,7 +12,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from aelib import MODELS, AelibError, TrainConfig, build_model, load_bundle, load_checkpoint, zoo
 from aelib.datasets import load_dataset
 from aelib.datasets.base import from_images
-from aelib.datasets.user_images import read_image_set
+from aelib.datasets.user_images import ImageSetLimits, read_image_set
 from aelib.figures import loss_curves
 from aelib.training_job import TrainingJob
 from app_common import (
@@ -42,9 +42,19 @@ SIZES = {
 }
 
 
-@st.cache_data(max_entries=4, show_spinner="Reading your images…")
-def uploaded_set(files: tuple[tuple[str, bytes], ...], shape: tuple[int, int, int]):
-    return read_image_set(list(files), shape)
+# Per session, at most this many images: 3,000 64x64 colour images are 150 MB of float32 already.
+LIMITS = ImageSetLimits(max_images=3000)
+
+
+def uploaded_set(uploads, shape: tuple[int, int, int]):
+    """The uploads read once per set of files and shape, kept in this session (not st.cache_data,
+    which would hand every rerun its own unpickled copy of the tensors)."""
+    key = (tuple(f.file_id for f in uploads), shape)
+    if st.session_state.get("train_set_key") != key:
+        with st.spinner("Reading your images…"):
+            st.session_state["train_set"] = read_image_set([(f.name, f.getvalue()) for f in uploads], shape, LIMITS)
+        st.session_state["train_set_key"] = key
+    return st.session_state["train_set"]
 
 
 def builtin_set(source: str, classes: list[int], n_images: int):
@@ -79,7 +89,7 @@ def choose_data():
         if not uploads:
             st.info("Upload a .zip (sub-folders become labels) or at least 10 images.")
             return None, ""
-        data, notes = uploaded_set(tuple((f.name, f.getvalue()) for f in uploads), SIZES[size])
+        data, notes = uploaded_set(uploads, SIZES[size])
         for note in notes:
             st.caption(plain(note))
         return data, Path(uploads[0].name).stem
@@ -114,8 +124,11 @@ def choose_model(data):
 def start(data, label: str, name: str, config: dict, train_config: TrainConfig) -> None:
     st.session_state.pop("train_done", None)
     st.session_state["train_label"] = label
+    slots = job_slots()
+    # a job gets its slot's share of the cores (the server decodes with one thread otherwise)
+    train_config.threads = max(1, (os.cpu_count() or 1) // slots.n_slots)
     st.session_state["train_job"] = TrainingJob(
-        build_model(name, **config), data, train_config, slots=job_slots(), alive=session_alive()
+        build_model(name, **config), data, train_config, slots=slots, alive=session_alive()
     ).start()
 
 
@@ -130,8 +143,8 @@ def running(job) -> bool:
     return job is not None and job.snapshot().status in ("queued", "training", "mapping")
 
 
-def watch(job, label: str) -> None:
-    """Progress, loss curves and the latest reconstructions and samples, refreshed every second."""
+def watch_progress(job, label: str, was_running: bool) -> None:
+    """The progress bar, refreshed every second; when training ends, the whole page reruns."""
     snapshot = job.snapshot()
     if snapshot.status == "queued":
         st.progress(
@@ -151,16 +164,24 @@ def watch(job, label: str) -> None:
         st.error(f"Training failed: {plain(snapshot.message)}")
     if snapshot.status == "cancelled":
         st.warning(f"Cancelled: {snapshot.message}.")
+    if snapshot.status in ("done", "cancelled") and job.checkpoint is not None and "train_done" not in st.session_state:
+        st.session_state["train_done"] = add_user_model(label, job.checkpoint, job.bundle)
+        _save_for_self_hosting(st.session_state["train_done"], job.checkpoint_bytes)
+    if was_running and not running(job):
+        st.rerun()  # the page as a whole: the charts stop refreshing, the result appears
+
+
+def watch_charts(job) -> None:
+    """Loss curves and the latest reconstructions and samples. Refreshed less often than the
+    bar: a browser redrawing a chart every second takes a third of a 2-core server's training
+    speed (benchmarks/train_in_app.py)."""
+    snapshot = job.snapshot()
     columns = st.columns([3, 2])
     if snapshot.history:
         columns[0].plotly_chart(loss_curves(snapshot.history), key=f"loss_{len(snapshot.history)}")
     if snapshot.preview is not None:
         rows = "test images, reconstructions" + (", new samples" if job.model.is_variational else "")
         columns[1].image(big(snapshot.preview, 300), caption=f"after epoch {snapshot.epoch}: {rows}", width="stretch")
-    if snapshot.status in ("done", "cancelled") and job.checkpoint is not None and "train_done" not in st.session_state:
-        st.session_state["train_done"] = add_user_model(label, job.checkpoint, job.bundle)
-        _save_for_self_hosting(st.session_state["train_done"], job.checkpoint_bytes)
-        st.rerun()
 
 
 def _save_for_self_hosting(model_id: str, data: bytes) -> None:
@@ -212,7 +233,11 @@ with model_column:
 
 if job is not None:
     st.subheader("3. Training")
-    st.fragment(run_every=1.0 if running(job) else None)(watch)(job, st.session_state.get("train_label", "model"))
+    active = running(job)
+    st.fragment(run_every=1.0 if active else None)(watch_progress)(
+        job, st.session_state.get("train_label", "model"), active
+    )
+    st.fragment(run_every=4.0 if active else None)(watch_charts)(job)
 if st.session_state.get("train_done"):
     model_id = st.session_state["train_done"]
     st.success(f"{model_id} is ready, and is now the active model on every page.")
