@@ -74,7 +74,7 @@ class TrainingJob:
     ):
         self.model, self.data, self.config = model, data, config
         self.slots = slots or JobSlots(1)
-        self.header = {"dataset": dataset_header(data), **(header or {})}
+        self.header = {"dataset": data.card(), **(header or {})}
         self.n_map_samples = n_map_samples
         self.alive = alive or (lambda: time.monotonic() - self._last_poll < HEARTBEAT_TIMEOUT_S)
         self._lock = threading.Lock()
@@ -170,15 +170,3 @@ class TrainingJob:
             self.checkpoint_bytes = path.read_bytes()
             # exactly what a download loads back, validated as a shipped checkpoint is
             self.checkpoint, self.bundle = load_checkpoint(path), load_bundle(path)
-
-
-def dataset_header(data: ImageData) -> dict:
-    """The card's dataset section for data that has no loader of its own (a user's upload)."""
-    return {
-        "name": data.name,
-        "image_shape": list(data.image_shape),
-        "n_train": len(data.x_train),
-        "n_test": len(data.x_test),
-        "class_names": data.class_names,
-        "kind": data.kind,
-    }

@@ -37,7 +37,7 @@ def test_a_job_trains_reports_progress_and_ends_with_a_checkpoint_and_bundle(dig
         new_model(digits),
         digits,
         TrainConfig(epochs=3, batch_size=64),
-        header={"dataset": tj.dataset_header(digits)},
+        header={"dataset": digits.card()},
         n_map_samples=100,
     ).start()
     seen = set()

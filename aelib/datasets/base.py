@@ -42,6 +42,17 @@ class ImageData:
     def n_classes(self) -> int:
         return len(self.class_names) if self.class_names else 0
 
+    def card(self) -> dict:
+        """The dataset section of a checkpoint's header (its card)."""
+        return {
+            "name": self.name,
+            "image_shape": list(self.image_shape),
+            "n_train": len(self.x_train),
+            "n_test": len(self.x_test),
+            "class_names": self.class_names,
+            "kind": self.kind,
+        }
+
 
 def load_dataset(name: str, root: str | Path | None = None, download: bool = False, **options) -> ImageData:
     """Load a registered dataset by name; options go to its loader (e.g. image_size=64)."""

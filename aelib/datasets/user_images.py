@@ -34,15 +34,15 @@ IGNORED_NAMES = {"__macosx", "thumbs.db", "desktop.ini"}  # OS clutter: dropped 
 Image.init()  # registers every plugin, so FORMATS lists what this Pillow can open
 FORMATS = sorted(f for f in ACCEPTED_FORMATS if f in Image.OPEN)  # no others (EPS runs Ghostscript); MPO opens as JPEG
 RATIO_MIN_BYTES = 2**20  # a smaller member cannot hurt however well it compresses (tiny text files do)
-SKIP_REASONS = {  # key -> (singular, plural), formatted with the limits
-    "upload": ("upload that is neither a .zip nor an image", "uploads that are neither a .zip nor an image"),
-    "escapes": ("entry whose path leaves the archive", "entries whose paths leave the archive"),
-    "nested": ("nested archive (not opened)", "nested archives (not opened)"),
-    "not_image": ("non-image file", "non-image files"),
-    "encrypted": ("encrypted file", "encrypted files"),
-    "bomb": ("file compressed over {ratio:.0f}x (a zip bomb?)", "files compressed over {ratio:.0f}x (zip bombs?)"),
-    "too_large": ("image over {pixels:,} pixels", "images over {pixels:,} pixels"),
-    "damaged": ("damaged or unreadable image", "damaged or unreadable images"),
+SKIP_REASONS = {  # key -> "singular | plural", formatted with the limits
+    "upload": "upload that is neither a .zip nor an image | uploads that are neither a .zip nor an image",
+    "escapes": "entry whose path leaves the archive | entries whose paths leave the archive",
+    "nested": "nested archive (not opened) | nested archives (not opened)",
+    "not_image": "non-image file | non-image files",
+    "encrypted": "encrypted file | encrypted files",
+    "bomb": "file compressed over {ratio:.0f}x (a zip bomb?) | files compressed over {ratio:.0f}x (zip bombs?)",
+    "too_large": "image over {pixels:,} pixels | images over {pixels:,} pixels",
+    "damaged": "damaged or unreadable image | damaged or unreadable images",
 }
 
 
@@ -76,7 +76,11 @@ class _Log:
         """One note per reason: 'skipped 3 non-image files: a.txt, b.csv, c.md'."""
         notes = []
         for reason, names in self.skipped.items():
-            what = SKIP_REASONS[reason][len(names) > 1].format(ratio=limits.max_member_ratio, pixels=limits.max_pixels)
+            what = (
+                SKIP_REASONS[reason]
+                .split(" | ")[len(names) > 1]
+                .format(ratio=limits.max_member_ratio, pixels=limits.max_pixels)
+            )
             more = f" and {len(names) - 5} more" if len(names) > 5 else ""
             notes.append(f"skipped {len(names)} {what}: {', '.join(names[:5])}{more}")
         return notes
@@ -91,20 +95,20 @@ class _Budget:
     declared: int = 0
     read: int = 0
 
-    def declare(self, n_bytes: int, zip_name: str) -> None:
-        self.declared += n_bytes
-        if self.declared > self.limit:
+    def add(self, n_bytes: int, name: str, declared: bool) -> None:
+        """Count bytes that zips declare (before unpacking) or that are read (while unpacking)."""
+        if declared:
+            self.declared += n_bytes
+        else:
+            self.read += n_bytes
+        if max(self.declared, self.read) > self.limit:
+            limit = _mb(self.limit)
             raise DataError(
-                f"{zip_name}: the zip files unpack to {_mb(self.declared)}, over the "
-                f"{_mb(self.limit)} limit (a zip bomb, or too much data for this server)"
-            )
-
-    def spend(self, n_bytes: int, name: str) -> None:
-        self.read += n_bytes
-        if self.read > self.limit:
-            raise DataError(
-                f"{name}: unpacks to more than its zip declares, past the {_mb(self.limit)} "
-                f"limit (a zip bomb?); the upload was refused"
+                f"{name}: the zip files unpack to {_mb(self.declared)}, over the {limit} limit (a zip bomb, or too "
+                "much data for this server)"
+                if declared
+                else f"{name}: unpacks to more than its zip declares, past the {limit} limit (a zip bomb?); the "
+                "upload was refused"
             )
 
 
@@ -155,7 +159,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budge
     try:
         with archive.open(info) as member:
             while chunk := member.read(2**20):
-                budget.spend(len(chunk), _base(info.filename))
+                budget.add(len(chunk), _base(info.filename), declared=False)
                 chunks.append(chunk)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError):
         raise _Skip("damaged") from None
@@ -170,7 +174,7 @@ def _zip_entries(name: str, data: bytes, limits: ImageSetLimits, log: _Log, budg
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise DataError(f"{name}: not a valid .zip file ({exc})") from None
     members = [info for info in archive.infolist() if not info.is_dir()]
-    budget.declare(sum(info.file_size for info in members), name)
+    budget.add(sum(info.file_size for info in members), name, declared=True)
     images = []
     for info in sorted(members, key=lambda info: info.filename):
         parts = _safe_parts(info.filename)
