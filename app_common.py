@@ -198,10 +198,11 @@ def active_model_id(ids: list[str], entries: list[dict] | None = None, need_text
     return fallback
 
 
-def choose_model(need=None, need_text: str = "", kind: str = "image"):
+def choose_model(need=None, need_text: str = "", kind: str = "image", need_codes: bool = False):
     """Sidebar picker of the active model. Returns (entry, checkpoint, bundle) or stops the page
     with a clear message; `need(entry) -> bool` restricts the choice (e.g. models with labels),
-    and `kind` picks image, series or table models."""
+    `kind` picks image, series or table models, and need_codes stops a page that needs the
+    explorer bundle's codes when the model has none."""
     entries, errors = model_entries()
     for error in errors:
         st.sidebar.error(f"Skipped a checkpoint: {plain(error)}", icon="⚠️")
@@ -230,6 +231,9 @@ def choose_model(need=None, need_text: str = "", kind: str = "image"):
         checkpoint, bundle = get_checkpoint(entry), get_bundle(entry)
     except AelibError as exc:
         st.error(f"This model cannot be loaded: {plain(str(exc))}")
+        st.stop()
+    if need_codes and "codes" not in bundle:
+        st.info("This model has no explorer bundle yet: run `python -m aelib bundle PATH --data-root DIR`.")
         st.stop()
     return entry, checkpoint, bundle
 
@@ -321,9 +325,3 @@ def upload_verdict(model, image: np.ndarray, entry: dict, label=None) -> None:
     result = inference.reconstruct(model, image, label)
     verdict = typicality(image, result, get_bundle(entry), reference)
     (st.caption if verdict["typical"] else st.warning)(verdict["verdict"].capitalize() + ".")
-
-
-def require_bundle(bundle: dict) -> None:
-    if "codes" not in bundle:
-        st.info("This model has no explorer bundle yet: run `python -m aelib bundle PATH --data-root DIR`.")
-        st.stop()

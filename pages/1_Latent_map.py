@@ -8,11 +8,10 @@ import streamlit as st
 from aelib import inference
 from aelib.figures import GRID_TRACE_NAME, latent_scatter
 from aelib.latent import PCAMap, neighbour_blend
-from app_common import big, bundle_images, choose_model, heavy_job, label_names, require_bundle, setup_page, show_images
+from app_common import big, bundle_images, choose_model, heavy_job, label_names, setup_page, show_images
 
 setup_page("Latent map")
-entry, checkpoint, bundle = choose_model()
-require_bundle(bundle)
+entry, checkpoint, bundle = choose_model(need_codes=True)
 model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
 labels = bundle.get("labels")
 images = bundle_images(bundle)

@@ -10,11 +10,10 @@ import streamlit as st
 from aelib import inference
 from aelib.imaging import tile
 from aelib.latent import informative_dims, manifold_grid, principal_directions, set_principal, to_principal, traversal
-from app_common import big, bundle_images, choose_model, label_names, require_bundle, setup_page
+from app_common import big, bundle_images, choose_model, label_names, setup_page
 
 setup_page("Generate")
-entry, checkpoint, bundle = choose_model()
-require_bundle(bundle)
+entry, checkpoint, bundle = choose_model(need_codes=True)
 model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
 latent_dim = codes.shape[1]
 if model.is_variational:

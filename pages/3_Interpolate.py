@@ -14,15 +14,13 @@ from app_common import (
     label_names,
     plain,
     prepared_upload,
-    require_bundle,
     setup_page,
     show_images,
     upload_verdict,
 )
 
 setup_page("Interpolate")
-entry, checkpoint, bundle = choose_model()
-require_bundle(bundle)
+entry, checkpoint, bundle = choose_model(need_codes=True)
 model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
 labels = bundle.get("labels")
 images = bundle_images(bundle)

@@ -8,15 +8,14 @@ from aelib.anomaly import anomaly_setups, reconstruction_errors, roc, threshold_
 from aelib.datasets.base import as_rows
 from aelib.datasets.tables import read_csv_table
 from aelib.figures import latent_scatter, roc_figure, score_histograms, series_overlay
-from app_common import choose_model, label_names, plain, require_bundle, setup_page
+from app_common import choose_model, label_names, plain, setup_page
 
 setup_page("Time series")
 st.caption(
     "ECG5000 heartbeats (140 samples each). The model saw only normal beats in training, so "
     "an abnormal beat reconstructs badly: its reconstruction error is the anomaly score."
 )
-entry, checkpoint, bundle = choose_model(kind="series", need_text="it needs a time-series model")
-require_bundle(bundle)
+entry, checkpoint, bundle = choose_model(kind="series", need_text="it needs a time-series model", need_codes=True)
 model, signals, labels = checkpoint.model, bundle["signals"], bundle.get("labels")
 names = label_names(checkpoint)
 setups = anomaly_setups(bundle, checkpoint.header)
