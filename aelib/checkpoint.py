@@ -79,7 +79,8 @@ def _parse_header(path: Path, metadata: dict) -> dict:
 # with one line naming the field, instead of a KeyError somewhere in the app.
 REQUIRED = {"model": str, "config": dict, "dataset": dict}
 OPTIONAL = {"train_config": dict, "history": (list, dict), "epoch": int, "metrics": dict, "wall_time_s": (int, float),
-            "bundle_info": dict, "train_segments": list, "complete": bool, "optimizer": dict}
+            "bundle_info": dict, "train_segments": list, "complete": bool, "optimizer": dict,
+            "distributed": dict}  # {"world_size", "backend", "device", "amp"} of the training run
 DATASET_REQUIRED = {"name": str}
 DATASET_OPTIONAL = {"image_shape": list, "n_train": int, "n_test": int, "class_names": (list, type(None)),
                     "keep_classes": (list, type(None)), "kind": str}
