@@ -4,6 +4,7 @@ Layout: tensors are stored under prefixes "model/", "bundle/" (explorer arrays) 
 (optional, for resuming); everything else is one JSON header in the safetensors metadata:
 model name, full config, training config, history, dataset, metrics, card, format version.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -46,8 +47,9 @@ def _open(path: Path):
         handle = safe_open(str(path), framework="pt")
     except Exception as exc:  # safetensors raises its own error types for damaged headers
         detail = str(exc).replace(str(path), path.name)  # never show a server path to a user
-        raise CheckpointError(f"{path.name}: not a readable checkpoint (damaged, truncated or not "
-                              f"safetensors: {detail})") from None
+        raise CheckpointError(
+            f"{path.name}: not a readable checkpoint (damaged, truncated or not safetensors: {detail})"
+        ) from None
     return handle
 
 
@@ -64,8 +66,10 @@ def _parse_header(path: Path, metadata: dict) -> dict:
         raise CheckpointError(f"{path.name}: not an aelib checkpoint (no '{FORMAT}' marker)")
     version = metadata.get("format_version")
     if version != str(FORMAT_VERSION):
-        raise CheckpointError(f"{path.name}: checkpoint format version {str(version)[:20]} is not supported "
-                              f"(this aelib reads version {FORMAT_VERSION})")
+        raise CheckpointError(
+            f"{path.name}: checkpoint format version {str(version)[:20]} is not supported "
+            f"(this aelib reads version {FORMAT_VERSION})"
+        )
     try:
         header = json.loads(metadata["header"])
     except (KeyError, json.JSONDecodeError) as exc:
@@ -78,12 +82,27 @@ def _parse_header(path: Path, metadata: dict) -> dict:
 # is checked against it on write and on read, so a file whose JSON parses but lies is refused
 # with one line naming the field, instead of a KeyError somewhere in the app.
 REQUIRED = {"model": str, "config": dict, "dataset": dict}
-OPTIONAL = {"train_config": dict, "history": (list, dict), "epoch": int, "metrics": dict, "wall_time_s": (int, float),
-            "bundle_info": dict, "train_segments": list, "complete": bool, "optimizer": dict,
-            "distributed": dict}  # {"world_size", "backend", "device", "amp"} of the training run
+OPTIONAL = {
+    "train_config": dict,
+    "history": (list, dict),
+    "epoch": int,
+    "metrics": dict,
+    "wall_time_s": (int, float),
+    "bundle_info": dict,
+    "train_segments": list,
+    "complete": bool,
+    "optimizer": dict,
+    "distributed": dict,
+}  # {"world_size", "backend", "device", "amp"} of the training run
 DATASET_REQUIRED = {"name": str}
-DATASET_OPTIONAL = {"image_shape": list, "n_train": int, "n_test": int, "class_names": (list, type(None)),
-                    "keep_classes": (list, type(None)), "kind": str}
+DATASET_OPTIONAL = {
+    "image_shape": list,
+    "n_train": int,
+    "n_test": int,
+    "class_names": (list, type(None)),
+    "keep_classes": (list, type(None)),
+    "kind": str,
+}
 
 
 def validate_header(header, name: str = "checkpoint") -> None:
@@ -116,7 +135,7 @@ def read_tensors(path: str | Path, prefix: str) -> dict[str, torch.Tensor]:
     path = Path(path)
     with _open(path) as handle:
         try:
-            return {k[len(prefix):]: handle.get_tensor(k) for k in handle.keys() if k.startswith(prefix)}
+            return {k[len(prefix) :]: handle.get_tensor(k) for k in handle.keys() if k.startswith(prefix)}
         except Exception as exc:
             raise CheckpointError(f"{path.name}: tensor data is damaged or truncated ({exc})") from None
 
@@ -144,7 +163,7 @@ def load_bundle(path: str | Path) -> dict[str, np.ndarray]:
     arrays = {}
     for key, tensor in read_tensors(path, "bundle/").items():
         if key.endswith(PNG_SUFFIX):
-            arrays[key[:-len(PNG_SUFFIX)]] = _from_png(tensor.numpy(), path)
+            arrays[key[: -len(PNG_SUFFIX)]] = _from_png(tensor.numpy(), path)
         else:
             arrays[key] = tensor.numpy()
     return arrays
@@ -158,6 +177,7 @@ PNG_SUFFIX = ".png"
 def _to_png(images: np.ndarray) -> np.ndarray:
     """(N, C, H, W) uint8 -> 1-D uint8 PNG bytes of one tall grey image; shape goes in a header row."""
     from PIL import Image
+
     n, c, h, w = images.shape
     shape_row = np.zeros((1, w), np.uint8)
     shape_row[0, :8] = np.frombuffer(np.array([n, c, h, w], ">u2").tobytes(), np.uint8)
@@ -169,6 +189,7 @@ def _to_png(images: np.ndarray) -> np.ndarray:
 
 def _from_png(data: np.ndarray, path) -> np.ndarray:
     from PIL import Image
+
     try:
         stacked = np.array(Image.open(io.BytesIO(data.tobytes())))
         n, c, h, w = np.frombuffer(stacked[0, :8].tobytes(), ">u2").astype(int)
@@ -177,8 +198,9 @@ def _from_png(data: np.ndarray, path) -> np.ndarray:
         raise CheckpointError(f"{Path(path).name}: bundle images are damaged ({exc})") from None
 
 
-def save_checkpoint(path: str | Path, model, header: dict, bundle: dict | None = None,
-                    optimizer_state: dict | None = None) -> Path:
+def save_checkpoint(
+    path: str | Path, model, header: dict, bundle: dict | None = None, optimizer_state: dict | None = None
+) -> Path:
     """Write model weights, bundle arrays and optimizer state with a JSON header.
 
     header must hold at least what training knows (train_config, history, dataset...);

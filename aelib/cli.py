@@ -3,6 +3,7 @@
 User errors (unknown names, missing data, bad values, damaged files) print one line
 starting with "error:" and exit with status 2; no traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,8 +66,9 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian"])
     p.add_argument("--hidden", type=_ints, help="dense layer widths, e.g. 512,256")
     p.add_argument("--channels", type=_ints, help="conv stage widths, e.g. 32,64")
-    p.add_argument("--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
-                   help="any other model config field")
+    p.add_argument(
+        "--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="any other model config field"
+    )
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=128, help="global batch, split over torchrun's processes")
     p.add_argument("--lr", type=float, default=1e-3)
@@ -79,8 +81,14 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-train", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (0 = torch's choice)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU) | cpu | cuda | mps")
-    p.add_argument("--amp", nargs="?", const="bf16", default=None, metavar="bf16|fp16",
-                   help="mixed-precision autocast on CUDA (bf16 when given without a value)")
+    p.add_argument(
+        "--amp",
+        nargs="?",
+        const="bf16",
+        default=None,
+        metavar="bf16|fp16",
+        help="mixed-precision autocast on CUDA (bf16 when given without a value)",
+    )
     p.add_argument("--resume", action="store_true", help="continue an unfinished run at --out")
     p.add_argument("--no-progress", action="store_true")
 
@@ -98,6 +106,7 @@ def _add_eval(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from . import commands  # deferred: `--help` should not import torch
+
     try:
         return getattr(commands, f"cmd_{args.command}")(args) or 0
     except (AelibError, ValueError, OSError) as exc:

@@ -1,4 +1,5 @@
 """The CLI's commands: each takes parsed args, prints, and returns an exit status."""
+
 from __future__ import annotations
 
 import json
@@ -38,17 +39,28 @@ def model_config_from_args(args, data) -> dict:
         if not data.n_classes:
             raise AelibError(f"{args.model} needs labels, and dataset {data.name} has none")
         config["n_classes"] = data.n_classes
-    flags = {"latent_dim": args.latent_dim, "beta": args.beta, "likelihood": args.likelihood,
-             "hidden": args.hidden, "channels": args.channels}
+    flags = {
+        "latent_dim": args.latent_dim,
+        "beta": args.beta,
+        "likelihood": args.likelihood,
+        "hidden": args.hidden,
+        "channels": args.channels,
+    }
     config.update({k: v for k, v in flags.items() if v is not None})
     config.update(dict(args.set))
     return config
 
 
 def dataset_info(data, args) -> dict:
-    return {"name": data.name, "image_shape": list(data.image_shape), "n_train": len(data.x_train),
-            "n_test": len(data.x_test), "class_names": data.class_names,
-            "keep_classes": list(args.keep_classes) if args.keep_classes else None, "kind": data.kind}
+    return {
+        "name": data.name,
+        "image_shape": list(data.image_shape),
+        "n_train": len(data.x_train),
+        "n_test": len(data.x_test),
+        "class_names": data.class_names,
+        "keep_classes": list(args.keep_classes) if args.keep_classes else None,
+        "kind": data.kind,
+    }
 
 
 def cmd_train(args) -> int:
@@ -70,9 +82,19 @@ def _train(args, device: str) -> int:
     if args.keep_classes:
         data = keep_classes(data, list(args.keep_classes))
     train_config = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-        kl_warmup_epochs=args.kl_warmup, binarize=args.binarize, denoise=args.denoise,
-        augment=args.augment, max_train=args.max_train, threads=args.threads, device=device, amp=args.amp)
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        kl_warmup_epochs=args.kl_warmup,
+        binarize=args.binarize,
+        denoise=args.denoise,
+        augment=args.augment,
+        max_train=args.max_train,
+        threads=args.threads,
+        device=device,
+        amp=args.amp,
+    )
     out = Path(args.out)
     # Rank 0 alone reads the checkpoint to resume and hands model and state to the others, so
     # machines without a shared disk still start from the same epoch and optimizer state.
@@ -80,17 +102,29 @@ def _train(args, device: str) -> int:
     if state.epoch >= args.epochs:
         say(f"{out} already has {state.epoch} epochs (>= --epochs {args.epochs}); nothing to do")
         return 0
-    header = {"dataset": dataset_info(data, args), "train_config": asdict(train_config),
-              "distributed": distributed.describe(device, args.amp)}
+    header = {
+        "dataset": dataset_info(data, args),
+        "train_config": asdict(train_config),
+        "distributed": distributed.describe(device, args.amp),
+    }
     if state.epoch and main:  # resumed: keep every segment's settings (e.g. a lower learning rate later on)
         previous = read_header(out)
         segments = previous.get("train_segments") or [{**previous["train_config"], "epochs": previous["epoch"]}]
         header["train_segments"] = [*segments, asdict(train_config)]
 
     def save(complete: bool) -> None:
-        save_checkpoint(out, model, {**header, "history": state.history, "epoch": state.epoch,
-                                     "wall_time_s": round(state.wall_time_s, 2), "complete": complete},
-                        optimizer_state=None if complete else state.optimizer)
+        save_checkpoint(
+            out,
+            model,
+            {
+                **header,
+                "history": state.history,
+                "epoch": state.epoch,
+                "wall_time_s": round(state.wall_time_s, 2),
+                "complete": complete,
+            },
+            optimizer_state=None if complete else state.optimizer,
+        )
 
     def on_epoch(record: dict) -> None:
         shown = {k: round(v, 4) for k, v in record.items() if k.startswith("val_") or k == "train_loss"}
@@ -100,10 +134,12 @@ def _train(args, device: str) -> int:
     n_params = sum(p.numel() for p in model.parameters())
     world = distributed.world_size()
     spread = f" x {world} processes ({distributed.backend()})" if world > 1 else ""
-    say(f"training {args.model} ({n_params:,} parameters) on {data.name} {tuple(data.image_shape)}: "
-        f"{len(data.x_train)} train images, epochs {state.epoch + 1}..{args.epochs}, {device}{spread}", flush=True)
-    fit(model, data, train_config, state=state, callback=on_epoch if main else None,
-        progress=not args.no_progress)
+    say(
+        f"training {args.model} ({n_params:,} parameters) on {data.name} {tuple(data.image_shape)}: "
+        f"{len(data.x_train)} train images, epochs {state.epoch + 1}..{args.epochs}, {device}{spread}",
+        flush=True,
+    )
+    fit(model, data, train_config, state=state, callback=on_epoch if main else None, progress=not args.no_progress)
     if main:
         save(complete=True)
     say(f"wrote {out} after {state.epoch} epochs, {state.wall_time_s:.1f}s of training")
@@ -117,8 +153,12 @@ def _start_or_resume(args, data, out: Path) -> tuple:
         if header.get("complete") and header["epoch"] < args.epochs:
             print(f"{out} is complete at {header['epoch']} epochs; training further (fresh optimizer state)")
         checkpoint = load_checkpoint(out)
-        state = TrainState(epoch=header["epoch"], history=header["history"],
-                           optimizer=read_optimizer_state(out), wall_time_s=header["wall_time_s"])
+        state = TrainState(
+            epoch=header["epoch"],
+            history=header["history"],
+            optimizer=read_optimizer_state(out),
+            wall_time_s=header["wall_time_s"],
+        )
         return checkpoint.model, state
     return build_model(args.model, **model_config_from_args(args, data)), TrainState()
 
@@ -135,11 +175,13 @@ def one_class_metrics(model, data, keep: list[int], n_test: int = 0) -> dict:
     scikit-learn's IsolationForest fitted on the same (kept) training rows, as the baseline."""
     from .anomaly import roc
     from .bundle import anomaly_scores
+
     x, y = (data.x_test[:n_test], data.y_test[:n_test]) if n_test else (data.x_test, data.y_test)
     is_anomaly = ~np.isin(y.numpy(), keep)
     metrics = {"anomaly_auc": roc(anomaly_scores(model, x), is_anomaly)[2]}
     if data.kind != "image":
         from .tabular import isolation_forest_scores
+
         normal_train = data.x_train[np.isin(data.y_train.numpy(), keep)].flatten(1).numpy()
         forest = isolation_forest_scores(normal_train, x.flatten(1).numpy())
         metrics["isolation_forest_auc"] = roc(forest, is_anomaly)[2]
@@ -148,9 +190,16 @@ def one_class_metrics(model, data, keep: list[int], n_test: int = 0) -> dict:
 
 def cmd_eval(args) -> int:
     from .evaluate import evaluate
+
     checkpoint, header, data = _load_for_eval(args.path, args.data_root)
-    metrics = evaluate(checkpoint.model, data, header.get("train_config"), n_test=args.n_test,
-                       iw_samples=args.iw_samples, probe=not args.no_probe)
+    metrics = evaluate(
+        checkpoint.model,
+        data,
+        header.get("train_config"),
+        n_test=args.n_test,
+        iw_samples=args.iw_samples,
+        probe=not args.no_probe,
+    )
     keep = header["dataset"].get("keep_classes")
     if keep and data.y_test is not None:
         metrics.update(one_class_metrics(checkpoint.model, data, keep, args.n_test))
@@ -169,14 +218,18 @@ def cmd_bundle(args) -> int:
     from .imaging import png_bytes, to_uint8, upscale
     from .noise import parse_noise
     from .zoo import sample_grid
+
     checkpoint, header, data = _load_for_eval(args.path, args.data_root)
     ood = load_dataset(args.ood_dataset, args.data_root) if args.ood_dataset else None
     started = time.perf_counter()
     bundle = build_bundle(checkpoint.model, data, n_samples=args.n_samples, ood_data=ood)
-    update_checkpoint(args.path, {"bundle_info": {"n_samples": len(bundle["codes"]),
-                                                  "ood_dataset": args.ood_dataset}}, bundle=bundle)
-    print(f"bundle: {', '.join(f'{k}{tuple(v.shape)}' for k, v in bundle.items())} "
-          f"in {time.perf_counter() - started:.1f}s")
+    update_checkpoint(
+        args.path, {"bundle_info": {"n_samples": len(bundle["codes"]), "ood_dataset": args.ood_dataset}}, bundle=bundle
+    )
+    print(
+        f"bundle: {', '.join(f'{k}{tuple(v.shape)}' for k, v in bundle.items())} "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
     if args.grid and data.kind == "image":
         noise = parse_noise(header.get("train_config", {}).get("denoise"))
         grid = sample_grid(checkpoint.model, data.x_test, data.y_test, noise=noise)
@@ -187,13 +240,15 @@ def cmd_bundle(args) -> int:
 
 def cmd_checkpoints(args) -> int:
     from .zoo import list_checkpoints, markdown_table
+
     entries, errors = list_checkpoints(args.dir)
     if args.markdown:
         print(markdown_table(entries))
         return 0
     for entry in entries:
-        metrics = ", ".join(f"{k}={v:.4g}" for k, v in entry.items()
-                            if isinstance(v, float) and k not in ("latent_dim",))
+        metrics = ", ".join(
+            f"{k}={v:.4g}" for k, v in entry.items() if isinstance(v, float) and k not in ("latent_dim",)
+        )
         path = os.path.relpath(entry["path"])
         print(f"{path:42s} {entry['model']:10s} {entry['dataset']:14s} z={entry['latent_dim']:<3d} {metrics}")
     for error in errors:
@@ -210,6 +265,7 @@ def cmd_reconstruct(args) -> int:
     from .imaging import png_bytes, to_uint8
     from .inference import prepare_upload
     from .lab import explain_reconstruction
+
     checkpoint = load_checkpoint(args.path)
     bundle, names = load_bundle(args.path), checkpoint.header["dataset"].get("class_names") or []
     if "codes" not in bundle:
@@ -217,8 +273,12 @@ def cmd_reconstruct(args) -> int:
     status = 0
     for file in args.files:
         try:
-            prepared = prepare_upload(Path(file).read_bytes(), Path(file).name, checkpoint.header["dataset"]["name"],
-                                      checkpoint.model.config.image_shape)
+            prepared = prepare_upload(
+                Path(file).read_bytes(),
+                Path(file).name,
+                checkpoint.header["dataset"]["name"],
+                checkpoint.model.config.image_shape,
+            )
         except (AelibError, OSError) as exc:
             print(json.dumps({"file": file, "error": str(exc)}) if args.json else f"{file}: error: {exc}")
             status = 2
@@ -238,8 +298,11 @@ def reconstruction_report(file: str, prepared: dict, out: dict, names: list[str]
     report = {"file": file, "notes": prepared["notes"], "mse": round(out["mse"], 5)}
     if "typicality" in out:
         typical = out["typicality"]
-        report.update(error_percentile=round(typical["error_percentile"], 1),
-                      ood_percentile=round(typical["ood_percentile"], 1), verdict=typical["verdict"])
+        report.update(
+            error_percentile=round(typical["error_percentile"], 1),
+            ood_percentile=round(typical["ood_percentile"], 1),
+            verdict=typical["verdict"],
+        )
     if "nearest_label" in out:
         label = out["nearest_label"]
         report["nearest_label"] = names[label] if label < len(names) else label

@@ -4,6 +4,7 @@ torchrun starts one process per GPU (or per CPU slot) and tells each its place t
 environment: RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT. Without torchrun every
 helper here answers for a single process (rank 0 of 1) and does nothing, so callers need no branches.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -110,7 +111,7 @@ def shard(n: int) -> torch.Tensor:
     then rank r takes every world-size-th index from r. (n,) indices when alone; disjoint
     (ceil(n / world),) shards that cover range(n) otherwise."""
     world = world_size()
-    return (torch.arange(math.ceil(n / world) * world) % n)[rank()::world]
+    return (torch.arange(math.ceil(n / world) * world) % n)[rank() :: world]
 
 
 def mean_over_ranks(values: dict[str, float]) -> dict[str, float]:

@@ -8,6 +8,7 @@ Under torchrun (see aelib.distributed) the same loop runs in every process: each
 disjoint slice of every batch, DistributedDataParallel averages the gradients, and the
 metrics are averaged over ranks, so every rank holds the same weights and the same history.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,19 +29,19 @@ from .noise import corrupt, parse_noise
 @dataclass
 class TrainConfig:
     epochs: int = 10
-    batch_size: int = 128            # the global batch: split across ranks under torchrun
+    batch_size: int = 128  # the global batch: split across ranks under torchrun
     lr: float = 1e-3
     weight_decay: float = 0.0
     seed: int = 0
-    kl_warmup_epochs: int = 0      # KL weight rises linearly 0 -> 1 (Bowman et al. 2016)
-    binarize: bool = False         # resample x ~ Bernoulli(pixel) every batch
-    denoise: str | None = None     # e.g. "gaussian:0.5": train to reconstruct x from a corruption
-    augment: bool = False          # random flips and shifts of up to 2 px (small sets like Olivetti)
+    kl_warmup_epochs: int = 0  # KL weight rises linearly 0 -> 1 (Bowman et al. 2016)
+    binarize: bool = False  # resample x ~ Bernoulli(pixel) every batch
+    denoise: str | None = None  # e.g. "gaussian:0.5": train to reconstruct x from a corruption
+    augment: bool = False  # random flips and shifts of up to 2 px (small sets like Olivetti)
     val_fraction: float = 0.05
-    max_train: int = 0             # use at most this many training images (0 = all)
-    threads: int = 0               # torch intra-op threads (0 = leave as is)
-    device: str = "cpu"            # auto | cpu | cuda | mps
-    amp: str | None = None         # "bf16" or "fp16" autocast (CUDA only)
+    max_train: int = 0  # use at most this many training images (0 = all)
+    threads: int = 0  # torch intra-op threads (0 = leave as is)
+    device: str = "cpu"  # auto | cpu | cuda | mps
+    amp: str | None = None  # "bf16" or "fp16" autocast (CUDA only)
 
     def __post_init__(self):
         parse_noise(self.denoise)  # fail early on a bad spec
@@ -53,6 +54,7 @@ class TrainConfig:
 @dataclass
 class TrainState:
     """Everything needed to continue a run: the epoch reached, history and optimizer state."""
+
     epoch: int = 0
     history: list = field(default_factory=list)
     optimizer: dict | None = None
@@ -65,7 +67,7 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=generator))
     padded = F.pad(x, (2, 2, 2, 2), mode="replicate")
     h, w = x.shape[-2:]
-    return padded[..., 2 + dy: 2 + dy + h, 2 + dx: 2 + dx + w]
+    return padded[..., 2 + dy : 2 + dy + h, 2 + dx : 2 + dx + w]
 
 
 def prepare_batch(x, config: TrainConfig, generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -85,7 +87,7 @@ def validation_split(data: ImageData, config: TrainConfig):
     order = torch.randperm(len(data.x_train), generator=torch.Generator().manual_seed(config.seed))[:n]
     n_val = max(1, int(n * config.val_fraction))
     val, fit_idx = order[:n_val], order[n_val:]
-    pick = (lambda t, idx: None if t is None else t[idx])
+    pick = lambda t, idx: None if t is None else t[idx]
     return data.x_train[fit_idx], pick(data.y_train, fit_idx), data.x_train[val], pick(data.y_train, val)
 
 
@@ -97,8 +99,8 @@ def evaluate_loss(model, x, y, config: TrainConfig, batch_size: int = 500) -> di
     generator = torch.Generator().manual_seed(1234)
     totals: dict[str, float] = {}
     for start in range(0, len(x), batch_size):
-        xb = x[start:start + batch_size]
-        yb = None if y is None else y[start:start + batch_size].to(device)
+        xb = x[start : start + batch_size]
+        yb = None if y is None else y[start : start + batch_size].to(device)
         model_input, target = (t.to(device) for t in prepare_batch(xb, config, generator))
         for name, value in model.loss(model_input, target, yb).items():
             totals[name] = totals.get(name, 0.0) + float(value) * len(xb)
@@ -127,10 +129,16 @@ class LossModule(nn.Module):
         return self.model.loss(model_input, target, y, kl_scale=kl_scale)
 
 
-def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = None,
-        callback: Callable[[dict], None] | None = None, progress: bool = False,
-        on_batch: Callable[[int, int, int], None] | None = None,
-        should_stop: Callable[[], bool] | None = None) -> TrainState:
+def fit(
+    model,
+    data: ImageData,
+    config: TrainConfig,
+    state: TrainState | None = None,
+    callback: Callable[[dict], None] | None = None,
+    progress: bool = False,
+    on_batch: Callable[[int, int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainState:
     """Train `model` on `data` until config.epochs; resumes from `state` when given.
 
     callback receives one dict per epoch: epoch, train_* and val_* loss parts, seconds.
@@ -155,8 +163,11 @@ def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = 
     shuffle = torch.Generator().manual_seed(config.seed * 1000 + state.epoch)
     # Alone, one generator shuffles and corrupts (as it always has); under DDP all ranks must
     # draw the same shuffle, while each corrupts its own images with its own noise.
-    noise = shuffle if world == 1 else torch.Generator().manual_seed(
-        config.seed * 1000 + state.epoch + RANK_SEED_STRIDE * rank)
+    noise = (
+        shuffle
+        if world == 1
+        else torch.Generator().manual_seed(config.seed * 1000 + state.epoch + RANK_SEED_STRIDE * rank)
+    )
     x_fit, y_fit, x_val, y_val = validation_split(data, config)
     val_shard = distributed.shard(len(x_val))
     x_val, y_val = x_val[val_shard], None if y_val is None else y_val[val_shard]
@@ -165,17 +176,21 @@ def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = 
     if state.optimizer:
         optimizer.load_state_dict(state.optimizer)
     step = training_step(model, optimizer, config, device, noise)
-    n_batches = max(1, len(x_fit) // config.batch_size)   # drop the ragged last batch (BatchNorm)
+    n_batches = max(1, len(x_fit) // config.batch_size)  # drop the ragged last batch (BatchNorm)
     for epoch in range(state.epoch, config.epochs):
         started = time.perf_counter()
-        train_parts = _train_epoch(model, step, x_fit, y_fit, config, epoch, n_batches, shuffle,
-                                   progress and rank == 0, on_batch, should_stop)
+        train_parts = _train_epoch(
+            model, step, x_fit, y_fit, config, epoch, n_batches, shuffle, progress and rank == 0, on_batch, should_stop
+        )
         if train_parts is None:
             break
         distributed.broadcast_buffers(model)  # validate (and save) with rank 0's BatchNorm statistics
         val_parts = distributed.mean_over_ranks(evaluate_loss(model, x_val, y_val, config))
-        record = {"epoch": epoch + 1, **{f"train_{k}": v for k, v in train_parts.items()},
-                  **{f"val_{k}": v for k, v in val_parts.items()}}
+        record = {
+            "epoch": epoch + 1,
+            **{f"train_{k}": v for k, v in train_parts.items()},
+            **{f"val_{k}": v for k, v in val_parts.items()},
+        }
         record["seconds"] = time.perf_counter() - started
         state.epoch, state.wall_time_s = epoch + 1, state.wall_time_s + record["seconds"]
         state.history.append(record)
@@ -189,8 +204,7 @@ def fit(model, data: ImageData, config: TrainConfig, state: TrainState | None = 
 RANK_SEED_STRIDE = 1_000_003  # seed offset between ranks; rank 0 keeps the single-process seeds
 
 
-def training_step(model, optimizer, config: TrainConfig, device: torch.device,
-                  generator: torch.Generator) -> Callable:
+def training_step(model, optimizer, config: TrainConfig, device: torch.device, generator: torch.Generator) -> Callable:
     """step(x (b, C, H, W) on the CPU, y (b,) or None, kl_scale) -> the batch's loss parts, detached.
 
     One optimisation step: corrupt/augment with `generator`, move to `device`, forward under
@@ -212,11 +226,13 @@ def training_step(model, optimizer, config: TrainConfig, device: torch.device,
         scaler.step(optimizer)
         scaler.update()
         return {name: value.detach() for name, value in parts.items()}
+
     return step
 
 
-def _train_epoch(model, step, x_fit, y_fit, config, epoch, n_batches, shuffle, progress,
-                 on_batch=None, should_stop=None) -> dict | None:
+def _train_epoch(
+    model, step, x_fit, y_fit, config, epoch, n_batches, shuffle, progress, on_batch=None, should_stop=None
+) -> dict | None:
     model.train()
     rank, world = distributed.rank(), distributed.world_size()
     order = torch.randperm(len(x_fit), generator=shuffle)
@@ -224,12 +240,13 @@ def _train_epoch(model, step, x_fit, y_fit, config, epoch, n_batches, shuffle, p
     batches = range(n_batches)
     if progress:
         from tqdm import tqdm
+
         batches = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False)
     for i in batches:
         if should_stop and should_stop():
             return None
         # This rank's share of global batch i, interleaved as DistributedSampler deals them.
-        idx = order[i * config.batch_size:(i + 1) * config.batch_size][rank::world]
+        idx = order[i * config.batch_size : (i + 1) * config.batch_size][rank::world]
         parts = step(x_fit[idx], None if y_fit is None else y_fit[idx], kl_scale_at(config, epoch + i / n_batches))
         for name, value in parts.items():  # left on the device: reading each would stall a GPU every step
             losses.setdefault(name, []).append(value)

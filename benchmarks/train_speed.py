@@ -12,6 +12,7 @@ of --batches global batches of 128 with fit(), --rounds times; images per second
 processes together. On the CPU the processes share --threads (2 threads: 1 process x 2 threads,
 then 2 processes x 1 thread). When CUDA is available, the same on 1, 2, ... GPUs (as many as exist).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,9 +69,12 @@ def torchvision_root(data_root: Path) -> Path:
 def reference_loop(model_fn, loss_fn, root: Path, n_batches: int) -> float:
     """pytorch/examples style: DataLoader over torchvision MNIST with ToTensor, batch 128."""
     from torchvision import datasets, transforms
+
     loader = torch.utils.data.DataLoader(
         datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor()),
-        batch_size=128, shuffle=True)
+        batch_size=128,
+        shuffle=True,
+    )
     model = model_fn()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
@@ -97,7 +101,7 @@ def ceiling_loop(name: str, config: dict, data, n_batches: int) -> float:
     """Pure model compute on in-memory tensors: no shuffling, no data pipeline, no bookkeeping."""
     model = build_model(name, **config)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batches = [data.x_train[i * 128:(i + 1) * 128] for i in range(n_batches)]
+    batches = [data.x_train[i * 128 : (i + 1) * 128] for i in range(n_batches)]
     model.train()
     started = time.perf_counter()
     for x in batches:
@@ -107,14 +111,17 @@ def ceiling_loop(name: str, config: dict, data, n_batches: int) -> float:
     return n_batches * 128 / (time.perf_counter() - started)
 
 
-DDP_SETUPS = {"dense VAE 784-400-20": ("vae", {"latent_dim": 20, "hidden": (400,)}),
-              "conv VAE (aelib conv_vae)": ("conv_vae", {"latent_dim": 16, "fc_hidden": 256})}
+DDP_SETUPS = {
+    "dense VAE 784-400-20": ("vae", {"latent_dim": 20, "hidden": (400,)}),
+    "conv VAE (aelib conv_vae)": ("conv_vae", {"latent_dim": 16, "fc_hidden": 256}),
+}
 
 
 def ddp_rank(rank: int, world: int, port: int, device: str, args, result_file: str) -> None:
     """One process of a torchrun-like launch: train DDP_SETUPS with fit(); rank 0 writes the rates."""
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
     threads = max(1, args.threads // world) if device == "cpu" else 1
     torch.set_num_threads(threads)
     distributed.start(device)
@@ -123,8 +130,7 @@ def ddp_rank(rank: int, world: int, port: int, device: str, args, result_file: s
     for title, (name, config) in DDP_SETUPS.items():
         n = args.batches if name == "vae" else max(20, args.batches // 4)
         for batches in (3, n):  # the first run warms up (first calls of each kernel are slow)
-            train = TrainConfig(epochs=1, batch_size=128, max_train=batches * 128 + 1, val_fraction=0.0,
-                                device=device)
+            train = TrainConfig(epochs=1, batch_size=128, max_train=batches * 128 + 1, val_fraction=0.0, device=device)
             torch.manual_seed(0)
             model = build_model(name, image_shape=data.image_shape, **config)
             steps = []  # fewer than asked for when the data set is small (digits: 11 batches)
@@ -144,6 +150,7 @@ def _free_port() -> int:
 def measure_processes(args) -> None:
     """Launch each (device, process count) once per round, rounds interleaved; report medians."""
     import torch.multiprocessing as mp
+
     counts = [int(v) for v in args.processes.split(",")]
     runs = [("cpu", n) for n in counts]
     if torch.cuda.is_available():
@@ -153,22 +160,48 @@ def measure_processes(args) -> None:
         for device, world in runs:
             with tempfile.TemporaryDirectory() as folder:
                 result_file = str(Path(folder) / "rates.json")
-                mp.start_processes(ddp_rank, args=(world, _free_port(), device, args, result_file), nprocs=world,
-                                   start_method="spawn")  # spawn: CUDA cannot be forked
+                mp.start_processes(
+                    ddp_rank, args=(world, _free_port(), device, args, result_file), nprocs=world, start_method="spawn"
+                )  # spawn: CUDA cannot be forked
                 measured[device, world].append(json.loads(Path(result_file).read_text()))
     results = []
     for (device, world), rounds in measured.items():
-        results.append({"device": device, "processes": world, "threads_per_process": rounds[0]["threads_per_process"],
-                        **{title: {"images_per_s": round(statistics.median(r[title]["images_per_s"] for r in rounds), 1),
-                                   "batches": rounds[0][title]["batches"]} for title in DDP_SETUPS}})
-    print(f"{args.dataset}, global batch 128, images/s of all processes together, "
-          f"medians of {args.rounds} interleaved rounds")
+        results.append(
+            {
+                "device": device,
+                "processes": world,
+                "threads_per_process": rounds[0]["threads_per_process"],
+                **{
+                    title: {
+                        "images_per_s": round(statistics.median(r[title]["images_per_s"] for r in rounds), 1),
+                        "batches": rounds[0][title]["batches"],
+                    }
+                    for title in DDP_SETUPS
+                },
+            }
+        )
+    print(
+        f"{args.dataset}, global batch 128, images/s of all processes together, "
+        f"medians of {args.rounds} interleaved rounds"
+    )
     print(f"{'device':6s} {'processes':>9s} {'threads':>7s}" + "".join(f" {t:>26s}" for t in DDP_SETUPS))
     for r in results:
-        print(f"{r['device']:6s} {r['processes']:9d} {r['threads_per_process']:7d}"
-              + "".join(f" {r[t]['images_per_s']:26.0f}" for t in DDP_SETUPS))
-    print(json.dumps({"benchmark": "train_speed_ddp", "dataset": args.dataset, "rounds": args.rounds,
-                      "cpu_threads_total": args.threads, "torch": torch.__version__, "runs": results}))
+        print(
+            f"{r['device']:6s} {r['processes']:9d} {r['threads_per_process']:7d}"
+            + "".join(f" {r[t]['images_per_s']:26.0f}" for t in DDP_SETUPS)
+        )
+    print(
+        json.dumps(
+            {
+                "benchmark": "train_speed_ddp",
+                "dataset": args.dataset,
+                "rounds": args.rounds,
+                "cpu_threads_total": args.threads,
+                "torch": torch.__version__,
+                "runs": results,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -187,10 +220,13 @@ def main() -> None:
     root = torchvision_root(Path(args.data_root))
     conv_config = {"latent_dim": 16, "fc_hidden": 256}
     setups = {
-        "dense VAE 784-400-20": (
-            ExamplesVAE, examples_loss, "vae", {"latent_dim": 20, "hidden": (400,)}),
+        "dense VAE 784-400-20": (ExamplesVAE, examples_loss, "vae", {"latent_dim": 20, "hidden": (400,)}),
         "conv VAE (aelib conv_vae)": (
-            lambda: build_model("conv_vae", **conv_config), lambda m, x: m.loss(x)["loss"], "conv_vae", conv_config),
+            lambda: build_model("conv_vae", **conv_config),
+            lambda m, x: m.loss(x)["loss"],
+            "conv_vae",
+            conv_config,
+        ),
     }
     results = {}
     for title, (model_fn, loss_fn, name, config) in setups.items():
@@ -202,13 +238,18 @@ def main() -> None:
             runs["aelib"].append(aelib_loop(name, config, data, n))
             runs["ceiling"].append(ceiling_loop(name, config, data, n))
         medians = {k: statistics.median(v) for k, v in runs.items()}
-        results[title] = {**{f"{k}_images_per_s": round(v, 1) for k, v in medians.items()},
-                          "aelib_vs_reference": round(medians["aelib"] / medians["reference"], 3),
-                          "aelib_vs_ceiling": round(medians["aelib"] / medians["ceiling"], 3), "batches": n}
+        results[title] = {
+            **{f"{k}_images_per_s": round(v, 1) for k, v in medians.items()},
+            "aelib_vs_reference": round(medians["aelib"] / medians["reference"], 3),
+            "aelib_vs_ceiling": round(medians["aelib"] / medians["ceiling"], 3),
+            "batches": n,
+        }
     print(f"{'setup':28s} {'reference':>10s} {'aelib':>10s} {'ceiling':>10s} {'aelib/ref':>10s} {'aelib/ceil':>10s}")
     for title, r in results.items():
-        print(f"{title:28s} {r['reference_images_per_s']:10.0f} {r['aelib_images_per_s']:10.0f} "
-              f"{r['ceiling_images_per_s']:10.0f} {r['aelib_vs_reference']:10.2f} {r['aelib_vs_ceiling']:10.2f}")
+        print(
+            f"{title:28s} {r['reference_images_per_s']:10.0f} {r['aelib_images_per_s']:10.0f} "
+            f"{r['ceiling_images_per_s']:10.0f} {r['aelib_vs_reference']:10.2f} {r['aelib_vs_ceiling']:10.2f}"
+        )
     print("targets: aelib/ref >= 1.5, aelib/ceil >= 0.90 (images per second, medians of interleaved rounds)")
     shutil.rmtree(root, ignore_errors=True)
     print(json.dumps({"benchmark": "train_speed", "threads": args.threads, "rounds": args.rounds, **results}))

@@ -3,6 +3,7 @@
 One launch of two processes serves every multi-process check: starting Python and torch twice
 more costs far more than the training itself.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,8 +22,24 @@ WORLD = 2
 VAE = dict(name="vae", image_shape=(1, 8, 8), latent_dim=3, hidden=(32,))
 AE = dict(name="ae", image_shape=(1, 8, 8), latent_dim=3, hidden=(32,))
 CONFIG = TrainConfig(epochs=2, batch_size=64, seed=1)
-CLI_TRAIN = ["train", "--model", "vae", "--dataset", "digits", "--hidden", "32", "--latent-dim", "3",
-             "--batch-size", "64", "--threads", "1", "--device", "cpu", "--no-progress"]
+CLI_TRAIN = [
+    "train",
+    "--model",
+    "vae",
+    "--dataset",
+    "digits",
+    "--hidden",
+    "32",
+    "--latent-dim",
+    "3",
+    "--batch-size",
+    "64",
+    "--threads",
+    "1",
+    "--device",
+    "cpu",
+    "--no-progress",
+]
 
 
 def _free_port() -> int:
@@ -39,15 +56,18 @@ def _fit_fresh(spec: dict, data) -> tuple[torch.nn.Module, list]:
 
 def _rank_main(rank: int, port: int, folder: str) -> None:
     """One of the WORLD processes: set the environment torchrun would, then train as users do."""
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(WORLD),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(WORLD), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
     torch.set_num_threads(1)
     distributed.start("cpu")
     try:
         for spec in (VAE, AE):
             model, history = _fit_fresh(spec, load_dataset("digits"))
-            torch.save({"params": model.state_dict(), "history": history},
-                       os.path.join(folder, f"{spec['name']}_rank{rank}.pt"))
+            torch.save(
+                {"params": model.state_dict(), "history": history},
+                os.path.join(folder, f"{spec['name']}_rank{rank}.pt"),
+            )
         out = os.path.join(folder, "ddp.safetensors")
         with open(os.path.join(folder, f"stdout_rank{rank}.txt"), "w") as log, contextlib.redirect_stdout(log):
             assert cli.main([*CLI_TRAIN, "--out", out, "--epochs", "1"]) == 0
@@ -68,8 +88,9 @@ def two_ranks(tmp_path_factory, one_process):
     folder = tmp_path_factory.mktemp("ddp")
     # fork: the children inherit torch, scikit-learn and the modules Adam imports lazily
     # (loaded by one_process, hence its place first) instead of spending seconds on importing them.
-    context = mp.start_processes(_rank_main, args=(_free_port(), str(folder)), nprocs=WORLD,
-                                 join=False, start_method="fork")
+    context = mp.start_processes(
+        _rank_main, args=(_free_port(), str(folder)), nprocs=WORLD, join=False, start_method="fork"
+    )
     for _ in range(240):  # a hung collective fails the test instead of the whole run
         if context.join(timeout=1):
             return folder
@@ -87,7 +108,7 @@ def test_ranks_end_with_identical_parameters_and_falling_loss(two_ranks):
     params = [ranks[r]["params"] for r in range(WORLD)]
     assert all(torch.equal(params[0][k], params[1][k]) for k in params[0])
     without_seconds = [[{k: v for k, v in r.items() if k != "seconds"} for r in rank["history"]] for rank in ranks]
-    assert without_seconds[0] == without_seconds[1]          # metrics are averaged over ranks
+    assert without_seconds[0] == without_seconds[1]  # metrics are averaged over ranks
     first, second = ranks[0]["history"]
     assert second["train_loss"] < first["train_loss"] and second["val_loss"] < first["val_loss"]
 
@@ -108,7 +129,7 @@ def test_cli_under_ddp_prints_once_records_the_run_and_resumes(two_ranks):
     header = read_header(out)
     assert header["distributed"] == {"world_size": 2, "backend": "gloo", "device": "cpu", "amp": None}
     assert header["epoch"] == 2 and len(header["history"]) == 2 and len(header["train_segments"]) == 2
-    checkpoint = load_checkpoint(out)          # in this single process, on the CPU
+    checkpoint = load_checkpoint(out)  # in this single process, on the CPU
     assert checkpoint.model(torch.rand(3, 1, 8, 8))["recon"].shape == (3, 1, 8, 8)
     printed = [(two_ranks / f"stdout_rank{rank}.txt").read_text() for rank in range(WORLD)]
     assert "x 2 processes (gloo)" in printed[0] and "epoch   2" in printed[0] and "epochs 2..2" in printed[0]
@@ -121,7 +142,7 @@ def test_shards_are_disjoint_equal_and_cover_everything(monkeypatch):
     for rank in range(2):
         monkeypatch.setattr(distributed, "rank", lambda rank=rank: rank)
         shards.append(distributed.shard(5).tolist())
-    assert shards == [[0, 2, 4], [1, 3, 0]]      # padded by wrapping around, as DistributedSampler
+    assert shards == [[0, 2, 4], [1, 3, 0]]  # padded by wrapping around, as DistributedSampler
 
 
 def test_auto_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
@@ -148,8 +169,10 @@ def test_unknown_device_and_amp_off_cuda_are_refused_clearly(capsys, tmp_path):
     with pytest.raises(AelibError, match="--amp bf16 needs a CUDA device; this run is on cpu"):
         fit(model, load_dataset("digits"), TrainConfig(epochs=1, amp="bf16"))
     out = str(tmp_path / "x.safetensors")
-    for flags, message in ((["--device", "tpu"], "error: unknown device 'tpu'"),
-                           (["--device", "cpu", "--amp"], "error: --amp bf16 needs a CUDA device"),
-                           (["--device", "cpu", "--amp", "fp8"], "error: unknown --amp 'fp8'; valid: bf16, fp16")):
+    for flags, message in (
+        (["--device", "tpu"], "error: unknown device 'tpu'"),
+        (["--device", "cpu", "--amp"], "error: --amp bf16 needs a CUDA device"),
+        (["--device", "cpu", "--amp", "fp8"], "error: unknown --amp 'fp8'; valid: bf16, fp16"),
+    ):
         assert cli.main(["train", "--model", "ae", "--dataset", "digits", "--out", out, *flags]) == 2
         assert capsys.readouterr().err.strip().startswith(message)
