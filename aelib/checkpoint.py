@@ -92,7 +92,8 @@ OPTIONAL = {
     "train_segments": list,
     "complete": bool,
     "optimizer": dict,
-}
+    "distributed": dict,
+}  # {"world_size", "backend", "device", "amp"} of the training run
 DATASET_REQUIRED = {"name": str}
 DATASET_OPTIONAL = {
     "image_shape": list,

@@ -70,7 +70,7 @@ def _add_train(p: argparse.ArgumentParser) -> None:
         "--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="any other model config field"
     )
     p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=128, help="global batch, split over torchrun's processes")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--kl-warmup", type=int, default=0, help="epochs of linear KL warm-up")
@@ -79,7 +79,16 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--augment", action="store_true", help="random flips and 2-px shifts")
     p.add_argument("--keep-classes", type=_ints, default=None, help="train only on these labels")
     p.add_argument("--max-train", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads per process (0 = torch's choice)")
+    p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU) | cpu | cuda | mps")
+    p.add_argument(
+        "--amp",
+        nargs="?",
+        const="bf16",
+        default=None,
+        metavar="bf16|fp16",
+        help="mixed-precision autocast on CUDA (bf16 when given without a value)",
+    )
     p.add_argument("--resume", action="store_true", help="continue an unfinished run at --out")
     p.add_argument("--no-progress", action="store_true")
 

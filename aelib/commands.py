@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from . import models  # noqa: F401  (registers models)
+from . import distributed, models  # noqa: F401  (registers models)
 from .checkpoint import load_checkpoint, read_header, read_optimizer_state, save_checkpoint, update_checkpoint
 from .datasets import keep_classes, list_datasets, load_dataset
 from .errors import AelibError
@@ -50,18 +50,24 @@ def model_config_from_args(args, data) -> dict:
 
 
 def dataset_info(data, args) -> dict:
-    return {
-        "name": data.name,
-        "image_shape": list(data.image_shape),
-        "n_train": len(data.x_train),
-        "n_test": len(data.x_test),
-        "class_names": data.class_names,
-        "keep_classes": list(args.keep_classes) if args.keep_classes else None,
-        "kind": data.kind,
-    }
+    return {**data.card(), "keep_classes": list(args.keep_classes) if args.keep_classes else None}
 
 
 def cmd_train(args) -> int:
+    device = distributed.choose_device(args.device)
+    distributed.check_amp(args.amp, device)
+    joined = distributed.start(device)  # torchrun's process group; nothing in a plain run
+    try:
+        return _train(args, device)
+    finally:
+        if joined:  # a group the caller set up is the caller's to end
+            distributed.stop()
+
+
+def _train(args, device: str) -> int:
+    """Every rank runs this; only rank 0 prints and writes the checkpoint."""
+    main = distributed.is_main()
+    say = print if main else (lambda *_, **__: None)
     data = load_dataset(args.dataset, args.data_root, download=args.download)
     if args.keep_classes:
         data = keep_classes(data, list(args.keep_classes))
@@ -76,14 +82,22 @@ def cmd_train(args) -> int:
         augment=args.augment,
         max_train=args.max_train,
         threads=args.threads,
+        device=device,
+        amp=args.amp,
     )
     out = Path(args.out)
-    model, state = _start_or_resume(args, data, out)
+    # Rank 0 alone reads the checkpoint to resume and hands model and state to the others, so
+    # machines without a shared disk still start from the same epoch and optimizer state.
+    model, state = distributed.broadcast_object(_start_or_resume(args, data, out) if main else None)
     if state.epoch >= args.epochs:
-        print(f"{out} already has {state.epoch} epochs (>= --epochs {args.epochs}); nothing to do")
+        say(f"{out} already has {state.epoch} epochs (>= --epochs {args.epochs}); nothing to do")
         return 0
-    header = {"dataset": dataset_info(data, args), "train_config": asdict(train_config)}
-    if state.epoch:  # resumed: keep every segment's settings (e.g. a lower learning rate later on)
+    header = {
+        "dataset": dataset_info(data, args),
+        "train_config": asdict(train_config),
+        "distributed": distributed.describe(device, args.amp),
+    }
+    if state.epoch and main:  # resumed: keep every segment's settings (e.g. a lower learning rate later on)
         previous = read_header(out)
         segments = previous.get("train_segments") or [{**previous["train_config"], "epochs": previous["epoch"]}]
         header["train_segments"] = [*segments, asdict(train_config)]
@@ -108,18 +122,22 @@ def cmd_train(args) -> int:
         save(complete=False)  # every epoch, with optimizer state, so --resume can continue
 
     n_params = sum(p.numel() for p in model.parameters())
-    print(
+    world = distributed.world_size()
+    spread = f" x {world} processes ({distributed.backend()})" if world > 1 else ""
+    say(
         f"training {args.model} ({n_params:,} parameters) on {data.name} {tuple(data.image_shape)}: "
-        f"{len(data.x_train)} train images, epochs {state.epoch + 1}..{args.epochs}",
+        f"{len(data.x_train)} train images, epochs {state.epoch + 1}..{args.epochs}, {device}{spread}",
         flush=True,
     )
-    fit(model, data, train_config, state=state, callback=on_epoch, progress=not args.no_progress)
-    save(complete=True)
-    print(f"wrote {out} after {state.epoch} epochs, {state.wall_time_s:.1f}s of training")
+    fit(model, data, train_config, state=state, callback=on_epoch if main else None, progress=not args.no_progress)
+    if main:
+        save(complete=True)
+    say(f"wrote {out} after {state.epoch} epochs, {state.wall_time_s:.1f}s of training")
     return 0
 
 
-def _start_or_resume(args, data, out: Path):
+def _start_or_resume(args, data, out: Path) -> tuple:
+    """(model, TrainState): the checkpoint at `out` with --resume, else a new model."""
     if args.resume and out.exists():
         header = read_header(out)
         if header.get("complete") and header["epoch"] < args.epochs:

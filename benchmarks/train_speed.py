@@ -1,9 +1,16 @@
-"""Training throughput: aelib's loop vs a faithful pytorch/examples VAE loop vs pure compute.
+"""Training throughput: aelib's loop vs a faithful pytorch/examples VAE loop vs pure compute;
+or, with --processes, aelib's loop in 1, 2, ... DistributedDataParallel processes.
 
     python benchmarks/train_speed.py --data-root ../shared/data [--batches 150] [--rounds 3]
+    python benchmarks/train_speed.py --processes 1,2 [--dataset mnist|digits] [--batches 60]
 
 Runs are interleaved (reference, aelib, ceiling, reference, ...) so machine noise hits all three
 alike; the table gives medians and ratios, the last line is one JSON object.
+
+--processes: for each count, that many processes (gloo on the CPU, NCCL on GPUs) train one epoch
+of --batches global batches of 128 with fit(), --rounds times; images per second counts all
+processes together. On the CPU the processes share --threads (2 threads: 1 process x 2 threads,
+then 2 processes x 1 thread). When CUDA is available, the same on 1, 2, ... GPUs (as many as exist).
 """
 
 from __future__ import annotations
@@ -11,7 +18,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import shutil
+import socket
 import statistics
 import sys
 import tempfile
@@ -23,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aelib import TrainConfig, build_model, fit, load_dataset
+from aelib import TrainConfig, build_model, distributed, fit, load_dataset
 
 
 class ExamplesVAE(nn.Module):
@@ -102,13 +111,110 @@ def ceiling_loop(name: str, config: dict, data, n_batches: int) -> float:
     return n_batches * 128 / (time.perf_counter() - started)
 
 
+DDP_SETUPS = {
+    "dense VAE 784-400-20": ("vae", {"latent_dim": 20, "hidden": (400,)}),
+    "conv VAE (aelib conv_vae)": ("conv_vae", {"latent_dim": 16, "fc_hidden": 256}),
+}
+
+
+def ddp_rank(rank: int, world: int, port: int, device: str, args, result_file: str) -> None:
+    """One process of a torchrun-like launch: train DDP_SETUPS with fit(); rank 0 writes the rates."""
+    os.environ.update(
+        RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
+    threads = max(1, args.threads // world) if device == "cpu" else 1
+    torch.set_num_threads(threads)
+    distributed.start(device)
+    data = load_dataset(args.dataset, args.data_root)
+    rates = {"threads_per_process": threads}
+    for title, (name, config) in DDP_SETUPS.items():
+        n = args.batches if name == "vae" else max(20, args.batches // 4)
+        for batches in (3, n):  # the first run warms up (first calls of each kernel are slow)
+            train = TrainConfig(epochs=1, batch_size=128, max_train=batches * 128 + 1, val_fraction=0.0, device=device)
+            torch.manual_seed(0)
+            model = build_model(name, image_shape=data.image_shape, **config)
+            steps = []  # fewer than asked for when the data set is small (digits: 11 batches)
+            seconds = fit(model, data, train, on_batch=lambda *_, steps=steps: steps.append(1)).history[0]["seconds"]
+        rates[title] = {"images_per_s": len(steps) * 128 / seconds, "batches": len(steps)}  # + a 1-image validation
+    if distributed.is_main():
+        Path(result_file).write_text(json.dumps(rates))
+    distributed.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def measure_processes(args) -> None:
+    """Launch each (device, process count) once per round, rounds interleaved; report medians."""
+    import torch.multiprocessing as mp
+
+    counts = [int(v) for v in args.processes.split(",")]
+    runs = [("cpu", n) for n in counts]
+    if torch.cuda.is_available():
+        runs += [("cuda", n) for n in counts if n <= torch.cuda.device_count()]
+    measured = {run: [] for run in runs}
+    for _ in range(args.rounds):
+        for device, world in runs:
+            with tempfile.TemporaryDirectory() as folder:
+                result_file = str(Path(folder) / "rates.json")
+                mp.start_processes(
+                    ddp_rank, args=(world, _free_port(), device, args, result_file), nprocs=world, start_method="spawn"
+                )  # spawn: CUDA cannot be forked
+                measured[device, world].append(json.loads(Path(result_file).read_text()))
+    results = []
+    for (device, world), rounds in measured.items():
+        results.append(
+            {
+                "device": device,
+                "processes": world,
+                "threads_per_process": rounds[0]["threads_per_process"],
+                **{
+                    title: {
+                        "images_per_s": round(statistics.median(r[title]["images_per_s"] for r in rounds), 1),
+                        "batches": rounds[0][title]["batches"],
+                    }
+                    for title in DDP_SETUPS
+                },
+            }
+        )
+    print(
+        f"{args.dataset}, global batch 128, images/s of all processes together, "
+        f"medians of {args.rounds} interleaved rounds"
+    )
+    print(f"{'device':6s} {'processes':>9s} {'threads':>7s}" + "".join(f" {t:>26s}" for t in DDP_SETUPS))
+    for r in results:
+        print(
+            f"{r['device']:6s} {r['processes']:9d} {r['threads_per_process']:7d}"
+            + "".join(f" {r[t]['images_per_s']:26.0f}" for t in DDP_SETUPS)
+        )
+    print(
+        json.dumps(
+            {
+                "benchmark": "train_speed_ddp",
+                "dataset": args.dataset,
+                "rounds": args.rounds,
+                "cpu_threads_total": args.threads,
+                "torch": torch.__version__,
+                "runs": results,
+            }
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-root", default="../shared/data")
     parser.add_argument("--batches", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (shared out with --processes)")
+    parser.add_argument("--processes", default=None, help="e.g. 1,2: DistributedDataParallel throughput instead")
+    parser.add_argument("--dataset", default="mnist", help="with --processes: mnist (from --data-root) or digits")
     args = parser.parse_args()
+    if args.processes:
+        return measure_processes(args)
     torch.set_num_threads(args.threads)
     data = load_dataset("mnist", args.data_root)
     root = torchvision_root(Path(args.data_root))
