@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from streamlit_server import CHROMIUM, CHROMIUM_FLAGS, rss_mib, streamlit_server  # noqa: E402
-from ui_latency import MINIMAL_APP  # noqa: E402
+from streamlit_server import CHROMIUM, CHROMIUM_FLAGS, rss_mib, streamlit_server
+from ui_latency import MINIMAL_APP
 
 SAMPLE = ROOT / "assets" / "samples" / "digit_photo.png"
 TIMEOUT_MS = 60_000

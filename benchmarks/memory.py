@@ -17,10 +17,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from streamlit_server import chromium, rss_mib, streamlit_server, wait_until_idle  # noqa: E402
+from streamlit_server import chromium, rss_mib, streamlit_server, wait_until_idle
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from ui_latency_pages import VISITS  # noqa: E402
+from ui_latency_pages import VISITS
 
 
 def visit_all(browser, url: str):

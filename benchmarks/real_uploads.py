@@ -29,9 +29,9 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from aelib import AelibError, load_bundle, load_checkpoint  # noqa: E402
-from aelib.inference import prepare_upload  # noqa: E402
-from aelib.lab import explain_reconstruction, typicality_reference  # noqa: E402
+from aelib import AelibError, load_bundle, load_checkpoint
+from aelib.inference import prepare_upload
+from aelib.lab import explain_reconstruction, typicality_reference
 
 KINDS = ("mnist", "drawing", "scan", "white_on_dark", "phone")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
-from streamlit_server import PAGE_PATHS, chromium, rss_mib, streamlit_server, wait_until_idle  # noqa: E402
+from streamlit_server import PAGE_PATHS, chromium, rss_mib, streamlit_server, wait_until_idle
 
 SOURCE = "mnist test images shipped with mnist_conv_vae"
 DONE = re.compile(r"(Done|Cancelled): epoch (\d+)/(\d+), (\d+) s")

@@ -18,9 +18,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from aelib import load_checkpoint, load_dataset  # noqa: E402
-from aelib.evaluate import encode_all  # noqa: E402
-from aelib.latent import tsne  # noqa: E402
+from aelib import load_checkpoint, load_dataset
+from aelib.evaluate import encode_all
+from aelib.latent import tsne
 
 
 def knn_accuracy(embedding: np.ndarray, labels: np.ndarray) -> float:

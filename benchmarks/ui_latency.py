@@ -16,8 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from streamlit_server import PAGE_PATHS, chromium, streamlit_server, wait_until_idle  # noqa: E402
-from ui_latency_pages import MODEL_FOR_PAGE  # noqa: E402
+from streamlit_server import PAGE_PATHS, chromium, streamlit_server, wait_until_idle
+from ui_latency_pages import MODEL_FOR_PAGE
 
 PAGE_MODELS = {
     "home": None,

@@ -20,9 +20,10 @@ def train_digits(at, epochs: int = 2):
     return at
 
 
-def test_a_model_trained_here_is_used_on_the_other_pages(app):
+def test_a_model_trained_here_is_used_on_the_other_pages(app, tiny_dir):
     at = train_digits(open_page(app, "train"))
     assert "yours_digits is ready" in at.success[0].value
+    assert not list(tiny_dir.glob("yours_*")), "kept in the session only, unless AELIB_SAVE_TRAINED=1"
     assert any(p.proto.text.startswith("Done: epoch 2/2") for p in at.get("progress"))
     assert at.get("download_button")
     at.switch_page(PAGE_FILES["generate"]).run()
@@ -44,3 +45,12 @@ def test_a_downloaded_model_opens_again_and_anything_else_is_refused(app):
     assert not at.exception and any("is open" in s.value for s in at.success)
     at.switch_page(PAGE_FILES["reconstruct"]).run()
     assert not at.exception and at.sidebar.selectbox[0].value == "yours_digits_2"
+
+
+def test_self_hosted_installs_can_keep_trained_models(app, monkeypatch, tmp_path, tiny_dir):
+    """AELIB_SAVE_TRAINED=1 writes the model into the checkpoint folder; off by default."""
+    (tmp_path / "digits_ae.safetensors").write_bytes((tiny_dir / "digits_ae.safetensors").read_bytes())
+    monkeypatch.setenv("AELIB_CHECKPOINTS", str(tmp_path))
+    monkeypatch.setenv("AELIB_SAVE_TRAINED", "1")
+    train_digits(open_page(app, "train"), epochs=1)
+    assert (tmp_path / "yours_digits.safetensors").exists()

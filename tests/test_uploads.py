@@ -21,7 +21,7 @@ from aelib.uploads import MNIST_STROKE, light_on_dark, prepare_digit, prepare_ob
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import real_uploads  # noqa: E402  (the benchmark's photo maker)
+import real_uploads  # the benchmark's photo maker
 
 CONV_AE = ROOT / "checkpoints" / "mnist_conv_ae.safetensors"
 
