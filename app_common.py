@@ -188,7 +188,8 @@ def active_model_id(ids: list[str], entries: list[dict] | None = None, need_text
         return active
     by_id = {e["id"]: e for e in entries or []}
     same_data = [i for i in ids if active in by_id and by_id[i]["dataset"] == by_id[active]["dataset"]]
-    fallback = same_data[0] if same_data else (DEFAULT_MODEL if DEFAULT_MODEL in ids else ids[0])
+    default_data = [i for i in ids if DEFAULT_MODEL in by_id and by_id[i]["dataset"] == by_id[DEFAULT_MODEL]["dataset"]]
+    fallback = next(iter(same_data or ([DEFAULT_MODEL] if DEFAULT_MODEL in ids else default_data) or ids))
     if active in by_id:
         st.info(
             f"{active} does not fit this page{' (' + need_text + ')' if need_text else ''}: showing "

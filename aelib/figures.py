@@ -255,7 +255,9 @@ def loss_curves(history: list[dict]) -> go.Figure:
                         y=[r[key] for r in history],
                         mode="lines+markers",
                         name=f"{part} ({'validation' if split == 'val' else 'training'})",
-                        line={"color": colour, "dash": dash},
+                        # the total drawn wide and pale: with KL near 0 it lies right under recon
+                        line={"color": colour, "dash": dash, "width": 6 if part == "loss" else 2},
+                        opacity=0.45 if part == "loss" else 1.0,
                     )
                 )
     fig.update_layout(

@@ -112,7 +112,8 @@ class TrainingJob:
                 self._update(status="training", queue_place=0)
                 started = time.perf_counter()
                 self._train(started)
-                stopped, epochs = self._should_stop(), self._snapshot.epoch
+                epochs = self._snapshot.epoch
+                stopped = epochs < self.config.epochs  # (a cancel that came after the last batch changes nothing)
                 if stopped:
                     self.model.load_state_dict(self.finished_weights)
                     self.model.eval()

@@ -16,11 +16,12 @@ model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
 labels = bundle.get("labels")
 images = bundle_images(bundle)
 
+maps = ["PCA", "t-SNE"] if "tsne" in bundle else ["PCA"]  # (no t-SNE of a handful of test images)
 method = st.radio(
     "Map",
-    ["PCA", "t-SNE"],
+    maps,
     horizontal=True,
-    index=0 if codes.shape[1] <= 2 else 1,
+    index=0 if codes.shape[1] <= 2 else len(maps) - 1,
     help="PCA is linear and invertible; t-SNE keeps neighbourhoods but distorts distances",
 )
 coords, n_points = (bundle["pca"] if method == "PCA" else bundle["tsne"]), len(codes)

@@ -65,7 +65,7 @@ with scores_tab:
     right.plotly_chart(roc_figure(fpr, tpr, auc))
 
 with map_tab:
-    method = st.radio("Map", ["PCA", "t-SNE"], horizontal=True, key="series_map")
+    method = st.radio("Map", ["PCA", "t-SNE"] if "tsne" in bundle else ["PCA"], horizontal=True, key="series_map")
     coords = bundle["pca"] if method == "PCA" else bundle["tsne"]
     st.plotly_chart(latent_scatter(coords, labels, names, title=f"{method} of the beats' codes"))
 

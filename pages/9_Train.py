@@ -2,9 +2,11 @@
 explored on every page like the shipped models."""
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -59,18 +61,11 @@ def uploaded_set(uploads, shape: tuple[int, int, int]):
 
 def builtin_set(source: str, classes: list[int], n_images: int):
     if source == "digits":
-        data = load_dataset("digits")
-        return (
-            data
-            if not classes
-            else from_images(
-                "digits",
-                (data.x_train.numpy() * 255).round().astype("uint8"),
-                data.y_train.numpy(),
-                data.class_names,
-                classes,
-                n_images,
-            )
+        digits = load_dataset("digits")
+        images = np.concatenate([digits.x_train.numpy(), digits.x_test.numpy()])
+        labels = np.concatenate([digits.y_train.numpy(), digits.y_test.numpy()])
+        return from_images(
+            "digits", (images * 255).round().astype(np.uint8), labels, digits.class_names, classes, n_images
         )
     entry = next(e for e in model_entries()[0] if e["id"] == source)
     bundle = get_bundle(entry)
@@ -78,46 +73,82 @@ def builtin_set(source: str, classes: list[int], n_images: int):
     return from_images(entry["dataset"], bundle["images"], bundle.get("labels"), names, classes, n_images)
 
 
-def choose_data():
-    """The training set and a name for the model, or None while the user has not chosen."""
-    source = st.radio("Images", ["Upload", "Built-in"], horizontal=True, key="train_source")
-    if source == "Upload":
-        uploads = st.file_uploader(
-            "A .zip of images, or image files", type=IMAGE_TYPES, accept_multiple_files=True, key="train_uploads"
-        )
-        size = st.selectbox("Train at", list(SIZES), key="train_size")
-        if not uploads:
-            st.info("Upload a .zip (sub-folders become labels) or at least 10 images.")
-            return None, ""
+def keep(key: str, default):
+    """A widget's value that survives navigation: Streamlit forgets the state of widgets that a
+    page did not draw, so each choice is also kept under a plain key and handed back."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get("_kept_" + key, default)
+    return key
+
+
+def remember() -> None:
+    for key in [k for k in st.session_state if str(k).startswith("train_") and not str(k).startswith("train_go")]:
+        if key in ("train_uploads", "train_checkpoint", "train_job", "train_set", "train_set_key"):
+            continue
+        st.session_state["_kept_" + key] = st.session_state[key]
+
+
+def choose_upload():
+    uploads = st.file_uploader(
+        "A .zip of images, or image files", type=IMAGE_TYPES, accept_multiple_files=True, key="train_uploads"
+    )
+    size = st.selectbox("Train at", list(SIZES), key=keep("train_size", next(iter(SIZES))))
+    if uploads:
         data, notes = uploaded_set(uploads, SIZES[size])
-        for note in notes:
-            st.caption(plain(note))
-        return data, Path(uploads[0].name).stem
+        st.session_state["train_set_name"] = Path(uploads[0].name).stem
+    elif "train_set" in st.session_state and st.session_state["train_set_key"][1] == SIZES[size]:
+        data, notes = st.session_state["train_set"]  # the last upload, after a visit to another page
+        st.caption(
+            f"Using your last upload ({plain(st.session_state['train_set_name'])}); drop files above to replace it."
+        )
+    else:
+        st.info("Upload a .zip (sub-folders become labels) or at least 10 images.")
+        return None, ""
+    for note in notes:
+        st.caption(plain(note))
+    return data, st.session_state["train_set_name"]
+
+
+def choose_builtin():
     sources = {"digits": "scikit-learn's 8x8 digits (1,797)"}
     sources |= {
         e["id"]: f"{e['dataset']} test images shipped with {e['id']}"
         for e in model_entries()[0]
         if e.get("kind", "image") == "image" and not e.get("user") and e["id"].endswith("conv_vae")
     }
-    source = st.selectbox("Built-in set", list(sources), format_func=sources.get, key="train_builtin")
-    classes = st.text_input("Only these classes (comma-separated numbers, empty = all)", key="train_classes")
-    n_images = st.slider("Number of images", 100, 2000, 2000, 100, key="train_n")
-    wanted = [int(c) for c in classes.replace(" ", "").split(",") if c.isdigit()]
-    return builtin_set(source, wanted, n_images), f"{source.split('_')[0]}{''.join(map(str, wanted))}"
+    source = st.selectbox("Built-in set", list(sources), format_func=sources.get, key=keep("train_builtin", "digits"))
+    text = st.text_input("Only these classes (comma-separated numbers, empty = all)", key=keep("train_classes", ""))
+    n_images = st.slider("At most this many images", 100, 2000, step=100, key=keep("train_n", 2000))
+    entries = [t.strip() for t in text.split(",") if t.strip()]
+    wanted = [int(t) for t in entries if t.isdigit()]
+    data = builtin_set(source, wanted, n_images)
+    present = set(np.concatenate([data.y_train.numpy(), data.y_test.numpy()]).tolist())
+    ignored = [t for t in entries if not t.isdigit() or int(t) not in present]
+    if ignored:
+        st.warning(f"Ignored: {plain(', '.join(ignored))} (the classes here are 0 to {len(data.class_names) - 1}).")
+    return data, f"{source.split('_')[0]}{''.join(map(str, sorted(present) if wanted else []))}"
+
+
+def choose_data():
+    """The training set and a name for the model, or None while the user has not chosen."""
+    source = st.radio("Images", ["Upload", "Built-in"], horizontal=True, key=keep("train_source", "Upload"))
+    return choose_upload() if source == "Upload" else choose_builtin()
 
 
 def choose_model(data):
     names = [n for n, cls in sorted(MODELS.items()) if cls.for_images and (data.n_classes or not cls.is_conditional)]
     left, mid, right = st.columns(3)
-    name = left.selectbox("Model", names, index=names.index("conv_vae"), key="train_model")
-    latent_dim = mid.slider("Latent size", 2, 32, 8, key="train_latent")
-    epochs = right.slider("Epochs", 1, 50, 10, key="train_epochs")
+    if st.session_state.get("_kept_train_model") not in names:
+        st.session_state.pop("_kept_train_model", None)
+    name = left.selectbox("Model", names, key=keep("train_model", "conv_vae"))
+    latent_dim = mid.slider("Latent size", 2, 32, key=keep("train_latent", 8))
+    epochs = right.slider("Epochs", 1, 50, key=keep("train_epochs", 10))
     config = {"image_shape": list(data.image_shape), "latent_dim": latent_dim}
     if MODELS[name].is_conditional:
         config["n_classes"] = data.n_classes
     if MODELS[name].is_variational:
-        config["beta"] = left.slider("beta (weight of the KL term)", 0.1, 4.0, 1.0, 0.1, key="train_beta")
-    denoise = mid.checkbox("Denoising (learn to remove Gaussian noise)", key="train_denoise")
+        config["beta"] = left.slider("beta (weight of the KL term)", 0.1, 4.0, step=0.1, key=keep("train_beta", 1.0))
+    denoise = mid.checkbox("Denoising", help="learn to remove Gaussian noise", key=keep("train_denoise", False))
     return name, config, TrainConfig(epochs=epochs, batch_size=64, denoise="gaussian:0.3" if denoise else None)
 
 
@@ -196,7 +227,7 @@ def open_checkpoint(upload) -> None:
         checkpoint, bundle = load_checkpoint(path), load_bundle(path)
     if not checkpoint.model.for_images or "codes" not in bundle:
         raise AelibError(f"{upload.name}: not an image model with an explorer bundle")
-    add_user_model(Path(upload.name).stem.removeprefix("yours_"), checkpoint, bundle)
+    add_user_model(re.sub(r"_\d+$", "", Path(upload.name).stem.removeprefix("yours_")), checkpoint, bundle)
 
 
 job = st.session_state.get("train_job")
@@ -210,15 +241,20 @@ with data_column:
         data, label = None, ""
     if data is not None:
         shape = " x ".join(map(str, data.image_shape[1:])) + (" colour" if data.image_shape[0] == 3 else " grey")
-        classes = f", {data.n_classes} classes" if data.n_classes else ", no labels"
+        n_labels = len(set(data.y_train.tolist())) if data.y_train is not None else 0
+        classes = f", {n_labels} classes" if n_labels else ", no labels"
         st.caption(f"{len(data.x_train)} training and {len(data.x_test)} test images, {shape}{classes}")
+        if len(data.x_train) < 300:
+            st.warning(
+                f"Only {len(data.x_train)} training images: expect blurry, samey reconstructions. "
+                "A few hundred images per class teach a model much more."
+            )
         show_images(data.x_test[:8].permute(0, 2, 3, 1).squeeze(-1).numpy(), height=60, n_cols=8)
 with model_column:
     st.subheader("2. Model")
     if data is not None:
         name, config, train_config = choose_model(data)
-        go, stop = st.columns(2)
-        go.button(
+        st.button(
             "Train",
             type="primary",
             disabled=running(job),
@@ -226,12 +262,17 @@ with model_column:
             on_click=start,
             args=(data, label, name, config, train_config),
         )  # a callback: the rerun sees the job
-        if stop.button("Cancel", disabled=not running(job), key="train_cancel"):
-            job.cancel()
 
 if job is not None:
     st.subheader("3. Training")
     active = running(job)
+    if active:
+        st.button(
+            "Cancel",
+            key="train_cancel",
+            on_click=job.cancel,
+            help="stops before the next batch; the model of the last finished epoch is kept",
+        )
     st.fragment(run_every=1.0 if active else None)(watch_progress)(
         job, st.session_state.get("train_label", "model"), active
     )
@@ -259,3 +300,5 @@ with st.expander("Open a model you trained here before (.safetensors)"):
             st.success(f"{plain(upload.name)} is open and is the active model on every page.")
         except AelibError as exc:
             st.error(plain(str(exc)))
+
+remember()  # this page's choices, for the next visit

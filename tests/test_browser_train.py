@@ -133,3 +133,29 @@ def test_train_page_handles_hostile_uploads_and_stays_alive(page, server, tmp_pa
     assert page.locator('[data-testid="stException"]').count() == 0
     page.get_by_test_id("stRadioGroup").get_by_text("Built-in").click()  # the page still answers
     page.wait_for_selector("text=Built-in set", timeout=30000)
+
+
+def test_leaving_mid_training_and_coming_back_keeps_the_choices_and_the_cancel_button(page, server):
+    page.goto(f"{server['url']}/{PAGE_PATHS['train']}")
+    wait_until_idle(page)
+    page.get_by_test_id("stRadioGroup").get_by_text("Built-in").click()
+    page.wait_for_selector("text=Built-in set", timeout=30000)
+    wait_until_idle(page)
+    epochs = page.locator('[data-testid="stSlider"]', has_text="Epochs").get_by_role("slider")
+    epochs.focus()
+    page.keyboard.press("End")  # 50 epochs: long enough to walk away from
+    wait_until_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_selector("text=Training: epoch", timeout=60000)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("link", name="Generate").click()
+    page.wait_for_url("**/Generate**")
+    wait_until_idle(page)
+    sidebar.get_by_role("link", name="Train your own").click()
+    page.wait_for_url("**/Train**")
+    page.wait_for_selector("text=Built-in set", timeout=30000)  # the choice survived the visit
+    assert epochs.get_attribute("aria-valuetext") == "50"
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_selector("text=/yours_digits.* is ready/", timeout=90000)
+    assert "the model of epoch" in page.locator('[data-testid="stMain"]').inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0

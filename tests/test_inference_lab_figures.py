@@ -8,7 +8,7 @@ import torch
 
 from aelib import TrainConfig, build_model, fit, load_dataset
 from aelib.bundle import build_bundle
-from aelib.figures import GRID_TRACE_NAME, class_colours, latent_scatter, map_range, roc_figure
+from aelib.figures import GRID_TRACE_NAME, class_colours, latent_scatter, loss_curves, map_range, roc_figure
 from aelib.imaging import psnr
 from aelib.inference import compression_readout, decode, encode, nearest, reconstruct, sample_grid
 from aelib.lab import (
@@ -147,3 +147,30 @@ def test_colour_images_go_through_reconstruct_and_the_denoise_comparison():
     assert all(r["image"].shape == (16, 16, 3) for r in rows)
     by_name = {r["name"]: r for r in rows}
     assert by_name["median filter 3x3"]["psnr"] > by_name["noisy input"]["psnr"]
+
+
+def test_loss_curves_show_the_parts_of_a_vae_loss_and_only_the_loss_otherwise():
+    vae = [
+        {
+            "epoch": e,
+            "train_loss": 9.0 - e,
+            "val_loss": 9.5 - e,
+            "train_recon": 8.0 - e,
+            "val_recon": 8.5 - e,
+            "train_kl": 1.0,
+            "val_kl": 1.0,
+        }
+        for e in (1, 2, 3)
+    ]
+    names = [t.name for t in loss_curves(vae).data]
+    assert names == [
+        "loss (training)",
+        "loss (validation)",
+        "recon (training)",
+        "recon (validation)",
+        "kl (training)",
+        "kl (validation)",
+    ]
+    assert list(loss_curves(vae).data[0].y) == [8.0, 7.0, 6.0]
+    plain = [{"epoch": 1, "train_loss": 2.0, "val_loss": 2.1, "train_recon": 2.0, "val_recon": 2.1}]
+    assert [t.name for t in loss_curves(plain).data] == ["loss (training)", "loss (validation)"]
