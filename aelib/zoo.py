@@ -85,8 +85,10 @@ METRIC_WORDS = {
 
 
 def metric_lines(entry: dict) -> list[str]:
-    """'reconstruction error: 0.0040 MSE per pixel', one line per card metric the entry has."""
-    return [f"{words}: {unit.format(entry[key])}" for key, (words, unit) in METRIC_WORDS.items() if key in entry]
+    """'reconstruction error: 0.0040 MSE per pixel', one line per card metric the entry has
+    (a series or table model's items are values, not pixels)."""
+    lines = [f"{words}: {unit.format(entry[key])}" for key, (words, unit) in METRIC_WORDS.items() if key in entry]
+    return lines if entry.get("kind", "image") == "image" else [line.replace("pixels", "values") for line in lines]
 
 
 def markdown_table(entries: list[dict]) -> str:

@@ -174,3 +174,11 @@ def test_loss_curves_show_the_parts_of_a_vae_loss_and_only_the_loss_otherwise():
     assert list(loss_curves(vae).data[0].y) == [8.0, 7.0, 6.0]
     plain = [{"epoch": 1, "train_loss": 2.0, "val_loss": 2.1, "train_recon": 2.0, "val_recon": 2.1}]
     assert [t.name for t in loss_curves(plain).data] == ["loss (training)", "loss (validation)"]
+
+
+def test_card_lines_speak_of_values_for_series_and_tables():
+    from aelib.zoo import metric_lines
+
+    card = {"pca_probe_accuracy": 0.9, "mse_per_pixel": 0.01}
+    assert "same probe on PCA of the pixels: 90.0%" in metric_lines(card)
+    assert "same probe on PCA of the values: 90.0%" in metric_lines({**card, "kind": "series"})
