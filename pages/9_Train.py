@@ -73,18 +73,20 @@ def builtin_set(source: str, classes: list[int], n_images: int):
     return from_images(entry["dataset"], bundle["images"], bundle.get("labels"), names, classes, n_images)
 
 
+KEPT: list[str] = []  # the widget keys `keep` has handed out in this run
+
+
 def keep(key: str, default):
     """A widget's value that survives navigation: Streamlit forgets the state of widgets that a
     page did not draw, so each choice is also kept under a plain key and handed back."""
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get("_kept_" + key, default)
+    KEPT.append(key)
     return key
 
 
 def remember() -> None:
-    for key in [k for k in st.session_state if str(k).startswith("train_") and not str(k).startswith("train_go")]:
-        if key in ("train_uploads", "train_checkpoint", "train_job", "train_set", "train_set_key"):
-            continue
+    for key in KEPT:
         st.session_state["_kept_" + key] = st.session_state[key]
 
 

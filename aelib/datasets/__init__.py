@@ -1,7 +1,7 @@
 """Datasets: every loader returns an ImageData (whole splits as in-memory tensors).
 
     from aelib.datasets import load_dataset, list_datasets
-    data = load_dataset("mnist", "../shared/data")   # x_train: (60000, 1, 28, 28) in [0, 1]
+    data = load_dataset("mnist", "data", download=True)   # x_train: (60000, 1, 28, 28) in [0, 1]
 
 images: MNIST, Fashion-MNIST, Frey, Olivetti, digits; folders: a user's image folder or .zip,
 CelebA; series: ECG5000; tables: the ODDS sets and a user's CSV. Importing this package
