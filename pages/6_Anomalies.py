@@ -73,7 +73,8 @@ top = np.argsort(-scores)[:k]
 images = bundle_images({"images": all_images[top]})
 recon = inference.decode(checkpoint.model, inference.encode(checkpoint.model, images))
 show_images(images, [f"score {scores[i]:.4f}" + (" ⚠" if is_anomaly[i] else "") for i in top], height=90, n_cols=k)
-show_images(recon, ["reconstruction"] * k, height=90, n_cols=k)
+st.caption("Their reconstructions:")  # one line, not a word too long for each 90-px column
+show_images(recon, height=90, n_cols=k)
 
 st.subheader("Score your own image")
 upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp"])
