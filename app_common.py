@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+import latent_control
 from aelib import AelibError, load_bundle, load_checkpoint, zoo
 from aelib.imaging import CRISP_DATASETS, to_uint8, upscale
 from aelib.jobs import JobSlots
@@ -155,6 +156,51 @@ def get_bundle(entry: dict) -> dict:
     if entry.get("user"):
         return user_models()[entry["id"]]["bundle"]
     return _bundle(entry["path"], Path(entry["path"]).stat().st_mtime)
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped_decoder_url(path: str, mtime: float) -> str:
+    return latent_control.decoder_asset(_checkpoint(path, mtime).model)
+
+
+def decoder_url(entry: dict) -> str | None:
+    """Where the browser fetches this model's ONNX decoder (exported once per checkpoint, and once
+    per session model); None, with a note, when it cannot be made: the page decodes on the server."""
+    try:
+        if entry.get("user"):
+            record = user_models()[entry["id"]]
+            if "decoder_url" not in record:
+                record["decoder_url"] = latent_control.decoder_asset(record["checkpoint"].model)
+            return record["decoder_url"]
+        mtime = Path(entry["path"]).stat().st_mtime
+        url = _shipped_decoder_url(entry["path"], mtime)
+        if not (latent_control.FRONTEND / url).exists():  # the asset folder was cleaned meanwhile
+            _shipped_decoder_url.clear()
+            url = _shipped_decoder_url(entry["path"], mtime)
+        return url
+    except (OSError, RuntimeError, ValueError) as exc:
+        st.caption(f"In-browser decoding is off for this model ({plain(str(exc)[:200])}); decoding on the server.")
+        return None
+
+
+def live_failed(value) -> bool:
+    """True (with a note) when the browser reported it cannot decode; the page then uses the server."""
+    if isinstance(value, dict) and value.get("error"):
+        st.info(
+            f"In-browser decoding is unavailable here ({plain(str(value['error'])[:200])}); decoding on the server."
+        )
+        return True
+    return False
+
+
+def new_release(value, key: str) -> dict | None:
+    """The component's value when it is a release this page has not handled yet, else None."""
+    if not isinstance(value, dict) or "seq" not in value or value.get("error"):
+        return None
+    if st.session_state.get(f"_seen_{key}") == value["seq"]:
+        return None
+    st.session_state[f"_seen_{key}"] = value["seq"]
+    return value
 
 
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"

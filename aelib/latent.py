@@ -5,6 +5,7 @@ All functions take and return numpy arrays; codes are (N, latent_dim) float32.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -144,3 +145,26 @@ def tsne(codes: np.ndarray, random_state: int = 0, n_jobs: int = 1, callback=Non
         verbose=False,
     )
     return np.asarray(model.fit(np.asarray(codes, dtype=np.float64)), dtype=np.float32)
+
+
+def code_to_text(code: np.ndarray) -> str:
+    """A code as a short URL-safe string: float16, little-endian, base64url without padding
+    (16 dimensions -> 43 characters). float16 keeps 3 significant digits, far below what a decoded
+    image shows."""
+    data = np.asarray(code, dtype="<f2").tobytes()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def code_from_text(text: str, latent_dim: int) -> np.ndarray:
+    """Inverse of `code_to_text`: (latent_dim,) float32. ValueError with the reason when the text is
+    not such a code, is for another latent size, or holds non-finite values."""
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("the code in the link is not valid base64") from exc
+    if len(data) != 2 * latent_dim:
+        raise ValueError(f"the code in the link has {len(data) // 2} values; this model takes {latent_dim}")
+    code = np.frombuffer(data, dtype="<f2").astype(np.float32)
+    if not np.all(np.isfinite(code)):
+        raise ValueError("the code in the link holds values that are not finite numbers")
+    return code

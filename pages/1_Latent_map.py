@@ -1,4 +1,5 @@
-"""Latent map: PCA or t-SNE of the test codes; select points to see them, click a spot to decode it."""
+"""Latent map: PCA or t-SNE of the test codes; hover to decode the spot under the pointer (in the
+browser), select points to see them, click a spot to decode it on the server."""
 
 import io
 
@@ -6,9 +7,21 @@ import numpy as np
 import streamlit as st
 
 from aelib import inference
-from aelib.figures import GRID_TRACE_NAME, latent_scatter
+from aelib.figures import GRID_TRACE_NAME, class_colours, latent_scatter
 from aelib.latent import PCAMap, neighbour_blend
-from app_common import big, bundle_images, choose_model, heavy_job, label_names, setup_page, show_images
+from app_common import (
+    big,
+    bundle_images,
+    choose_model,
+    decoder_url,
+    heavy_job,
+    label_names,
+    live_failed,
+    new_release,
+    setup_page,
+    show_images,
+)
+from latent_control import live_map, map_asset
 
 setup_page("Latent map")
 entry, checkpoint, bundle = choose_model(need_codes=True)
@@ -55,36 +68,77 @@ point_labels = None if labels is None else labels[:n_points]
 # Streamlit turns click-selection off while a chart drags a box or lasso, so the mouse mode is a
 # visible choice, and its caption says what a click or a drag does.
 MOUSE = {
+    "Hover": ("", "Move the pointer over the map: the spot under it is decoded in your browser. Click to keep it."),
     "Box select": ("select", "Drag a box around points to see them, or over empty space to decode its centre."),
     "Lasso select": ("lasso", "Draw a lasso around points to see them, or over empty space to decode its centre."),
     "Click": ("pan", "Click a point to see it, or an empty spot inside the axes to decode it; drag to pan."),
 }
-mouse = st.segmented_control("Mouse", list(MOUSE), default="Box select", key="map_mouse") or "Box select"
+mouse = st.segmented_control("Mouse", list(MOUSE), default="Hover", key="map_mouse") or "Hover"
 st.caption(MOUSE[mouse][1])
-fig = latent_scatter(
-    coords,
-    point_labels,
-    label_names(checkpoint),
-    click_grid=30,
-    marker_xy=spot,
-    dragmode=MOUSE[mouse][0],
-    title=f"{method} of {n_points} test codes ({codes.shape[1]}-D)",
-)
-grid_curve = next(i for i, trace in enumerate(fig.data) if trace.name == GRID_TRACE_NAME)
-event = st.plotly_chart(
-    fig,
-    on_select="rerun",
-    selection_mode=("points", "box", "lasso"),
-    key=f"map_{key}_{method}_{n_points}_{st.session_state.get(NONCE, 0)}",
-)
 
-points = ((event or {}).get("selection") or {}).get("points", [])  # dict access also fits AppTest
-chosen = [int(p["customdata"]) for p in points if p.get("curve_number", 0) < grid_curve and "customdata" in p]
-spots = [(p["x"], p["y"]) for p in points if p.get("curve_number") == grid_curve]
-if spots and not chosen:  # one grid point for a click; the centre of those in a box or lasso
-    st.session_state[SPOT] = tuple(float(v) for v in np.mean(spots, axis=0))
-    st.session_state[NONCE] = st.session_state.get(NONCE, 0) + 1
-    st.rerun()
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def hover_data(coords: np.ndarray, point_labels, codes_or_none, names: list[str]) -> str:
+    n_classes = len(names) if names else (0 if point_labels is None else int(point_labels.max()) + 1)
+    return map_asset(coords, point_labels, codes_or_none, names or None, class_colours(max(n_classes, 1)))
+
+
+def hover_map() -> bool:
+    """The live map; False when the browser or the model cannot decode (the plotly map takes over)."""
+    url = decoder_url(entry)
+    if url is None:
+        return False
+    value = live_map(
+        model,
+        url,
+        data_url=hover_data(
+            coords, point_labels, None if method == "PCA" else codes[:n_points], label_names(checkpoint)
+        ),
+        method=method,
+        pca_mean=bundle["pca_mean"],
+        pca_components=bundle["pca_components"],
+        key=f"live_map_{key}",
+        smooth=st.session_state.get("_smooth_images", False),
+    )
+    if live_failed(value):
+        return False
+    if release := new_release(value, f"live_map_{key}"):
+        st.session_state[SPOT] = tuple(float(v) for v in release["point"])
+    return True
+
+
+def plotly_map(mouse: str) -> list[int]:
+    """The plotly map with box, lasso and click selection; returns the chosen points' indices."""
+    fig = latent_scatter(
+        coords,
+        point_labels,
+        label_names(checkpoint),
+        click_grid=30,
+        marker_xy=spot,
+        dragmode=MOUSE[mouse][0],
+        title=f"{method} of {n_points} test codes ({codes.shape[1]}-D)",
+    )
+    grid_curve = next(i for i, trace in enumerate(fig.data) if trace.name == GRID_TRACE_NAME)
+    event = st.plotly_chart(
+        fig,
+        on_select="rerun",
+        selection_mode=("points", "box", "lasso"),
+        key=f"map_{key}_{method}_{n_points}_{st.session_state.get(NONCE, 0)}",
+    )
+    points = ((event or {}).get("selection") or {}).get("points", [])  # dict access also fits AppTest
+    chosen = [int(p["customdata"]) for p in points if p.get("curve_number", 0) < grid_curve and "customdata" in p]
+    spots = [(p["x"], p["y"]) for p in points if p.get("curve_number") == grid_curve]
+    if spots and not chosen:  # one grid point for a click; the centre of those in a box or lasso
+        st.session_state[SPOT] = tuple(float(v) for v in np.mean(spots, axis=0))
+        st.session_state[NONCE] = st.session_state.get(NONCE, 0) + 1
+        st.rerun()
+    return chosen
+
+
+chosen = []
+if mouse != "Hover" or not hover_map():
+    chosen = plotly_map("Box select" if mouse == "Hover" else mouse)
+spot = st.session_state.get(SPOT)
 
 if chosen:
     st.session_state.pop(SPOT, None)  # a selection replaces the decoded spot (and its cross, next run)

@@ -1,7 +1,9 @@
 """Generate: move latent sliders (or principal directions), sample, traverse, and see the decoded image.
 
 Every control reads and writes one code per model, `st.session_state[code_{model}]`: it survives
-navigation (widget state does not), and the sliders, principal directions and traversal all show it.
+navigation (widget state does not), and the live (in-browser) controls, the server-side sliders,
+principal directions and traversal all show it. The URL carries it (`?model=...&z=...`), so a link
+reproduces the image.
 """
 
 import numpy as np
@@ -9,8 +11,28 @@ import streamlit as st
 
 from aelib import inference
 from aelib.imaging import tile
-from aelib.latent import informative_dims, manifold_grid, principal_directions, set_principal, to_principal, traversal
-from app_common import big, bundle_images, choose_model, label_names, setup_page
+from aelib.latent import (
+    code_from_text,
+    code_to_text,
+    informative_dims,
+    manifold_grid,
+    principal_directions,
+    set_principal,
+    to_principal,
+    traversal,
+)
+from app_common import (
+    big,
+    bundle_images,
+    choose_model,
+    decoder_url,
+    label_names,
+    live_failed,
+    new_release,
+    plain,
+    setup_page,
+)
+from latent_control import live_generate
 
 setup_page("Generate")
 entry, checkpoint, bundle = choose_model(need_codes=True)
@@ -21,15 +43,17 @@ if model.is_variational:
 else:
     low, high = np.percentile(codes, 0.5, axis=0), np.percentile(codes, 99.5, axis=0)
     low, high = np.minimum(low, high - 1e-3), high
-CODE = f"code_{key}"
+CODE, REVISION, LABEL = f"code_{key}", f"code_revision_{key}", f"label_{key}"
 PC_RANGE = 3.0
 mean, directions, std = principal_directions(codes)
 n_pcs = min(latent_dim, 6)
 slider_dims = informative_dims(bundle["dim_score"], min(latent_dim, 10))
 
 
-def set_code(z: np.ndarray) -> None:
+def set_code(z: np.ndarray, from_browser: bool = False) -> None:
     st.session_state[CODE] = np.clip(np.asarray(z, np.float32), low, high)
+    if not from_browser:  # the browser takes over a code the server moved
+        st.session_state[REVISION] = st.session_state.get(REVISION, 0) + 1
 
 
 def dim_moved(d: int) -> None:
@@ -50,14 +74,34 @@ def sync_widgets() -> None:
         st.session_state[f"pc_{key}_{i}"] = float(np.clip(round(amounts[i] / 0.05) * 0.05, -PC_RANGE, PC_RANGE))
 
 
+def follow_link() -> None:
+    """A shared link (`?z=...`) sets the code once; a broken one is named and ignored."""
+    text = st.query_params.get("z")
+    if not text or st.session_state.get("_link_code") == (key, text):
+        return
+    st.session_state["_link_code"] = (key, text)
+    try:
+        set_code(code_from_text(text, latent_dim))
+    except ValueError as exc:
+        st.warning(f"The link's code was not used: {plain(str(exc))}.")
+    if model.is_conditional and st.query_params.get("label", "").isdigit():
+        st.session_state[LABEL] = min(int(st.query_params["label"]), model.config.n_classes - 1)
+
+
 if CODE not in st.session_state:
     set_code(codes[0])
-
-label = None
+follow_link()
 names = label_names(checkpoint)
-if model.is_conditional:
-    label = st.sidebar.selectbox("Class (the cvae's condition)", range(len(names)), format_func=lambda i: names[i])
-labels_for = (lambda n: None) if label is None else (lambda n: [label] * n)
+
+
+def current_label() -> int | None:
+    return st.session_state.setdefault(LABEL, 0) if model.is_conditional else None
+
+
+def labels_for(n: int):
+    return None if current_label() is None else [current_label()] * n
+
+
 controls = st.columns(3)
 with controls[0]:
     index = st.number_input("Test image", 0, len(codes) - 1, 0, help="index into the bundle's test sample")
@@ -123,21 +167,80 @@ def traversals() -> None:
     )
 
 
+def live_controls() -> None:
+    """Sliders and a 2-D pad decoded in the browser; the code comes back when the user lets go."""
+    url = decoder_url(entry)
+    if url is None:
+        return
+    st.caption(
+        "Drag a slider or the point on the pad: the image is decoded in your browser as you move. "
+        "The other tabs and pages get the code when you let go."
+    )
+    value = live_generate(
+        model,
+        url,
+        code=st.session_state[CODE],
+        label=current_label(),
+        class_names=names,
+        bounds=(low, high),
+        dims=slider_dims,
+        pcs=(mean, directions[:n_pcs], std[:n_pcs], PC_RANGE),
+        revision=st.session_state[REVISION],
+        key=f"live_{key}",
+        smooth=st.session_state.get("_smooth_images", False),
+    )
+    if live_failed(value):
+        st.caption("Use the server-side tabs: Latent sliders, Principal directions, Traversal.")
+    elif release := new_release(value, f"live_{key}"):
+        set_code(release["code"], from_browser=True)
+        if model.is_conditional and release.get("label") is not None:
+            st.session_state[LABEL] = int(release["label"])
+
+
+def class_picker() -> None:
+    """The cvae's condition; it shares the session's label with the live controls."""
+    widget = f"label_widget_{key}"
+    st.session_state[widget] = current_label()
+
+    def picked() -> None:
+        st.session_state[LABEL] = st.session_state[widget]
+        st.session_state[REVISION] += 1
+
+    st.selectbox(
+        "Class (the cvae's condition)", range(len(names)), format_func=lambda i: names[i], key=widget, on_change=picked
+    )
+
+
 @st.fragment
 def generator() -> None:
-    """Only this part reruns when a slider moves; every tab reads the one shared code."""
+    """Only this part reruns when a control moves; every tab reads the one shared code."""
+    show_grid = latent_dim == 2 and model.is_variational
+    picker_slot = st.container()  # above the tabs, filled once the live controls' release is in
+    tabs = st.tabs(
+        ["Live (in your browser)", "Latent sliders", "Principal directions", "Traversal"]
+        + (["Manifold grid"] if show_grid else [])
+    )
+    with tabs[0]:
+        live_controls()
+    if model.is_conditional:
+        with picker_slot:
+            class_picker()
     sync_widgets()
     image = inference.decode(model, st.session_state[CODE], labels_for(1))[0]
-    show_grid = latent_dim == 2 and model.is_variational
-    tabs = st.tabs(["Latent sliders", "Principal directions", "Traversal"] + (["Manifold grid"] if show_grid else []))
-    with tabs[0]:
-        latent_sliders(image)
     with tabs[1]:
-        principal_sliders(image)
+        latent_sliders(image)
     with tabs[2]:
+        principal_sliders(image)
+    with tabs[3]:
         traversals()
+    text = code_to_text(st.session_state[CODE])
+    if st.query_params.get("z") != text:  # the address bar always reproduces this image
+        st.query_params["z"] = text
+        st.session_state["_link_code"] = (key, text)
+    if model.is_conditional and st.query_params.get("label") != str(current_label()):
+        st.query_params["label"] = str(current_label())
     if show_grid:
-        with tabs[3]:
+        with tabs[4]:
             n = st.slider("Grid size", 8, 25, 15)
             grid = inference.decode(model, manifold_grid(n), labels_for(n * n))
             st.image(

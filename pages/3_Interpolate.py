@@ -1,4 +1,5 @@
-"""Interpolate: walk the latent space between two images and watch one morph into the other."""
+"""Interpolate: walk the latent space between two images and watch one morph into the other: scrub t
+live (decoded in the browser), or see the whole path as a strip and a GIF."""
 
 import numpy as np
 import streamlit as st
@@ -11,13 +12,16 @@ from app_common import (
     big,
     bundle_images,
     choose_model,
+    decoder_url,
     label_names,
+    live_failed,
     plain,
     prepared_upload,
     setup_page,
     show_images,
     upload_verdict,
 )
+from latent_control import live_interpolate
 
 setup_page("Interpolate")
 entry, checkpoint, bundle = choose_model(need_codes=True)
@@ -90,6 +94,19 @@ method = st.radio(
     horizontal=True,
     help="Spherical (slerp) keeps the code's norm typical of the Gaussian prior",
 )
+url = decoder_url(entry)
+if url is not None:
+    value = live_interpolate(
+        model,
+        url,
+        z0=z_start,
+        z1=z_end,
+        method=method,
+        labels=(start_label or 0, end_label or 0) if model.is_conditional else None,
+        key=f"live_interpolate_{key}",
+        smooth=st.session_state.get("_smooth_images", False),
+    )
+    live_failed(value)  # the strip below is decoded on the server either way
 n_steps = st.slider("Steps", 3, 16, 10)
 path = interpolate(z_start, z_end, n_steps, method)
 path_labels = None

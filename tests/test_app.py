@@ -102,6 +102,7 @@ def test_damaged_checkpoint_is_reported_and_others_still_work(tmp_path, monkeypa
 
 def test_map_selection_shows_the_selected_images(app):
     at = open_page(app, "latent_map", "digits_vae2d")
+    at.session_state["map_mouse"] = "Box select"  # the plotly map (Hover, the default, decodes in the browser)
     chart_key = "map_digits_vae2d_PCA_120_0"
     at.session_state[chart_key] = {
         "selection": {
@@ -122,6 +123,7 @@ def test_map_selection_shows_the_selected_images(app):
 
 def test_map_click_on_empty_space_decodes_that_spot(app):
     at = open_page(app, "latent_map", "digits_vae2d")
+    at.session_state["map_mouse"] = "Click"
     grid_curve = 10  # one trace per digit class, then the click grid
     at.session_state["map_digits_vae2d_PCA_120_0"] = {
         "selection": {

@@ -51,6 +51,7 @@ def decoded_src(page) -> str:
 
 def test_moving_a_slider_changes_the_generated_image(page, server):
     visit(page, server, "generate", "mnist_vae2d")
+    page.get_by_role("tab", name="Latent sliders").click()  # the server-side sliders
     before = decoded_src(page)
     slider = page.locator('[data-testid="stSlider"]', has_text="z[").first.get_by_role("slider")
     slider.focus()
@@ -76,8 +77,8 @@ def test_uploading_a_digit_shows_its_reconstruction(page, server):
 
 def test_selecting_a_point_on_the_latent_map_shows_its_image(page, server):
     visit(page, server, "latent_map", os.environ.get("E2E_MAP_MODEL", "mnist_conv_vae"))
+    page.locator('[data-testid="stButtonGroup"] button', has_text="Click").click()  # click mode, not hover
     page.wait_for_selector(".js-plotly-plot", timeout=20000)
-    page.locator('[data-testid="stButtonGroup"] button', has_text="Click").click()  # click mode, not box select
     wait_until_idle(page)
     time.sleep(1.0)
     x, y = page.evaluate("""() => {

@@ -67,6 +67,7 @@ def test_sidebar_picker_switches_model_and_keeps_it_across_pages(page, server, t
 @pytest.mark.parametrize("model", [DIGITS, FACES])
 def test_generate_keeps_its_sliders_and_image_across_navigation(page, server, model):
     visit(page, server, "generate", model)
+    page.get_by_role("tab", name="Latent sliders").click()
     slider = page.locator('[data-testid="stSlider"]', has_text="z[").first.get_by_role("slider")
     slider.focus()
     for _ in range(25):
@@ -76,6 +77,7 @@ def test_generate_keeps_its_sliders_and_image_across_navigation(page, server, mo
     moved = slider_values(page)
     follow_sidebar_link(page, "Interpolate")
     follow_sidebar_link(page, "Generate")
+    page.get_by_role("tab", name="Latent sliders").click()
     assert slider_values(page) == moved
     assert all(float(v) > -3.49 for v in moved.values()), "no slider may fall back to its minimum"
 
@@ -129,20 +131,24 @@ def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
     page.mouse.up()
 
 
+def choose_mouse(page, mouse: str) -> None:
+    """The map opens in live hover mode; the plotly map serves the other mouse modes."""
+    page.locator('[data-testid="stButtonGroup"] button', has_text=mouse).click()
+    settle(page)
+    page.wait_for_selector(".js-plotly-plot", timeout=20000)
+
+
 @pytest.mark.parametrize("model", [DIGITS, FACES])
 @pytest.mark.parametrize("mouse", ["Box select", "Click"])
 def test_latent_map_decodes_a_spot_in_the_margin_and_marks_it(page, server, model, mouse):
     visit(page, server, "latent_map", model)
-    page.wait_for_selector(".js-plotly-plot", timeout=20000)
+    choose_mouse(page, mouse)
     state = page.evaluate(PLOT_STATE)
-    assert state["dragmode"] == "select", "by default a drag selects (box); it does not pan"
+    assert state["dragmode"] == {"Box select": "select", "Click": "pan"}[mouse]
     assert len(set(state["colours"])) == len(state["colours"]), "every class needs its own colour"
     if mouse == "Box select":
         drag(page, (0.003, 0.003), (0.04, 0.05))  # a small box in the top-left margin, outside every point
     else:
-        page.locator('[data-testid="stButtonGroup"] button', has_text="Click").click()
-        settle(page)
-        assert page.evaluate(PLOT_STATE)["dragmode"] == "pan"
         page.mouse.click(*plot_pixel(page, 0.01, 0.02))
     page.wait_for_selector("text=decoded at (", timeout=20000)
     settle(page)
@@ -155,7 +161,7 @@ def test_latent_map_decodes_a_spot_in_the_margin_and_marks_it(page, server, mode
 
 def test_latent_map_box_selection_counts_only_real_points(page, server):
     visit(page, server, "latent_map", DIGITS)
-    page.wait_for_selector(".js-plotly-plot", timeout=20000)
+    choose_mouse(page, "Box select")
     time.sleep(0.5)
     drag(page, (0.40, 0.40), (0.60, 0.60))
     heading = page.wait_for_selector("text=/Selected \\d+ point/", timeout=20000).inner_text()

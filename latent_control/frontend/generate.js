@@ -1,0 +1,155 @@
+// Generate: sliders for the most used latent dimensions and for principal directions, and a 2-D
+// pad that moves the code along two of them; the image follows every movement.
+import { caption, element, imageCanvas, select, slider } from "./widgets.js";
+
+// An axis is a latent dimension ("d:3") or a principal direction ("p:0"): read and write it.
+function axisTools(args, maths) {
+  const dims = new Map(args.dims.map((d) => [d.index, d]));
+  return {
+    range(axis) {
+      const [kind, i] = [axis[0], Number(axis.slice(2))];
+      return kind === "d" ? [dims.get(i).low, dims.get(i).high] : [-args.pcs.range, args.pcs.range];
+    },
+    get(code, axis) {
+      const i = Number(axis.slice(2));
+      return axis[0] === "d" ? code[i] : maths.toPrincipal(args.pcs, code, i);
+    },
+    set(code, axis, value) {
+      const i = Number(axis.slice(2));
+      if (axis[0] === "p") return maths.setPrincipal(args.pcs, code, i, value);
+      const next = code.slice();
+      next[i] = value;
+      return next;
+    },
+  };
+}
+
+function drawPad(canvas, position) {
+  const context = canvas.getContext("2d");
+  const { width, height } = canvas;
+  context.clearRect(0, 0, width, height);
+  context.fillStyle = "rgba(128, 128, 128, 0.12)";
+  context.fillRect(0, 0, width, height);
+  context.strokeStyle = "rgba(128, 128, 128, 0.5)";
+  context.beginPath();
+  context.moveTo(width / 2, 0);
+  context.lineTo(width / 2, height);
+  context.moveTo(0, height / 2);
+  context.lineTo(width, height / 2);
+  context.stroke();
+  const [x, y] = [position[0] * width, (1 - position[1]) * height];
+  context.fillStyle = getComputedStyle(document.documentElement).getPropertyValue("--primary") || "#ff4b4b";
+  context.beginPath();
+  context.arc(x, y, 7, 0, 2 * Math.PI);
+  context.fill();
+}
+
+export function buildGenerate(root, args, { makeRenderer, control, maths, fitHeight }) {
+  const axes = axisTools(args, maths);
+  let code = args.code.slice();
+  let label = args.label ?? 0;
+  let revision = args.revision;
+  const layout = element("div", { class: "columns" }, root);
+  const controls = element("div", { class: "controls" }, layout);
+  const view = element("div", { class: "view" }, layout);
+  const canvas = imageCanvas(view, args.shape, args.image_px, "live-image");
+  const status = caption(view, "");
+  const draw = makeRenderer(canvas, args.shape, args.smooth, (ms) => {
+    status.textContent = `Decoded in your browser in ${ms.toFixed(1)} ms.`;
+  });
+  const release = () => control.release({ event: "release", code, label });
+
+  const sliders = [];
+  const refresh = (except) => {
+    for (const s of sliders) if (s !== except) s.widget.set(axes.get(code, s.axis));
+    drawPad(pad, padPosition());
+  };
+  // The server keeps codes inside the same bounds, so both sides always hold the same code.
+  const clip = (z) => z.map((v, d) => Math.min(args.bounds.high[d], Math.max(args.bounds.low[d], v)));
+  const move = (next, except) => {
+    code = clip(next);
+    draw(code, label);
+    refresh(except);
+  };
+  const addSlider = (parent, axis, name, step) => {
+    const [low, high] = axes.range(axis);
+    const entry = { axis };
+    entry.widget = slider(parent, {
+      label: name,
+      min: low,
+      max: high,
+      step,
+      value: axes.get(code, axis),
+      testId: `slider-${axis}`,
+      onInput: (v) => move(axes.set(code, axis, v), entry),
+      onRelease: release,
+    });
+    sliders.push(entry);
+  };
+
+  if (args.class_names) {
+    const options = args.class_names.map((name, i) => [i, name]);
+    select(controls, {
+      label: "Class",
+      options,
+      value: label,
+      onChange: (v) => {
+        label = Number(v);
+        move(code);
+        release();
+      },
+    });
+  }
+  const dimsBox = element("fieldset", {}, controls);
+  element("legend", { text: `Most used of ${args.latent_dim} dimensions` }, dimsBox);
+  for (const d of args.dims) addSlider(dimsBox, `d:${d.index}`, `z[${d.index}]`, 0.01);
+  const pcBox = element("fieldset", {}, controls);
+  element("legend", { text: "Principal directions (std from the mean)" }, pcBox);
+  args.pcs.std.forEach((_, i) => addSlider(pcBox, `p:${i}`, `PC${i + 1}`, 0.01));
+
+  const choices = [
+    ...args.pcs.std.map((_, i) => [`p:${i}`, `PC${i + 1}`]),
+    ...args.dims.map((d) => [`d:${d.index}`, `z[${d.index}]`]),
+  ];
+  const padAxes = [choices[0][0], (choices[1] || choices[0])[0]];
+  const padBox = element("div", { class: "pad-box" }, view);
+  const pickers = element("div", { class: "pad-axes" }, padBox);
+  ["Pad x", "Pad y"].forEach((name, k) =>
+    select(pickers, { label: name, options: choices, value: padAxes[k], onChange: (v) => ((padAxes[k] = v), refresh()) }),
+  );
+  const pad = element("canvas", { class: "pad", "data-testid": "live-pad", width: 200, height: 200 }, padBox);
+  const padPosition = () =>
+    padAxes.map((axis) => {
+      const [low, high] = axes.range(axis);
+      return Math.min(1, Math.max(0, (axes.get(code, axis) - low) / (high - low)));
+    });
+  const fromPointer = (event) => {
+    const box = pad.getBoundingClientRect();
+    const fractions = [(event.clientX - box.left) / box.width, 1 - (event.clientY - box.top) / box.height];
+    let next = code;
+    padAxes.forEach((axis, k) => {
+      const [low, high] = axes.range(axis);
+      next = axes.set(next, axis, low + Math.min(1, Math.max(0, fractions[k])) * (high - low));
+    });
+    move(next);
+  };
+  pad.addEventListener("pointerdown", (event) => {
+    pad.setPointerCapture(event.pointerId);
+    fromPointer(event);
+  });
+  pad.addEventListener("pointermove", (event) => {
+    if (pad.hasPointerCapture(event.pointerId)) fromPointer(event);
+  });
+  pad.addEventListener("pointerup", release);
+
+  move(code);
+  fitHeight();
+  // A new render from Python (another control on the page moved the code) replaces the code here.
+  return (next) => {
+    if (next.revision === revision) return;
+    revision = next.revision;
+    code = next.code.slice();
+    label = next.label ?? label;
+    move(code);
+  };
+}

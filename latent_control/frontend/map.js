@@ -1,0 +1,96 @@
+// Latent map: hover over the map and the spot under the pointer is decoded live; a click sends it
+// to the page. PCA spots use the exact inverse of the plane; t-SNE spots blend the nearest codes.
+import { caption, element, imageCanvas } from "./widgets.js";
+
+const MARGIN = 12;
+
+function bounds(points) {
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  const pad = (lo, hi) => [lo - 0.05 * (hi - lo || 1), hi + 0.05 * (hi - lo || 1)];
+  return [pad(Math.min(...xs), Math.max(...xs)), pad(Math.min(...ys), Math.max(...ys))];
+}
+
+function drawMap(canvas, data, scale, cursor) {
+  const context = canvas.getContext("2d");
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  context.fillStyle = "rgba(128, 128, 128, 0.08)";
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  data.points.forEach((point, i) => {
+    const [x, y] = scale.toPixels(point);
+    context.fillStyle = data.colours[data.labels ? data.labels[i] % data.colours.length : 0];
+    context.globalAlpha = 0.75;
+    context.fillRect(x - 2, y - 2, 4, 4);
+  });
+  context.globalAlpha = 1;
+  if (cursor) {
+    context.strokeStyle = "#111";
+    context.lineWidth = 2;
+    context.beginPath();
+    context.arc(cursor[0], cursor[1], 6, 0, 2 * Math.PI);
+    context.stroke();
+  }
+}
+
+function legend(parent, data) {
+  if (!data.labels || !data.names) return;
+  const box = element("div", { class: "legend" }, parent);
+  data.names.forEach((name, i) => {
+    const item = element("span", { class: "legend-item" }, box);
+    element("span", { class: "swatch", style: `background:${data.colours[i % data.colours.length]}` }, item);
+    item.appendChild(document.createTextNode(name));
+  });
+}
+
+export function buildMap(root, args, { data, makeRenderer, control, maths, fitHeight }) {
+  const layout = element("div", { class: "columns" }, root);
+  const mapBox = element("div", { class: "controls" }, layout);
+  const view = element("div", { class: "view" }, layout);
+  const map = element("canvas", { class: "map", "data-testid": "live-map", width: 460, height: 400 }, mapBox);
+  legend(mapBox, data);
+  const canvas = imageCanvas(view, args.shape, args.image_px, "live-image");
+  const draw = makeRenderer(canvas, args.shape, args.smooth);
+  const status = caption(view, "Move the pointer over the map.");
+  const [[x0, x1], [y0, y1]] = bounds(data.points);
+  const width = map.width - 2 * MARGIN;
+  const height = map.height - 2 * MARGIN;
+  const scale = {
+    toPixels: ([x, y]) => [MARGIN + ((x - x0) / (x1 - x0)) * width, MARGIN + (1 - (y - y0) / (y1 - y0)) * height],
+    toMap: ([px, py]) => [x0 + ((px - MARGIN) / width) * (x1 - x0), y0 + (1 - (py - MARGIN) / height) * (y1 - y0)],
+  };
+  const codeAt = ([x, y]) =>
+    args.method === "PCA"
+      ? maths.pcaInverse(args.pca.mean, args.pca.components, x, y)
+      : maths.neighbourBlend(data.points, data.codes, x, y, 8);
+  // The cvae needs a class: the nearest point's.
+  const labelAt = ([x, y]) => {
+    if (!args.conditional || !data.labels) return 0;
+    let best = 0;
+    data.points.forEach((p, i) => {
+      if (Math.hypot(p[0] - x, p[1] - y) < Math.hypot(data.points[best][0] - x, data.points[best][1] - y)) best = i;
+    });
+    return data.labels[best];
+  };
+  const spotOf = (event) => {
+    const box = map.getBoundingClientRect();
+    const pixels = [
+      ((event.clientX - box.left) / box.width) * map.width,
+      ((event.clientY - box.top) / box.height) * map.height,
+    ];
+    return { pixels, point: scale.toMap(pixels) };
+  };
+  const show = ({ pixels, point }) => {
+    draw(codeAt(point), labelAt(point));
+    drawMap(map, data, scale, pixels);
+    status.textContent = `(${point[0].toFixed(2)}, ${point[1].toFixed(2)}) decoded in your browser`;
+  };
+  map.addEventListener("pointermove", (event) => show(spotOf(event)));
+  map.addEventListener("click", (event) => {
+    const { point } = spotOf(event);
+    control.release({ event: "click", point, code: codeAt(point), label: labelAt(point) });
+  });
+  drawMap(map, data, scale, null);
+  show({ pixels: scale.toPixels(data.points[0]), point: data.points[0] });
+  fitHeight();
+  return () => {};
+}
