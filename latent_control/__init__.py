@@ -13,6 +13,7 @@ back to decoding on the server.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import tempfile
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import streamlit.components.v1 as components
 
+from aelib.imaging import png_bytes
 from aelib.onnx_export import content_name, decoder_onnx
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"
@@ -77,11 +79,12 @@ def _model_args(model, decoder_url: str, smooth: bool, image_px: int) -> dict:
 
 
 def live_generate(
-    model, decoder_url, *, code, label, class_names, bounds, dims, pcs, revision, key, smooth, image_px=280
+    model, decoder_url, *, code, label, class_names, bounds, dims, pcs, revision, key, smooth, preview, image_px=280
 ) -> dict | None:
     """bounds: (low (D,), high (D,)) every code is clipped to; dims: indices of the latent sliders;
     pcs: (mean (D,), directions (k, D), std (k,), range in std). `revision` changes whenever Python
-    moves the code, so the browser takes it over."""
+    moves the code, so the browser takes it over. preview: the server's decoded image of `code`
+    ((H, W) or (H, W, 3) in [0, 1]), shown until the browser's decoder is ready."""
     low, high = bounds
     mean, directions, std, pc_range = pcs
     return _component(
@@ -94,6 +97,7 @@ def live_generate(
         dims=[{"index": int(i), "low": float(low[i]), "high": float(high[i])} for i in dims],
         pcs={"mean": _floats(mean), "directions": _floats(directions), "std": _floats(std), "range": pc_range},
         revision=revision,
+        preview="data:image/png;base64," + base64.b64encode(png_bytes(preview)).decode(),
         key=key,
         default=None,
     )

@@ -186,6 +186,7 @@ def live_controls() -> None:
         dims=slider_dims,
         pcs=(mean, directions[:n_pcs], std[:n_pcs], PC_RANGE),
         revision=st.session_state[REVISION],
+        preview=inference.decode(model, st.session_state[CODE], labels_for(1))[0],
         key=f"live_{key}",
         smooth=st.session_state.get("_smooth_images", False),
     )

@@ -44,6 +44,19 @@ function drawPad(canvas, position) {
   context.fill();
 }
 
+// The server's image of the starting code, until the browser's first decode replaces it.
+function showPreview(canvas, args, control) {
+  const image = new Image();
+  image.onload = () => {
+    if (control.stats.drawn > 0) return;
+    const context = canvas.getContext("2d");
+    context.imageSmoothingEnabled = args.smooth;
+    context.drawImage(image, 0, 0, canvas.width, canvas.height);
+    control.mark("preview_shown");
+  };
+  image.src = args.preview;
+}
+
 export function buildGenerate(root, args, { makeRenderer, control, maths, fitHeight }) {
   const axes = axisTools(args, maths);
   let code = args.code.slice();
@@ -53,7 +66,8 @@ export function buildGenerate(root, args, { makeRenderer, control, maths, fitHei
   const controls = element("div", { class: "controls" }, layout);
   const view = element("div", { class: "view" }, layout);
   const canvas = imageCanvas(view, args.shape, args.image_px, "live-image");
-  const status = caption(view, "");
+  const status = caption(view, "Loading the decoder into your browser…");
+  showPreview(canvas, args, control);
   const draw = makeRenderer(canvas, args.shape, args.smooth, (ms) => {
     status.textContent = `Decoded in your browser in ${ms.toFixed(1)} ms.`;
   });
@@ -66,10 +80,17 @@ export function buildGenerate(root, args, { makeRenderer, control, maths, fitHei
   };
   // The server keeps codes inside the same bounds, so both sides always hold the same code.
   const clip = (z) => z.map((v, d) => Math.min(args.bounds.high[d], Math.max(args.bounds.low[d], v)));
+  // Sliders and pad are redrawn once per display frame, however many events arrive in it.
+  let refreshing = null;
   const move = (next, except) => {
     code = clip(next);
     draw(code, label);
-    refresh(except);
+    if (refreshing === null) {
+      refreshing = requestAnimationFrame(() => {
+        refresh(except);
+        refreshing = null;
+      });
+    }
   };
   const addSlider = (parent, axis, name, step) => {
     const [low, high] = axes.range(axis);

@@ -13,7 +13,18 @@ function send(type, fields) {
 }
 
 // What the benchmark and the browser tests read: frames decoded and drawn, decode times, errors.
-const stats = { events: 0, decodes: 0, drawn: 0, decodeMs: [], firstImageMs: null, error: null, sent: 0 };
+const stats = {
+  events: 0,
+  decodes: 0,
+  drawn: 0,
+  decodeMs: [],
+  drawnAt: [],
+  firstImageMs: null,
+  error: null,
+  sent: 0,
+  timeline: {}, // milestones of the first load, in ms since the frame started
+};
+const mark = (name) => (stats.timeline[name] ??= Math.round(performance.now()));
 // Unique across reloads of the frame, so the page never mistakes a new release for one it handled.
 const session = Math.random().toString(36).slice(2, 8);
 let sequence = 0;
@@ -21,7 +32,9 @@ let sequence = 0;
 const control = {
   stats,
   maths,
-  decoder: null,
+  decoder: null, // set once the runtime and the model are loaded; renderers wait for it
+  waiting: new Set(), // renderers with a request pending until then
+  mark: (name) => mark(name),
   // Sends the code back to Python (on release); `seq` makes a repeated value a new event.
   release(value) {
     stats.sent += 1;
@@ -42,7 +55,8 @@ export function makeRenderer(canvas, shape, smooth, onDrawn = () => {}) {
   let wanted = null;
   let busy = false;
   async function pump() {
-    if (busy || wanted === null) return;
+    if (wanted !== null && !control.decoder) control.waiting.add(pump);
+    if (busy || wanted === null || !control.decoder) return;
     busy = true;
     const { code, label } = wanted;
     wanted = null;
@@ -57,7 +71,10 @@ export function makeRenderer(canvas, shape, smooth, onDrawn = () => {}) {
       context.imageSmoothingQuality = "high";
       context.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
       stats.drawn += 1;
+      stats.drawnAt.push(performance.now());
+      if (stats.drawnAt.length > 600) stats.drawnAt.splice(0, 300);
       if (stats.firstImageMs === null) stats.firstImageMs = performance.now();
+      mark("first_image");
       onDrawn(stats.decodeMs[stats.decodeMs.length - 1]);
     } catch (error) {
       fail(error);
@@ -105,22 +122,44 @@ async function render(args, theme) {
     return;
   }
   built = { key, update: () => {} };
+  mark("first_render");
+  control.decoder = null;
+  control.waiting.clear();
+  // The model downloads while the runtime compiles; the controls work at once and the first
+  // decode runs as soon as both are in.
+  const modelBytes = fetchBytes(args.model_url);
   const root = document.getElementById("root");
-  root.innerHTML = '<p class="loading">Loading the decoder into your browser…</p>';
-  fitHeight();
   try {
-    // Imported here, not at the top: a browser that cannot load the runtime still gets a message.
-    const { loadDecoder } = await import("./decoder.js");
-    control.decoder = await loadDecoder(args.model_url, args.latent_dim, args.shape, args.conditional);
     const data = args.data_url ? await (await fetch(args.data_url)).json() : null;
     root.innerHTML = "";
     const update = BUILDERS[args.mode](root, args, { data, makeRenderer, control, maths, fitHeight });
     built = { key, update };
+    fitHeight();
+    const { loadDecoder } = await runtime;
+    mark("runtime_imported");
+    control.decoder = await loadDecoder(await modelBytes, args.latent_dim, args.shape, args.conditional);
+    mark("decoder_ready");
+    control.waiting.forEach((pump) => pump());
+    control.waiting.clear();
   } catch (error) {
     fail(error);
   }
   fitHeight();
 }
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the decoder file could not be fetched (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// Started at once, while Streamlit sends the first render: compiling the runtime's WebAssembly is
+// most of the first second. A dynamic import, so a browser that cannot load it still gets a message.
+const runtime = import("./decoder.js").then(async (module) => {
+  await module.warmUp();
+  return module;
+});
+runtime.catch(() => {}); // reported by render() when awaited
 
 window.addEventListener("message", (event) => {
   if (event.data && event.data.type === "streamlit:render") render(event.data.args, event.data.theme);
@@ -128,3 +167,4 @@ window.addEventListener("message", (event) => {
 new ResizeObserver(fitHeight).observe(document.body);
 // Ready at once (Streamlit hides the frame until then); the runtime loads after the first render.
 send("streamlit:componentReady", { apiVersion: 1 });
+mark("ready_sent");
