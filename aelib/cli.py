@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("files", nargs="+")
     recon.add_argument("--json", action="store_true", help="one JSON object per file")
     recon.add_argument("--out", default=None, help="write each file's model input and reconstruction PNGs here")
+    onnx = sub.add_parser("export-onnx", help="write a checkpoint's decoder as ONNX (what the app runs in the browser)")
+    onnx.add_argument("path", help="checkpoint")
+    onnx.add_argument("--out", default=None, help="output file (default: beside the checkpoint, .decoder.onnx)")
     return parser
 
 
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import commands  # deferred: `--help` should not import torch
 
     try:
-        return getattr(commands, f"cmd_{args.command}")(args) or 0
+        return getattr(commands, f"cmd_{args.command.replace('-', '_')}")(args) or 0
     except (AelibError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

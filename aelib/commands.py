@@ -230,6 +230,17 @@ def cmd_checkpoints(args) -> int:
     return 0
 
 
+def cmd_export_onnx(args) -> int:
+    from .onnx_export import decoder_onnx
+
+    model = load_checkpoint(args.path).model
+    out = Path(args.out or Path(args.path).with_suffix(".decoder.onnx"))
+    out.write_bytes(decoder_onnx(model))
+    inputs = "z (N, latent_dim)" + (", label (N,) int64" if model.is_conditional else "")
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB): inputs {inputs}; output image (N, C, H, W) in [0, 1]")
+    return 0
+
+
 def cmd_reconstruct(args) -> int:
     """Per file: the preprocessing notes, error, its percentile, the verdict and the majority label
     of the 5 nearest test images; the same functions as the Reconstruct page."""

@@ -56,3 +56,15 @@ def test_a_code_survives_the_url_and_bad_links_say_why():
         code_from_text(code_to_text(np.array([np.inf, 0.0], np.float32)), 2)
     with pytest.raises(ValueError):
         code_from_text("%%%", 16)
+
+
+def test_cli_writes_a_checkpoints_decoder(tmp_path, tiny_dir, capsys):
+    from aelib.cli import main
+
+    checkpoint = next(p for p in sorted(tiny_dir.glob("*.safetensors")) if "cvae" in p.name)
+    out = tmp_path / "decoder.onnx"
+    assert main(["export-onnx", str(checkpoint), "--out", str(out)]) == 0
+    graph = onnx.load(str(out))
+    assert [i.name for i in graph.graph.input] == ["z", "label"]
+    assert "label (N,) int64" in capsys.readouterr().out
+    assert main(["export-onnx", str(tmp_path / "missing.safetensors")]) == 2
