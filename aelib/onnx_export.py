@@ -9,12 +9,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import threading
 import warnings
 
 import torch
 from torch import nn
 
 OPSET = 17  # ONNX Runtime Web runs every operator our decoders use at this opset
+# torch.onnx keeps its state in module globals: two exports at once (two app sessions opening two
+# models) fail with "GLOBALS.in_onnx_export must be True". One at a time.
+_EXPORT_LOCK = threading.Lock()
 
 
 class _Decode(nn.Module):
@@ -42,7 +46,7 @@ def decoder_onnx(model: nn.Module) -> bytes:
         names.append("label")
         axes["label"] = {0: "n"}
     buffer = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
+    with _EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
         # The TorchScript exporter is deprecated in favour of torch.export's, which needs onnxscript
         # on top of onnx; our decoders are plain feed-forward graphs that it traces exactly.
         warnings.simplefilter("ignore", DeprecationWarning)

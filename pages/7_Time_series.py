@@ -83,7 +83,7 @@ with upload_tab:
                 )
             upload_scores = reconstruction_errors(model, as_rows(table.features))
             threshold = next(iter(threshold_presets(bundle["train_score"]).values()))
-            import pandas as pd  # only for the table: pandas costs the server ~60 MiB
+            import pandas as pd
 
             result = pd.DataFrame(
                 {
