@@ -18,6 +18,7 @@ import latent_control
 from aelib import AelibError, load_bundle, load_checkpoint, zoo
 from aelib.imaging import CRISP_DATASETS, to_uint8, upscale
 from aelib.jobs import JobSlots
+from aelib.latent import principal_directions
 
 # The server decodes a handful of small images per request, many sessions at once: one thread per
 # request and PyTorch's native kernels (oneDNN's primitive caches and per-thread scratch memory cost
@@ -183,6 +184,21 @@ def decoder_url(entry: dict) -> str | None:
         return None
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def map_data_url(coords: np.ndarray, point_labels, codes, names: list[str]) -> str:
+    """The live map's points, labels and (for t-SNE) codes, written once per map for the browser."""
+    from aelib.figures import class_colours  # plotly: only pages with charts import it
+
+    n_classes = len(names) if names else (0 if point_labels is None else int(point_labels.max()) + 1)
+    return latent_control.map_asset(coords, point_labels, codes, names or None, class_colours(max(n_classes, 1)))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def principal_directions_of(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """latent.principal_directions, once per model's codes rather than on every run of a page."""
+    return principal_directions(codes)
+
+
 def live_failed(value) -> bool:
     """True (with a note) when the browser reported it cannot decode; the page then uses the server."""
     if isinstance(value, dict) and value.get("error"):
@@ -323,10 +339,14 @@ def label_names(checkpoint) -> list[str]:
     return names or []
 
 
-def bundle_images(bundle: dict) -> np.ndarray:
-    """The bundle's uint8 test images as (N, H, W) floats for display and encoding."""
-    images = bundle["images"].astype(np.float32) / 255.0
-    return images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
+def bundle_images(bundle: dict, which=slice(None)) -> np.ndarray:
+    """The bundle's uint8 test images `which` (an index, indices or a slice) as floats for display and
+    encoding: (H, W) or (H, W, 3) for one index, else (N, H, W) or (N, H, W, 3). Only those are
+    converted (all of a bundle's images are 6-32 MB as floats)."""
+    single = not isinstance(which, slice) and np.ndim(which) == 0
+    images = bundle["images"][[which] if single else which].astype(np.float32) / 255.0
+    images = images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
+    return images[0] if single else images
 
 
 @st.cache_data(max_entries=16, show_spinner="Preparing the image…")

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from aelib import inference
-from aelib.figures import GRID_TRACE_NAME, class_colours, latent_scatter
+from aelib.figures import GRID_TRACE_NAME, latent_scatter
 from aelib.latent import PCAMap, neighbour_blend
 from app_common import (
     big,
@@ -17,17 +17,17 @@ from app_common import (
     heavy_job,
     label_names,
     live_failed,
+    map_data_url,
     new_release,
     setup_page,
     show_images,
 )
-from latent_control import live_map, map_asset
+from latent_control import live_map
 
 setup_page("Latent map")
 entry, checkpoint, bundle = choose_model(need_codes=True)
 model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
 labels = bundle.get("labels")
-images = bundle_images(bundle)
 
 maps = ["PCA", "t-SNE"] if "tsne" in bundle else ["PCA"]  # (no t-SNE of a handful of test images)
 method = st.radio(
@@ -77,12 +77,6 @@ mouse = st.segmented_control("Mouse", list(MOUSE), default="Hover", key="map_mou
 st.caption(MOUSE[mouse][1])
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def hover_data(coords: np.ndarray, point_labels, codes_or_none, names: list[str]) -> str:
-    n_classes = len(names) if names else (0 if point_labels is None else int(point_labels.max()) + 1)
-    return map_asset(coords, point_labels, codes_or_none, names or None, class_colours(max(n_classes, 1)))
-
-
 def hover_map() -> bool:
     """The live map; False when the browser or the model cannot decode (the plotly map takes over)."""
     url = decoder_url(entry)
@@ -91,7 +85,7 @@ def hover_map() -> bool:
     value = live_map(
         model,
         url,
-        data_url=hover_data(
+        data_url=map_data_url(
             coords, point_labels, None if method == "PCA" else codes[:n_points], label_names(checkpoint)
         ),
         method=method,
@@ -148,7 +142,7 @@ if chosen:
     names = label_names(checkpoint)
     captions = [f"#{i}" + (f" · {names[labels[i]]}" if labels is not None and names else "") for i in shown]
     n_cols = max(6, len(shown))
-    show_images(images[shown], captions, height=110, n_cols=n_cols)
+    show_images(bundle_images(bundle, shown), captions, height=110, n_cols=n_cols)
     show_images(recon, ["reconstruction"] * len(shown), height=110, n_cols=n_cols)
 elif spot is not None:
     x, y = spot

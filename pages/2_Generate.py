@@ -16,7 +16,6 @@ from aelib.latent import (
     code_to_text,
     informative_dims,
     manifold_grid,
-    principal_directions,
     set_principal,
     to_principal,
     traversal,
@@ -30,6 +29,7 @@ from app_common import (
     live_failed,
     new_release,
     plain,
+    principal_directions_of,
     setup_page,
 )
 from latent_control import live_generate
@@ -45,7 +45,7 @@ else:
     low, high = np.minimum(low, high - 1e-3), high
 CODE, REVISION, LABEL = f"code_{key}", f"code_revision_{key}", f"label_{key}"
 PC_RANGE = 3.0
-mean, directions, std = principal_directions(codes)
+mean, directions, std = principal_directions_of(codes)
 n_pcs = min(latent_dim, 6)
 slider_dims = informative_dims(bundle["dim_score"], min(latent_dim, 10))
 
@@ -118,7 +118,7 @@ with controls[1]:
         ),
     )
 with controls[2]:
-    st.image(big(bundle_images(bundle)[index], 110), caption=f"test image {index}")
+    st.image(big(bundle_images(bundle, index), 110), caption=f"test image {index}")
 
 
 def latent_sliders(image) -> None:

@@ -27,7 +27,6 @@ setup_page("Interpolate")
 entry, checkpoint, bundle = choose_model(need_codes=True)
 model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
 labels = bundle.get("labels")
-images = bundle_images(bundle)
 names = label_names(checkpoint)
 
 
@@ -51,7 +50,7 @@ def endpoint(column, side: str, default_index: int):
                 index = int(candidates[nth])
             else:
                 index = st.number_input("Index", 0, len(codes) - 1, default_index, key=f"idx_{side}")
-            return codes[index], images[index], None if labels is None else int(labels[index])
+            return codes[index], bundle_images(bundle, index), None if labels is None else int(labels[index])
         if source == "Random":
             seed = st.number_input("Seed", 0, 10_000, default_index, key=f"seed_{side}")
             rng = np.random.default_rng(seed)

@@ -110,7 +110,7 @@ with test_tab:
     # a test image only on request once the user has given something, even if it failed to load
     if "images" in bundle and st.toggle("Use a test image", value=not files and drawing is None):
         index = st.number_input("Test image index", 0, len(bundle["images"]) - 1, 0)
-        image = bundle_images(bundle)[index]
+        image = bundle_images(bundle, index)
         own = int(bundle["labels"][index]) if model.is_conditional and "labels" in bundle else None
         inputs.append(
             {"name": f"test image {index}", "gray": image, "image": image, "steps": [], "notes": [], "label": own}
@@ -171,7 +171,7 @@ def show_result(n: int, item: dict) -> None:
         cols[1].plotly_chart(fig, key=f"map_{n}")
         with cols[2]:
             st.markdown("**Nearest test images in latent space**")
-            show_images(bundle_images(bundle)[out["nearest"]], height=70)
+            show_images(bundle_images(bundle, out["nearest"]), height=70)
     c = out["compression"]
     st.markdown(
         f"**The zip-file analogy.** The image is {c['image_bytes']} bytes of 8-bit pixels; its code is "

@@ -51,7 +51,7 @@ seed = cols[2].number_input("Noise seed", 0, 10_000, 0)
 source = cols[3].radio("Image", ["Test image", "Upload"])
 if source == "Test image":
     index = st.number_input("Test image", 0, len(bundle["images"]) - 1, 0) if "images" in bundle else 0
-    clean = bundle_images(bundle)[index]
+    clean = bundle_images(bundle, index)
 else:
     upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp"])
     if upload is None:
