@@ -9,6 +9,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
@@ -197,6 +198,27 @@ def map_data_url(coords: np.ndarray, point_labels, codes, names: list[str]) -> s
 def principal_directions_of(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """latent.principal_directions, once per model's codes rather than on every run of a page."""
     return principal_directions(codes)
+
+
+class Explorer(NamedTuple):
+    """What every explorer page starts from: the active model, its bundle and the names around them."""
+
+    entry: dict
+    checkpoint: object
+    bundle: dict
+    model: torch.nn.Module
+    codes: np.ndarray  # (N, latent_dim) test codes
+    key: str  # the model's id, for session-state keys
+    labels: np.ndarray | None  # (N,) test labels
+    names: list[str]  # class names
+
+
+def explorer_page(title: str) -> Explorer:
+    """setup_page and the model picker for a page that needs the explorer bundle's codes."""
+    setup_page(title)
+    entry, checkpoint, bundle = choose_model(need_codes=True)
+    codes, labels = bundle["codes"], bundle.get("labels")
+    return Explorer(entry, checkpoint, bundle, checkpoint.model, codes, entry["id"], labels, label_names(checkpoint))
 
 
 def live_failed(value) -> bool:

@@ -12,22 +12,17 @@ from aelib.latent import PCAMap, neighbour_blend
 from app_common import (
     big,
     bundle_images,
-    choose_model,
     decoder_url,
+    explorer_page,
     heavy_job,
-    label_names,
     live_failed,
     map_data_url,
     new_release,
-    setup_page,
     show_images,
 )
 from latent_control import live_map
 
-setup_page("Latent map")
-entry, checkpoint, bundle = choose_model(need_codes=True)
-model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
-labels = bundle.get("labels")
+entry, checkpoint, bundle, model, codes, key, labels, names = explorer_page("Latent map")
 
 maps = ["PCA", "t-SNE"] if "tsne" in bundle else ["PCA"]  # (no t-SNE of a handful of test images)
 method = st.radio(
@@ -85,9 +80,7 @@ def hover_map() -> bool:
     value = live_map(
         model,
         url,
-        data_url=map_data_url(
-            coords, point_labels, None if method == "PCA" else codes[:n_points], label_names(checkpoint)
-        ),
+        data_url=map_data_url(coords, point_labels, None if method == "PCA" else codes[:n_points], names),
         method=method,
         pca_mean=bundle["pca_mean"],
         pca_components=bundle["pca_components"],
@@ -106,7 +99,7 @@ def plotly_map(mouse: str) -> list[int]:
     fig = latent_scatter(
         coords,
         point_labels,
-        label_names(checkpoint),
+        names,
         click_grid=30,
         marker_xy=spot,
         dragmode=MOUSE[mouse][0],
@@ -139,7 +132,6 @@ if chosen:
     shown = chosen[:: max(1, len(chosen) // 12)][:12]  # spread over the selection, so every class shows
     st.subheader(f"Selected {len(chosen)} point(s); showing {len(shown)} with their reconstructions")
     recon = inference.decode(model, codes[shown], None if labels is None or not model.is_conditional else labels[shown])
-    names = label_names(checkpoint)
     captions = [f"#{i}" + (f" · {names[labels[i]]}" if labels is not None and names else "") for i in shown]
     n_cols = max(6, len(shown))
     show_images(bundle_images(bundle, shown), captions, height=110, n_cols=n_cols)

@@ -23,20 +23,16 @@ from aelib.latent import (
 from app_common import (
     big,
     bundle_images,
-    choose_model,
     decoder_url,
-    label_names,
+    explorer_page,
     live_failed,
     new_release,
     plain,
     principal_directions_of,
-    setup_page,
 )
 from latent_control import live_generate
 
-setup_page("Generate")
-entry, checkpoint, bundle = choose_model(need_codes=True)
-model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
+entry, checkpoint, bundle, model, codes, key, _, names = explorer_page("Generate")
 latent_dim = codes.shape[1]
 if model.is_variational:
     low, high = np.full(latent_dim, -3.5), np.full(latent_dim, 3.5)
@@ -91,7 +87,6 @@ def follow_link() -> None:
 if CODE not in st.session_state:
     set_code(codes[0])
 follow_link()
-names = label_names(checkpoint)
 
 
 def current_label() -> int | None:

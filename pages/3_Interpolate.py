@@ -11,23 +11,17 @@ from aelib.latent import PCAMap, interpolate
 from app_common import (
     big,
     bundle_images,
-    choose_model,
     decoder_url,
-    label_names,
+    explorer_page,
     live_failed,
     plain,
     prepared_upload,
-    setup_page,
     show_images,
     upload_verdict,
 )
 from latent_control import live_interpolate
 
-setup_page("Interpolate")
-entry, checkpoint, bundle = choose_model(need_codes=True)
-model, codes, key = checkpoint.model, bundle["codes"], entry["id"]
-labels = bundle.get("labels")
-names = label_names(checkpoint)
+entry, checkpoint, bundle, model, codes, key, labels, names = explorer_page("Interpolate")
 
 
 def endpoint(column, side: str, default_index: int):
