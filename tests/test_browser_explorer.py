@@ -185,14 +185,27 @@ def image_models() -> list[str]:
     return [e["id"] for e in list_checkpoints()[0] if e.get("kind", "image") == "image"]
 
 
+def live_image_drawn(page) -> None:
+    """The page's live control decoded an image in the browser with this model's own ONNX decoder."""
+    page.wait_for_function(
+        "() => { const w = document.querySelector('iframe[title*=latent_control]')?.contentWindow;"
+        " return w?.latentControl?.stats.drawn > 0 && !w.latentControl.stats.error; }",
+        timeout=30000,
+    )
+
+
 @pytest.mark.parametrize("model", image_models())
 def test_every_explorer_page_opens_for_every_shipped_image_model(page, server, model):
-    """In one session per model, through the sidebar links: no error box, and a result on each page."""
+    """In one session per model, through the sidebar links: no error box, a result on each page, and
+    the live controls decoding in the browser on the map, Generate and Interpolate."""
     visit(page, server, "latent_map", model)
+    live_image_drawn(page)
     for label, shown in [("Generate", "decoded"), ("Interpolate", "t=1.00"), ("Reconstruct", "reconstruction")]:
         follow_sidebar_link(page, label)
         assert page.locator('[data-testid="stImage"]', has_text=shown).count() >= 1, (label, model)
         assert picker_value(page) == model
+        if label != "Reconstruct":
+            live_image_drawn(page)
         if model in (FACES, "frey_vae2d") and label in ("Generate", "Interpolate"):
             page.screenshot(path=str(SHOTS / f"{label.lower()}_{model}.png"), full_page=True)
     if model in (FACES, "frey_vae2d"):
