@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from streamlit_server import chromium, rss_mib, streamlit_server, wait_until_idle
+from streamlit_server import PAGE_PATHS, chromium, rss_mib, streamlit_server, wait_until_idle
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from ui_latency_pages import VISITS
@@ -63,6 +63,8 @@ def measure(python: str, sessions: int) -> dict:
 def train_tabular(page, server) -> float:
     """The heaviest thing a visitor can start: the Tabular page's in-browser training, whose
     IsolationForest baseline imports scikit-learn (and with it pandas and scipy.stats)."""
+    page.goto(f"{server['url']}/{PAGE_PATHS['tabular']}")
+    wait_until_idle(page)
     page.get_by_role("button", name="Train autoencoder").click()
     page.wait_for_selector("text=Autoencoder AUC", timeout=120000)
     wait_until_idle(page)
