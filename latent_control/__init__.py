@@ -28,6 +28,7 @@ from aelib.onnx_export import content_name, decoder_onnx
 FRONTEND = Path(__file__).resolve().parent / "frontend"
 ASSETS = FRONTEND / "assets"
 ORT_VERSION = "1.30.0"  # frontend/vendor/onnxruntime-web/README.md says how to update it
+MAX_ASSETS = 200  # models trained in the app add a decoder each: the oldest files go beyond this
 
 _component = components.declare_component("latent_control", path=str(FRONTEND))
 
@@ -42,7 +43,15 @@ def write_asset(data: bytes, suffix: str) -> str:
         with tempfile.NamedTemporaryFile(dir=ASSETS, delete=False, suffix=".tmp") as handle:
             handle.write(data)
         os.replace(handle.name, path)
+        _prune(keep=path)
     return f"assets/{name}"
+
+
+def _prune(keep: Path) -> None:
+    """Delete the oldest assets beyond MAX_ASSETS (a page whose file went re-exports it)."""
+    files = sorted((p for p in ASSETS.iterdir() if p != keep), key=lambda p: p.stat().st_mtime)
+    for old in files[: max(0, len(files) + 1 - MAX_ASSETS)]:
+        old.unlink(missing_ok=True)
 
 
 def decoder_asset(model) -> str:
