@@ -200,6 +200,21 @@ def principal_directions_of(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return principal_directions(codes)
 
 
+def code_keys(key: str) -> tuple[str, str, str]:
+    """Session keys of a model's current code (Generate's, shared with the other pages), of its
+    revision (bumped when the server moves it, so the browser takes it over) and of the cvae's class."""
+    return f"code_{key}", f"code_revision_{key}", f"label_{key}"
+
+
+def set_current_code(key: str, code, label: int | None = None) -> None:
+    """Make `code` (D,) the model's current code, and `label` its class for a conditional model."""
+    code_key, revision_key, label_key = code_keys(key)
+    st.session_state[code_key] = np.asarray(code, np.float32)
+    st.session_state[revision_key] = st.session_state.get(revision_key, 0) + 1
+    if label is not None:
+        st.session_state[label_key] = int(label)
+
+
 class Explorer(NamedTuple):
     """What every explorer page starts from: the active model, its bundle and the names around them."""
 
@@ -261,6 +276,8 @@ def _follow_link(ids: list[str], entries: list[dict] | None = None) -> None:
 
 def _picked() -> None:
     st.session_state["active_model"] = st.session_state["_model_picker"]
+    for name in ("z", "label"):  # a code in the address bar belongs to the model it was made with
+        st.query_params.pop(name, None)
 
 
 def active_model_id(ids: list[str], entries: list[dict] | None = None, need_text: str = "") -> str:

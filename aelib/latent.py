@@ -163,7 +163,8 @@ def code_from_text(text: str, latent_dim: int) -> np.ndarray:
     except (ValueError, TypeError) as exc:
         raise ValueError("the code in the link is not valid base64") from exc
     if len(data) != 2 * latent_dim:
-        raise ValueError(f"the code in the link has {len(data) // 2} values; this model takes {latent_dim}")
+        n = len(data) // 2
+        raise ValueError(f"the code in the link has {n} value{'' if n == 1 else 's'}; this model takes {latent_dim}")
     code = np.frombuffer(data, dtype="<f2").astype(np.float32)
     if not np.all(np.isfinite(code)):
         raise ValueError("the code in the link holds values that are not finite numbers")

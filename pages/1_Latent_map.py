@@ -10,6 +10,7 @@ from aelib import inference
 from aelib.figures import GRID_TRACE_NAME, latent_scatter
 from aelib.latent import PCAMap, neighbour_blend
 from app_common import (
+    PAGE_BY_KEY,
     big,
     bundle_images,
     decoder_url,
@@ -18,6 +19,7 @@ from app_common import (
     live_failed,
     map_data_url,
     new_release,
+    set_current_code,
     show_images,
 )
 from latent_control import live_map
@@ -135,7 +137,8 @@ if chosen:
     captions = [f"#{i}" + (f" · {names[labels[i]]}" if labels is not None and names else "") for i in shown]
     n_cols = max(6, len(shown))
     show_images(bundle_images(bundle, shown), captions, height=110, n_cols=n_cols)
-    show_images(recon, ["reconstruction"] * len(shown), height=110, n_cols=n_cols)
+    st.caption("Their reconstructions:")
+    show_images(recon, height=110, n_cols=n_cols)
 elif spot is not None:
     x, y = spot
     if method == "PCA":
@@ -149,6 +152,10 @@ elif spot is not None:
     left, right = st.columns([1, 3])
     left.image(big(decoded, 200), caption=f"decoded at ({x:.2f}, {y:.2f})")
     right.markdown(f"Decoded from the map location marked ✕, using the {how}.")
+    if st.session_state.get(f"shared_spot_{key}") != spot:  # once per spot: Generate may move it on
+        st.session_state[f"shared_spot_{key}"] = spot
+        set_current_code(key, code, label)
+    right.page_link(PAGE_BY_KEY["generate"].path, label="It is now the current code: open it on Generate")
 
 buffer = io.StringIO()
 table = np.column_stack([np.arange(n_points), -np.ones(n_points) if labels is None else labels[:n_points], coords])

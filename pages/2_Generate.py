@@ -23,6 +23,7 @@ from aelib.latent import (
 from app_common import (
     big,
     bundle_images,
+    code_keys,
     decoder_url,
     explorer_page,
     live_failed,
@@ -32,14 +33,14 @@ from app_common import (
 )
 from latent_control import live_generate
 
-entry, checkpoint, bundle, model, codes, key, _, names = explorer_page("Generate")
+entry, checkpoint, bundle, model, codes, key, labels, names = explorer_page("Generate")
 latent_dim = codes.shape[1]
 if model.is_variational:
     low, high = np.full(latent_dim, -3.5), np.full(latent_dim, 3.5)
 else:
     low, high = np.percentile(codes, 0.5, axis=0), np.percentile(codes, 99.5, axis=0)
     low, high = np.minimum(low, high - 1e-3), high
-CODE, REVISION, LABEL = f"code_{key}", f"code_revision_{key}", f"label_{key}"
+CODE, REVISION, LABEL = code_keys(key)
 PC_RANGE = 3.0
 mean, directions, std = principal_directions_of(codes)
 n_pcs = min(latent_dim, 6)
@@ -84,8 +85,16 @@ def follow_link() -> None:
         st.session_state[LABEL] = min(int(st.query_params["label"]), model.config.n_classes - 1)
 
 
+def start_from(index: int) -> None:
+    """A test image's code, and for the cvae its true class, so the image matches the thumbnail."""
+    set_code(codes[index])
+    if model.is_conditional and labels is not None:
+        st.session_state[LABEL] = int(labels[index])
+
+
 if CODE not in st.session_state:
-    set_code(codes[0])
+    start_from(0)
+set_code(st.session_state[CODE], from_browser=True)  # a code another page set (a map spot) is clipped too
 follow_link()
 
 
@@ -100,7 +109,7 @@ def labels_for(n: int):
 controls = st.columns(3)
 with controls[0]:
     index = st.number_input("Test image", 0, len(codes) - 1, 0, help="index into the bundle's test sample")
-    st.button("Start from this test image", on_click=lambda: set_code(codes[index]))
+    st.button("Start from this test image", on_click=start_from, args=(index,))
 with controls[1]:
     temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.1, help="std of the random code")
     seed = st.number_input("Seed", 0, 10_000, 0)
@@ -120,8 +129,13 @@ def latent_sliders(image) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.caption(
-            f"The {len(slider_dims)} most used of {latent_dim} dimensions (by "
-            f"{'KL to the prior' if model.is_variational else 'variance'}); the rest stay fixed."
+            (
+                f"All {latent_dim} dimensions, the most used first (by "
+                if len(slider_dims) == latent_dim
+                else f"The {len(slider_dims)} most used of {latent_dim} dimensions (by "
+            )
+            + f"{'KL to the prior' if model.is_variational else 'variance'})"
+            + ("" if len(slider_dims) == latent_dim else "; the rest stay fixed.")
         )
         for d in slider_dims:
             st.slider(

@@ -118,7 +118,8 @@ def test_map_selection_shows_the_selected_images(app):
     at.run()
     assert not at.exception
     assert any("Selected 2 point(s)" in h.value for h in at.subheader)
-    assert len(shown_images(at, "reconstruction")) == 2 and len(shown_images(at, "#")) == 2
+    assert len(shown_images(at, "#")) == 2 and any("Their reconstructions" in c.value for c in at.caption)
+    assert len(shown_images(at)) == 4  # the two images, then their two reconstructions
 
 
 def test_map_click_on_empty_space_decodes_that_spot(app):
@@ -136,6 +137,20 @@ def test_map_click_on_empty_space_decodes_that_spot(app):
     at.run()
     assert not at.exception
     assert shown_images(at, "decoded at (0.10, -0.20)")
+    # the spot becomes the model's current code: Generate's sliders show it
+    import os
+    from pathlib import Path
+
+    import numpy as np
+
+    from aelib import load_bundle
+    from aelib.latent import PCAMap
+
+    bundle = load_bundle(Path(os.environ["AELIB_CHECKPOINTS"]) / "digits_vae2d.safetensors")
+    expected = PCAMap(bundle["pca_mean"], bundle["pca_components"]).inverse(np.array([[0.1, -0.2]], np.float32))[0]
+    at.switch_page(PAGE_FILES["generate"]).run()
+    shown = [next(s.value for s in at.slider if s.label == f"z[{d}]") for d in range(2)]
+    np.testing.assert_allclose(shown, np.clip(expected, -3.5, 3.5), atol=0.01)
 
 
 @pytest.mark.parametrize("model", ["digits_vae2d", "digits_cvae", "tiny_unlabelled"])
@@ -172,3 +187,18 @@ def test_a_colour_model_works_on_the_image_pages(app, page, caption):
     at = open_page(app, page, "tiny_colour")
     assert not at.error and not at.info, [*at.error, *at.info]
     assert shown_images(at, caption)
+
+
+def test_generate_starts_the_cvae_with_the_test_images_own_class(app):
+    import os
+    from pathlib import Path
+
+    from aelib import load_bundle
+
+    labels = load_bundle(Path(os.environ["AELIB_CHECKPOINTS"]) / "digits_cvae.safetensors")["labels"]
+    at = open_page(app, "generate", "digits_cvae")
+    picker = next(s for s in at.selectbox if s.label.startswith("Class"))
+    assert picker.value == labels[0]
+    next(n for n in at.number_input if n.label == "Test image").set_value(5).run()
+    next(b for b in at.button if b.label == "Start from this test image").click().run()
+    assert next(s for s in at.selectbox if s.label.startswith("Class")).value == labels[5]

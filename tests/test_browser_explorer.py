@@ -60,6 +60,8 @@ def test_sidebar_picker_switches_model_and_keeps_it_across_pages(page, server, t
     choose_in_picker(page, FACES, typing)
     assert picker_value(page) == FACES
     assert "on olivetti" in page.locator('[data-testid="stSidebar"]').inner_text()
+    # the digit model's code left in the address bar is not taken for a broken link to the face model
+    assert "link's code" not in page.locator('[data-testid="stMain"]').inner_text()
     follow_sidebar_link(page, "Latent map")
     assert picker_value(page) == FACES and f"model={FACES}" in page.url
 

@@ -122,7 +122,8 @@ export function buildGenerate(root, args, { makeRenderer, control, maths, fitHei
     });
   }
   const dimsBox = element("fieldset", {}, controls);
-  element("legend", { text: `Most used of ${args.latent_dim} dimensions` }, dimsBox);
+  const all = args.dims.length === args.latent_dim;
+  element("legend", { text: all ? `All ${args.latent_dim} dimensions` : `Most used of ${args.latent_dim} dimensions` }, dimsBox);
   for (const d of args.dims) addSlider(dimsBox, `d:${d.index}`, `z[${d.index}]`, 0.01);
   const pcBox = element("fieldset", {}, controls);
   element("legend", { text: "Principal directions (std from the mean)" }, pcBox);

@@ -11,7 +11,19 @@ function bounds(points) {
   return [pad(Math.min(...xs), Math.max(...xs)), pad(Math.min(...ys), Math.max(...ys))];
 }
 
-function drawMap(canvas, data, scale, cursor) {
+function drawCross(context, [x, y]) {
+  context.strokeStyle = "#111";
+  context.lineWidth = 3;
+  context.beginPath();
+  context.moveTo(x - 7, y - 7);
+  context.lineTo(x + 7, y + 7);
+  context.moveTo(x + 7, y - 7);
+  context.lineTo(x - 7, y + 7);
+  context.stroke();
+}
+
+// cursor: the pointer (a circle); kept: the spot last clicked (a cross), both in canvas pixels.
+function drawMap(canvas, data, scale, cursor, kept) {
   const context = canvas.getContext("2d");
   context.clearRect(0, 0, canvas.width, canvas.height);
   context.fillStyle = "rgba(128, 128, 128, 0.08)";
@@ -23,6 +35,7 @@ function drawMap(canvas, data, scale, cursor) {
     context.fillRect(x - 2, y - 2, 4, 4);
   });
   context.globalAlpha = 1;
+  if (kept) drawCross(context, kept);
   if (cursor) {
     context.strokeStyle = "#111";
     context.lineWidth = 2;
@@ -35,7 +48,9 @@ function drawMap(canvas, data, scale, cursor) {
 function legend(parent, data) {
   if (!data.labels || !data.names) return;
   const box = element("div", { class: "legend" }, parent);
+  const present = new Set(data.labels); // Olivetti's sample holds some of its 40 people
   data.names.forEach((name, i) => {
+    if (!present.has(i)) return;
     const item = element("span", { class: "legend-item" }, box);
     element("span", { class: "swatch", style: `background:${data.colours[i % data.colours.length]}` }, item);
     item.appendChild(document.createTextNode(name));
@@ -46,17 +61,25 @@ export function buildMap(root, args, { data, makeRenderer, control, maths, fitHe
   const layout = element("div", { class: "columns" }, root);
   const mapBox = element("div", { class: "controls" }, layout);
   const view = element("div", { class: "view" }, layout);
-  const map = element("canvas", { class: "map", "data-testid": "live-map", width: 460, height: 400 }, mapBox);
+  // As wide as the page leaves beside the image (between 320 and 640 pixels).
+  const width = Math.round(Math.max(320, Math.min(640, root.clientWidth - args.image_px - 40)));
+  const map = element("canvas", { class: "map", "data-testid": "live-map", width, height: Math.round(width * 0.8) }, mapBox);
   legend(mapBox, data);
   const canvas = imageCanvas(view, args.shape, args.image_px, "live-image");
   const draw = makeRenderer(canvas, args.shape, args.smooth);
   const status = caption(view, "Move the pointer over the map.");
   const [[x0, x1], [y0, y1]] = bounds(data.points);
-  const width = map.width - 2 * MARGIN;
-  const height = map.height - 2 * MARGIN;
+  const plotWidth = map.width - 2 * MARGIN;
+  const plotHeight = map.height - 2 * MARGIN;
   const scale = {
-    toPixels: ([x, y]) => [MARGIN + ((x - x0) / (x1 - x0)) * width, MARGIN + (1 - (y - y0) / (y1 - y0)) * height],
-    toMap: ([px, py]) => [x0 + ((px - MARGIN) / width) * (x1 - x0), y0 + (1 - (py - MARGIN) / height) * (y1 - y0)],
+    toPixels: ([x, y]) => [
+      MARGIN + ((x - x0) / (x1 - x0)) * plotWidth,
+      MARGIN + (1 - (y - y0) / (y1 - y0)) * plotHeight,
+    ],
+    toMap: ([px, py]) => [
+      x0 + ((px - MARGIN) / plotWidth) * (x1 - x0),
+      y0 + (1 - (py - MARGIN) / plotHeight) * (y1 - y0),
+    ],
   };
   const codeAt = ([x, y]) =>
     args.method === "PCA"
@@ -81,15 +104,18 @@ export function buildMap(root, args, { data, makeRenderer, control, maths, fitHe
   };
   const show = ({ pixels, point }) => {
     draw(codeAt(point), labelAt(point));
-    drawMap(map, data, scale, pixels);
+    drawMap(map, data, scale, pixels, kept);
     status.textContent = `(${point[0].toFixed(2)}, ${point[1].toFixed(2)}) decoded in your browser`;
   };
   map.addEventListener("pointermove", (event) => show(spotOf(event)));
+  let kept = null;
   map.addEventListener("click", (event) => {
-    const { point } = spotOf(event);
+    const { pixels, point } = spotOf(event);
+    kept = pixels;
+    drawMap(map, data, scale, pixels, kept);
     control.release({ event: "click", point, code: codeAt(point), label: labelAt(point) });
   });
-  drawMap(map, data, scale, null);
+  drawMap(map, data, scale, null, null);
   show({ pixels: scale.toPixels(data.points[0]), point: data.points[0] });
   fitHeight();
   return () => {};
