@@ -165,18 +165,22 @@ def _shipped_decoder_url(path: str, mtime: float) -> str:
     return latent_control.decoder_asset(_checkpoint(path, mtime).model)
 
 
+def _asset_gone(url: str | None) -> bool:
+    """True when a remembered asset URL has no file behind it any more (pruned, or the folder cleaned)."""
+    return url is None or not (latent_control.FRONTEND / url).is_file()
+
+
 def decoder_url(entry: dict) -> str | None:
     """Where the browser fetches this model's ONNX decoder (exported once per checkpoint, and once
     per session model); None, with a note, when it cannot be made: the page decodes on the server."""
     try:
         if entry.get("user"):
             record = user_models()[entry["id"]]
-            if "decoder_url" not in record:
+            if _asset_gone(record.get("decoder_url")):
                 record["decoder_url"] = latent_control.decoder_asset(record["checkpoint"].model)
             return record["decoder_url"]
         mtime = Path(entry["path"]).stat().st_mtime
-        url = _shipped_decoder_url(entry["path"], mtime)
-        if not (latent_control.FRONTEND / url).exists():  # the asset folder was cleaned meanwhile
+        if _asset_gone(url := _shipped_decoder_url(entry["path"], mtime)):
             _shipped_decoder_url.clear()
             url = _shipped_decoder_url(entry["path"], mtime)
         return url
@@ -186,12 +190,19 @@ def decoder_url(entry: dict) -> str | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def map_data_url(coords: np.ndarray, point_labels, codes, names: list[str]) -> str:
-    """The live map's points, labels and (for t-SNE) codes, written once per map for the browser."""
+def _map_data_url(coords: np.ndarray, point_labels, codes, names: list[str]) -> str:
     from aelib.figures import class_colours  # plotly: only pages with charts import it
 
     n_classes = len(names) if names else (0 if point_labels is None else int(point_labels.max()) + 1)
     return latent_control.map_asset(coords, point_labels, codes, names or None, class_colours(max(n_classes, 1)))
+
+
+def map_data_url(coords: np.ndarray, point_labels, codes, names: list[str]) -> str:
+    """The live map's points, labels and (for t-SNE) codes, written once per map for the browser."""
+    if _asset_gone(url := _map_data_url(coords, point_labels, codes, names)):
+        _map_data_url.clear()
+        url = _map_data_url(coords, point_labels, codes, names)
+    return url
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -30,6 +30,7 @@ from app_common import (
     new_release,
     plain,
     principal_directions_of,
+    set_current_code,
 )
 from latent_control import live_generate
 
@@ -48,9 +49,11 @@ slider_dims = informative_dims(bundle["dim_score"], min(latent_dim, 10))
 
 
 def set_code(z: np.ndarray, from_browser: bool = False) -> None:
-    st.session_state[CODE] = np.clip(np.asarray(z, np.float32), low, high)
-    if not from_browser:  # the browser takes over a code the server moved
-        st.session_state[REVISION] = st.session_state.get(REVISION, 0) + 1
+    z = np.clip(np.asarray(z, np.float32), low, high)
+    if from_browser:  # the browser already shows it
+        st.session_state[CODE] = z
+    else:  # a new revision: the browser takes over a code the server moved
+        set_current_code(key, z)
 
 
 def dim_moved(d: int) -> None:
@@ -176,11 +179,16 @@ def traversals() -> None:
     )
 
 
-def live_controls() -> None:
-    """Sliders and a 2-D pad decoded in the browser; the code comes back when the user lets go."""
+def decoded() -> np.ndarray:
+    return inference.decode(model, st.session_state[CODE], labels_for(1))[0]
+
+
+def live_controls(image: np.ndarray) -> bool:
+    """Sliders and a 2-D pad decoded in the browser; `image` (the current code's) shows until the
+    browser's first decode. True when the user let go and so moved the code."""
     url = decoder_url(entry)
     if url is None:
-        return
+        return False
     st.caption(
         "Drag a slider or the point on the pad: the image is decoded in your browser as you move. "
         "The other tabs and pages get the code when you let go."
@@ -194,17 +202,19 @@ def live_controls() -> None:
         bounds=(low, high),
         dims=slider_dims,
         pcs=(mean, directions[:n_pcs], std[:n_pcs], PC_RANGE),
-        revision=st.session_state[REVISION],
-        preview=inference.decode(model, st.session_state[CODE], labels_for(1))[0],
+        revision=st.session_state.get(REVISION, 0),
+        preview=image,
         key=f"live_{key}",
         smooth=st.session_state.get("_smooth_images", False),
     )
     if live_failed(value):
         st.caption("Use the server-side tabs: Latent sliders, Principal directions, Traversal.")
-    elif release := new_release(value, f"live_{key}"):
+        return False
+    if release := new_release(value, f"live_{key}"):
         set_code(release["code"], from_browser=True)
         if model.is_conditional and release.get("label") is not None:
             st.session_state[LABEL] = int(release["label"])
+    return release is not None
 
 
 def class_picker() -> None:
@@ -214,7 +224,7 @@ def class_picker() -> None:
 
     def picked() -> None:
         st.session_state[LABEL] = st.session_state[widget]
-        st.session_state[REVISION] += 1
+        st.session_state[REVISION] = st.session_state.get(REVISION, 0) + 1
 
     st.selectbox(
         "Class (the cvae's condition)", range(len(names)), format_func=lambda i: names[i], key=widget, on_change=picked
@@ -230,13 +240,14 @@ def generator() -> None:
         ["Live (in your browser)", "Latent sliders", "Principal directions", "Traversal"]
         + (["Manifold grid"] if show_grid else [])
     )
+    image = decoded()  # one decode for the live preview and the server-side tabs
     with tabs[0]:
-        live_controls()
+        if live_controls(image):  # the user let go: the code moved
+            image = decoded()
     if model.is_conditional:
         with picker_slot:
             class_picker()
     sync_widgets()
-    image = inference.decode(model, st.session_state[CODE], labels_for(1))[0]
     with tabs[1]:
         latent_sliders(image)
     with tabs[2]:
