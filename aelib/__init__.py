@@ -9,7 +9,7 @@ aelib never imports Streamlit; the app in pages/ is a thin layer over it.
 """
 
 from . import models  # noqa: F401  (registers every model)
-from .checkpoint import Checkpoint, load_bundle, load_checkpoint, read_header, save_checkpoint
+from .checkpoint import Checkpoint, load_bundle, load_checkpoint, open_checkpoint, read_header, save_checkpoint
 from .datasets import ImageData, load_dataset
 from .errors import AelibError, CheckpointError, DataError, ImageDecodeError, UnknownNameError
 from .registry import DATASETS, MODELS, build_model, register_dataset, register_model
@@ -34,6 +34,7 @@ __all__ = [
     "load_bundle",
     "load_checkpoint",
     "load_dataset",
+    "open_checkpoint",
     "read_header",
     "register_dataset",
     "register_model",

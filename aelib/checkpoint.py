@@ -18,7 +18,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from .errors import AelibError, CheckpointError
+from . import checks
+from .errors import CheckpointError
 from .registry import build_model
 
 FORMAT = "aelib-checkpoint"
@@ -30,6 +31,7 @@ class Checkpoint:
     path: Path
     header: dict
     model: torch.nn.Module
+    bundle: dict | None = None  # the explorer arrays, when opened with open_checkpoint
 
     @property
     def model_name(self) -> str:
@@ -70,12 +72,20 @@ def _parse_header(path: Path, metadata: dict) -> dict:
             f"{path.name}: checkpoint format version {str(version)[:20]} is not supported "
             f"(this aelib reads version {FORMAT_VERSION})"
         )
+    text = metadata.get("header")
+    if not isinstance(text, str) or len(text) > MAX_HEADER_CHARS:
+        raise CheckpointError(
+            f"{path.name}: checkpoint header is missing or longer than {MAX_HEADER_CHARS:,} characters"
+        )
     try:
-        header = json.loads(metadata["header"])
-    except (KeyError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path.name}: checkpoint header is damaged ({exc})") from None
+        header = json.loads(text)
+    except (json.JSONDecodeError, RecursionError, ValueError) as exc:  # deep nesting raises RecursionError
+        raise CheckpointError(f"{path.name}: checkpoint header is damaged ({type(exc).__name__})") from None
     validate_header(header, path.name)
     return header
+
+
+MAX_HEADER_CHARS = 1_000_000  # a real header (card, history, optimizer settings) is a few KB
 
 
 # The header's schema: field -> accepted types; the first group is required. Every checkpoint
@@ -111,12 +121,24 @@ def validate_header(header, name: str = "checkpoint") -> None:
         raise CheckpointError(f"{name}: checkpoint header must be a JSON object, not {type(header).__name__}")
     _check_fields(header, REQUIRED, OPTIONAL, name, "header")
     _check_fields(header["dataset"], DATASET_REQUIRED, DATASET_OPTIONAL, name, "dataset")
-    shape = header["config"].get("image_shape")
-    if not isinstance(shape, list) or len(shape) != 3 or not all(isinstance(v, int) and v > 0 for v in shape):
-        raise CheckpointError(f"{name}: config.image_shape must be three positive integers, not {str(shape)[:60]}")
-    latent_dim = header["config"].get("latent_dim")
-    if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 1:
-        raise CheckpointError(f"{name}: config.latent_dim must be a positive integer, not {str(latent_dim)[:30]}")
+    checks.check_config(header["config"], name)
+    checks.check_class_names(header["dataset"].get("class_names"), name)
+    checks.check_metrics(header.get("metrics", {}), KEY_METRICS, name)
+
+
+# Card metrics the app formats as numbers (zoo.METRIC_WORDS, the README's table).
+KEY_METRICS = (
+    "iw_nll",
+    "elbo",
+    "mse_per_pixel",
+    "mse_per_value",
+    "probe_accuracy",
+    "pca_probe_accuracy",
+    "psnr_noisy_db",
+    "psnr_denoised_db",
+    "anomaly_auc",
+    "isolation_forest_auc",
+)
 
 
 def _check_fields(record: dict, required: dict, optional: dict, name: str, where: str) -> None:
@@ -140,17 +162,28 @@ def read_tensors(path: str | Path, prefix: str) -> dict[str, torch.Tensor]:
             raise CheckpointError(f"{path.name}: tensor data is damaged or truncated ({exc})") from None
 
 
+def tensor_shapes(path: str | Path, prefix: str) -> dict[str, tuple]:
+    """Shapes of the tensors under `prefix`, from the file's header alone (no data read)."""
+    path = Path(path)
+    with _open(path) as handle:
+        return {k[len(prefix) :]: tuple(handle.get_slice(k).get_shape()) for k in handle.keys() if k.startswith(prefix)}  # noqa: SIM118
+
+
 def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
-    """Rebuild the model from its registered name and config, load weights, set eval mode."""
+    """Rebuild the model from its registered name and config, load weights, set eval mode.
+
+    Safe on files from anywhere: sizes are bounded (checks.check_config), the model is first built
+    on the meta device and compared with the file's tensor shapes, and weights must be finite."""
     path = Path(path)
     header = read_header(path)
-    try:
-        model = build_model(header["model"], **header["config"])
-    except AelibError as exc:
-        raise CheckpointError(f"{path.name}: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path.name}: checkpoint config is invalid ({exc})") from None
+
+    def build():
+        return build_model(header["model"], **header["config"])
+
+    checks.check_model_shapes(build, tensor_shapes(path, "model/"), path.name)
+    model = build()
     weights = read_tensors(path, "model/")
+    checks.check_finite(weights, path.name)
     try:
         model.load_state_dict(weights)
     except RuntimeError as exc:
@@ -158,15 +191,33 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
     return Checkpoint(path, header, model.to(device).eval())
 
 
-def load_bundle(path: str | Path) -> dict[str, np.ndarray]:
-    """Explorer arrays (images, labels, codes, pca, tsne, scores...) as numpy; {} if none."""
+def load_bundle(path: str | Path, header: dict | None = None) -> dict[str, np.ndarray]:
+    """Explorer arrays (images, labels, codes, pca, tsne, scores...) as numpy; {} if none.
+    Checked against the header's model (shapes, finite values, label range): CheckpointError if not."""
+    path = Path(path)
+    header = header or read_header(path)
     arrays = {}
     for key, tensor in read_tensors(path, "bundle/").items():
         if key.endswith(PNG_SUFFIX):
             arrays[key[: -len(PNG_SUFFIX)]] = _from_png(tensor.numpy(), path)
         else:
             arrays[key] = tensor.numpy()
+    config, names = header["config"], header["dataset"].get("class_names") or []
+    n_classes = len(names) or config.get("n_classes", 0)
+    problems = checks.bundle_problems(arrays, config["latent_dim"], config["image_shape"], n_classes)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise CheckpointError(f"{path.name}: {problems[0]}{more}")
     return arrays
+
+
+def open_checkpoint(path: str | Path) -> Checkpoint:
+    """The one way the app and the CLI open a checkpoint they did not just write: the model (bounded,
+    shape-checked, finite weights) and its checked explorer arrays in `.bundle`. Raises
+    CheckpointError with one line for anything wrong."""
+    checkpoint = load_checkpoint(path)
+    checkpoint.bundle = load_bundle(path, checkpoint.header)
+    return checkpoint
 
 
 # uint8 image stacks are stored as lossless PNG bytes: MNIST digits shrink about 5x, which keeps
@@ -191,11 +242,15 @@ def _from_png(data: np.ndarray, path) -> np.ndarray:
     from PIL import Image
 
     try:
-        stacked = np.array(Image.open(io.BytesIO(data.tobytes())))
+        image = Image.open(io.BytesIO(data.tobytes()))
+        width, height = image.size  # from the PNG header: refuse a bomb before decoding it
+        if width * height > checks.MAX_BUNDLE_PIXELS:
+            raise ValueError(f"{width}x{height} pixels, more than {checks.MAX_BUNDLE_PIXELS:,}")
+        stacked = np.array(image)
         n, c, h, w = np.frombuffer(stacked[0, :8].tobytes(), ">u2").astype(int)
         return stacked[1:].reshape(n, c, h, w)
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{Path(path).name}: bundle images are damaged ({exc})") from None
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, DecompressionBombError...
+        raise CheckpointError(f"{Path(path).name}: bundle images are damaged ({str(exc)[:120]})") from None
 
 
 def save_checkpoint(

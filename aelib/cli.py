@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 
 from .errors import AelibError
@@ -15,9 +17,48 @@ from .errors import AelibError
 
 def _ints(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(v) for v in text.split(",") if v)
+        values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text[:40]!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected non-negative integers, got {text[:40]!r}")
+    return values
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    """Layer widths: 1 to 16 integers from 1 to 16,384."""
+    values = _ints(text)
+    if len(values) > 16 or not all(1 <= v <= 16_384 for v in values):
+        raise argparse.ArgumentTypeError(f"layer widths must be 1 to 16 integers from 1 to 16384, got {text[:40]!r}")
+    return values
+
+
+def _int_at_least(low: int, high: int = 10**9):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text[:40]!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in its messages
+    return parse
+
+
+def _number(low: float, strictly: bool = False):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text[:40]!r}") from None
+        if not math.isfinite(value) or value < low or strictly and value == low:
+            raise argparse.ArgumentTypeError(f"must be a finite number {'>' if strictly else '>='} {low}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
 
 
 def _key_value(text: str) -> tuple[str, object]:
@@ -40,9 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     bundle = sub.add_parser("bundle", help="add an explorer bundle (sample, codes, PCA, t-SNE) to a checkpoint")
     bundle.add_argument("path")
     bundle.add_argument("--data-root", default="data")
-    bundle.add_argument("--n-samples", type=int, default=2000)
+    bundle.add_argument("--n-samples", type=_int_at_least(10, 100_000), default=2000)
     bundle.add_argument("--ood-dataset", default=None, help="also score this dataset's test images")
     bundle.add_argument("--grid", default=None, help="write a sample/reconstruction grid PNG here")
+    bundle.add_argument(
+        "--train-map",
+        type=_int_at_least(0, 100_000),
+        default=0,
+        help="also encode up to this many training images for the latent map (a small data set: all of it)",
+    )
     ckpts = sub.add_parser("checkpoints", help="list shipped checkpoints")
     ckpts.add_argument("--dir", default=None)
     ckpts.add_argument("--json", action="store_true")
@@ -64,25 +111,29 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", default="data")
     p.add_argument("--download", action="store_true", help="let torchvision/scikit-learn download data")
     p.add_argument("--out", required=True)
-    p.add_argument("--latent-dim", type=int)
-    p.add_argument("--beta", type=float)
+    p.add_argument("--latent-dim", type=_int_at_least(1, 4096))
+    p.add_argument("--beta", type=_number(0.0))
     p.add_argument("--likelihood", choices=["bernoulli", "gaussian"])
-    p.add_argument("--hidden", type=_ints, help="dense layer widths, e.g. 512,256")
-    p.add_argument("--channels", type=_ints, help="conv stage widths, e.g. 32,64")
+    p.add_argument("--hidden", type=_widths, help="dense layer widths, e.g. 512,256")
+    p.add_argument("--channels", type=_widths, help="conv stage widths, e.g. 32,64")
     p.add_argument(
         "--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="any other model config field"
     )
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=128, help="global batch, split over torchrun's processes")
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--epochs", type=_int_at_least(1, 100_000), default=10)
+    p.add_argument(
+        "--batch-size", type=_int_at_least(1, 65_536), default=128, help="global batch, split over torchrun's processes"
+    )
+    p.add_argument("--lr", type=_number(0.0, strictly=True), default=1e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--kl-warmup", type=int, default=0, help="epochs of linear KL warm-up")
+    p.add_argument("--kl-warmup", type=_int_at_least(0), default=0, help="epochs of linear KL warm-up")
     p.add_argument("--binarize", action="store_true", help="dynamic binarisation")
     p.add_argument("--denoise", default=None, help="gaussian:0.5 | salt_pepper:0.2 | masking:0.3")
     p.add_argument("--augment", action="store_true", help="random flips and 2-px shifts")
     p.add_argument("--keep-classes", type=_ints, default=None, help="train only on these labels")
-    p.add_argument("--max-train", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0, help="torch threads per process (0 = torch's choice)")
+    p.add_argument("--max-train", type=_int_at_least(0), default=0)
+    p.add_argument(
+        "--threads", type=_int_at_least(0, 1024), default=0, help="torch threads per process (0 = torch's choice)"
+    )
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU) | cpu | cuda | mps")
     p.add_argument(
         "--amp",
@@ -99,8 +150,10 @@ def _add_train(p: argparse.ArgumentParser) -> None:
 def _add_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("path")
     p.add_argument("--data-root", default="data")
-    p.add_argument("--n-test", type=int, default=0, help="evaluate on the first N test images (0 = all)")
-    p.add_argument("--iw-samples", type=int, default=100, help="k for the importance-weighted NLL")
+    p.add_argument("--n-test", type=_int_at_least(0), default=0, help="evaluate on the first N test images (0 = all)")
+    p.add_argument(
+        "--iw-samples", type=_int_at_least(1, 100_000), default=100, help="k for the importance-weighted NLL"
+    )
     p.add_argument("--no-probe", action="store_true", help="skip the linear probes")
     p.add_argument("--save", action="store_true", help="store the metrics in the checkpoint's card")
     p.add_argument("--json", action="store_true")
@@ -118,3 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # no traceback for anything a user's file or flag provokes
+        if os.environ.get("AELIB_DEBUG") == "1":
+            raise
+        print(f"error: {type(exc).__name__}: {str(exc)[:300]} (AELIB_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1

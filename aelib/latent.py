@@ -169,3 +169,14 @@ def code_from_text(text: str, latent_dim: int) -> np.ndarray:
     if not np.all(np.isfinite(code)):
         raise ValueError("the code in the link holds values that are not finite numbers")
     return code
+
+
+def index_from_text(text: str | None, n: int) -> int | None:
+    """A class index typed in a text box or a URL (`&label=3`): the int when `text` is 1-6 ASCII
+    digits naming 0..n-1, else None. (str.isdigit accepts "²", which int() refuses, and int() of
+    5,000 digits raises: neither reaches int() here.)"""
+    text = (text or "").strip()
+    if not 1 <= len(text) <= 6 or not text.isascii() or not text.isdecimal():
+        return None
+    value = int(text)
+    return value if value < n else None

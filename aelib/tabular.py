@@ -7,6 +7,7 @@ import torch
 
 from .anomaly import squared_error
 from .datasets.base import ImageData, as_rows
+from .errors import DataError
 from .models.dense import DenseAE, DenseConfig
 from .train import TrainConfig, fit
 
@@ -23,13 +24,21 @@ def train_table_ae(
 ):
     """Fit a small dense AE on z-scored rows (only those in train_mask, e.g. the normal ones).
     Returns (model, mean, std) so new rows can be scaled the same way. features: (N, D)."""
+    features = np.asarray(features, np.float64)  # statistics of values near float32's limit overflow in float32
     rows = features if train_mask is None else features[train_mask]
     rows = rows[:max_rows]
     # Scale by the training rows' spread, floored at a tenth of the whole table's: a feature that is
     # (nearly) constant among normal rows would otherwise turn any deviation into an astronomic z-score.
     overall = features.std(0)
     overall = np.where(overall > 1e-8, overall, 1.0)
-    mean, std = rows.mean(0), np.maximum(rows.std(0), 0.1 * overall).astype(np.float32)
+    mean, std = rows.mean(0), np.maximum(rows.std(0), 0.1 * overall)
+    bad = ~(np.isfinite(mean) & np.isfinite(std) & (np.abs(mean) < 1e30) & (std < 1e30))
+    if bad.any():
+        raise DataError(
+            f"{int(bad.sum())} column(s) (the first is column {int(np.argmax(bad)) + 1}) have values too large "
+            "to scale (mean or spread beyond 1e30): rescale them or drop those rows"
+        )
+    mean, std = mean.astype(np.float32), std.astype(np.float32)
     x = as_rows((rows - mean) / std)
     torch.manual_seed(seed)
     config = DenseConfig(

@@ -5,22 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .checkpoint import read_header
+from .checkpoint import KEY_METRICS, read_header
 from .errors import AelibError
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
-KEY_METRICS = (
-    "iw_nll",
-    "elbo",
-    "mse_per_pixel",
-    "mse_per_value",
-    "probe_accuracy",
-    "pca_probe_accuracy",
-    "psnr_noisy_db",
-    "psnr_denoised_db",
-    "anomaly_auc",
-    "isolation_forest_auc",
-)
 
 
 def checkpoint_dir() -> Path:
@@ -29,7 +17,8 @@ def checkpoint_dir() -> Path:
 
 
 def list_checkpoints(directory: str | Path | None = None) -> tuple[list[dict], list[str]]:
-    """(summaries of the readable checkpoints, one error line per unreadable file), by file name."""
+    """(summaries of the readable checkpoints, one error line per unreadable file), by file name.
+    Survives any file: one bad checkpoint in the folder costs only its own line."""
     directory = Path(directory or checkpoint_dir())
     entries, errors = [], []
     for path in sorted(directory.glob("*.safetensors")):
@@ -37,6 +26,8 @@ def list_checkpoints(directory: str | Path | None = None) -> tuple[list[dict], l
             entries.append(summarise(path, read_header(path)))
         except AelibError as exc:
             errors.append(str(exc))
+        except Exception as exc:  # whatever a crafted file provokes, the other models stay listed
+            errors.append(f"{path.name}: not a readable checkpoint ({type(exc).__name__})")
     return entries, errors
 
 

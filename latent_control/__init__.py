@@ -48,10 +48,21 @@ def write_asset(data: bytes, suffix: str) -> str:
 
 
 def _prune(keep: Path) -> None:
-    """Delete the oldest assets beyond MAX_ASSETS (a page whose file went re-exports it)."""
-    files = sorted((p for p in ASSETS.iterdir() if p != keep), key=lambda p: p.stat().st_mtime)
+    """Delete the oldest assets beyond MAX_ASSETS (a page whose file went re-exports it). Other
+    sessions write and prune at the same time: a file that vanishes under us is simply skipped."""
+    # Another session's ".tmp" file is a write in progress, not an old asset: never pruned.
+    finished = (p for p in ASSETS.iterdir() if p != keep and p.suffix != ".tmp")
+    dated = [(when, p) for p in finished if (when := _mtime(p)) is not None]
+    files = [p for _, p in sorted(dated)]
     for old in files[: max(0, len(files) + 1 - MAX_ASSETS)]:
         old.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return None
 
 
 def decoder_asset(model) -> str:
@@ -59,10 +70,12 @@ def decoder_asset(model) -> str:
     return write_asset(decoder_onnx(model), ".onnx")
 
 
-def map_asset(points: np.ndarray, labels, codes, names, colours) -> str:
+def map_asset(points: np.ndarray, labels, codes, names, colours, train=None) -> str:
     """The map's points (N, 2), labels (N,) or None, codes (N, D) or None (only t-SNE needs them, for
-    the blend of nearest codes) as one JSON file, fetched once by the browser."""
+    the blend of nearest codes), and train (N,) bool or None (training images, drawn outlined) as
+    one JSON file, fetched once by the browser."""
     data = {
+        "train": None if train is None else np.asarray(train).astype(int).tolist(),
         "points": np.round(np.asarray(points, np.float64), 5).tolist(),
         "labels": None if labels is None else np.asarray(labels).astype(int).tolist(),
         "codes": None if codes is None else np.round(np.asarray(codes, np.float64), 6).tolist(),

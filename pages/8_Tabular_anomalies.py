@@ -85,16 +85,21 @@ key = (source, features.shape, latent_dim, epochs, normal_only)
 if train_clicked:
     bar = st.progress(0.0, text="training…")
     mask = ~labels if (normal_only and labels is not None) else None
-    with heavy_job(bar):
-        model, mean, std = train_table_ae(
-            features,
-            mask,
-            latent_dim=latent_dim,
-            epochs=epochs,
-            callback=lambda r: bar.progress(
-                r["epoch"] / epochs, text=f"epoch {r['epoch']}/{epochs}, val loss {r['val_loss']:.3f}"
-            ),
-        )
+    try:
+        with heavy_job(bar):
+            model, mean, std = train_table_ae(
+                features,
+                mask,
+                latent_dim=latent_dim,
+                epochs=epochs,
+                callback=lambda r: bar.progress(
+                    r["epoch"] / epochs, text=f"epoch {r['epoch']}/{epochs}, val loss {r['val_loss']:.3f}"
+                ),
+            )
+    except AelibError as exc:
+        bar.empty()
+        st.error(plain(str(exc)))
+        st.stop()
     bar.empty()
     st.session_state["table_model"] = (key, model, mean, std)
 if st.session_state.get("table_model", (None,))[0] != key:
@@ -104,6 +109,9 @@ if st.session_state.get("table_model", (None,))[0] != key:
 _, model, mean, std = st.session_state["table_model"]
 errors = row_errors(model, features, mean, std)
 scores = errors.mean(1)
+if not np.isfinite(scores).all():  # never rank by row order silently
+    st.warning(f"{int((~np.isfinite(scores)).sum())} row(s) could not be scored (values too large); ranked first.")
+    scores = np.where(np.isfinite(scores), scores, np.inf)
 worst = np.argsort(-scores, kind="stable")[:200]
 ranking = {"row": worst, "reconstruction error": scores[worst]}
 if labels is not None:

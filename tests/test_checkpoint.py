@@ -102,7 +102,7 @@ LYING_HEADERS = [
     (json.dumps({**GOOD, "metrics": [1, 2]}), "header.metrics must be dict, not list"),
     (
         json.dumps({**GOOD, "config": {"latent_dim": "2", "image_shape": [1, 8, 8]}}),
-        "config.latent_dim must be a positive integer",
+        "config.latent_dim must be an integer from 1 to 4096",
     ),
     (json.dumps({**GOOD, "config": {"latent_dim": 2, "image_shape": [1, 8]}}), "config.image_shape"),
 ]
@@ -164,9 +164,11 @@ def test_optimizer_state_round_trips_for_resume(tmp_path, small_digits):
     assert torch.equal(optimizer.state_dict()["state"][0]["exp_avg"], original)
 
 
-def test_bundle_images_are_stored_as_lossless_png(checkpoint_path):
+def test_bundle_images_are_stored_as_lossless_png(tmp_path):
     import numpy as np
 
+    model = build_model("vae", image_shape=(1, 28, 28), latent_dim=2, hidden=(8,))
+    checkpoint_path = save_checkpoint(tmp_path / "vae.safetensors", model, {"dataset": {"name": "mnist"}})
     rng = np.random.default_rng(0)
     images = (rng.random((50, 1, 28, 28)) > 0.8).astype(np.uint8) * 255
     before = checkpoint_path.stat().st_size

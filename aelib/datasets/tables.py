@@ -68,6 +68,9 @@ def read_csv_table(
         raise DataError(f"{name}: the file is empty")
     sample = data[:65536].decode("utf-8", errors="replace")
     delimiter, header = _sniff(sample)
+    n_columns = _n_columns(sample, delimiter)
+    if n_columns > MAX_COLUMNS:  # pandas renames thousands of duplicate names in quadratic time
+        raise DataError(f"{name}: {n_columns:,} columns in the first row; at most {MAX_COLUMNS:,} are read")
     try:
         frame = pd.read_csv(io.BytesIO(data), sep=delimiter, nrows=max_rows + 1, header=0 if header else None)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -75,21 +78,46 @@ def read_csv_table(
     return _table_from_frame(frame, name, label_column, max_rows, min_rows)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+DELIMITERS = ",;\t| "
+SNIFF_LINES = 50
+
+
 def _sniff(sample: str) -> tuple[str, bool]:
-    """(delimiter, whether the first row is a header) of a CSV sample."""
-    sniffer = csv.Sniffer()
-    try:
-        delimiter = sniffer.sniff(sample, delimiters=",;\t| ").delimiter
-    except csv.Error:
-        delimiter = ","
-    first_row = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
-    if first_row and all(_is_number(cell) for cell in first_row):
-        return delimiter, False  # numbers are data, never names (the sniffer guesses wrong on one row)
-    try:
-        header = sniffer.has_header(sample)
-    except csv.Error:
-        header = True
-    return delimiter, header
+    """(delimiter, whether the first row is a header) of a CSV sample, in time linear in the sample.
+
+    Why not csv.Sniffer: its regular expressions are quadratic on quote-heavy text (32 KB of `" `
+    took 37 s and held the interpreter lock, stalling every session on the server). Here each
+    candidate delimiter is counted on the first lines; the one found the same number of times on
+    most lines wins (ties: the order of DELIMITERS, comma first)."""
+    lines = [line for line in sample.splitlines()[:SNIFF_LINES] if line.strip()]
+    best, best_score = ",", 0.0
+    for delimiter in DELIMITERS:
+        counts = [line.count(delimiter) for line in lines]
+        if not counts or max(counts) == 0:
+            continue
+        typical = max(set(counts), key=counts.count)
+        score = counts.count(typical) / len(counts) if typical else 0.0
+        if score > best_score:
+            best, best_score = delimiter, score
+    rows = list(csv.reader(io.StringIO("\n".join(lines[:2])), delimiter=best))
+    first = rows[0] if rows else []
+    # The first row names the columns when it has text where the next row has numbers; a first row
+    # of numbers is data (on a single row: text anywhere makes it a header).
+    if len(rows) > 1:
+        header = any(not _is_number(a) and _is_number(b) for a, b in zip(first, rows[1], strict=False))
+    else:
+        header = bool(first) and not all(_is_number(cell) for cell in first)
+    return best, header
+
+
+MAX_COLUMNS = 1000  # ODDS's widest table (arrhythmia) has 274 features
+
+
+def _n_columns(sample: str, delimiter: str) -> int:
+    """Fields in the sample's first line (quotes respected), in linear time."""
+    first_line = sample.split("\n", 1)[0]
+    return len(next(csv.reader(io.StringIO(first_line), delimiter=delimiter), []))
 
 
 def _is_number(text: str) -> bool:
@@ -142,12 +170,16 @@ def _table_from_frame(frame, name, label_column, max_rows, min_rows) -> Table:
             f"{', '.join(map(str, frame.columns))[:200]})"
         )
     values = numeric.to_numpy(np.float64)
-    missing, infinite = np.isnan(values).any(1), np.isinf(values).any(1)
+    # Values beyond float32's range (e.g. 1e300) become inf in the model's float32: dropped like inf.
+    missing, infinite = np.isnan(values).any(1), (np.abs(np.nan_to_num(values)) > FLOAT32_MAX).any(1)
     complete = ~(missing | infinite)
     if missing.any():
         notes.append(f"{name}: dropped {int(missing.sum())} row(s) with missing or non-numeric values")
     if infinite.any():
-        notes.append(f"{name}: dropped {int((infinite & ~missing).sum())} row(s) with infinite values")
+        notes.append(
+            f"{name}: dropped {int((infinite & ~missing).sum())} row(s) with infinite values or values "
+            f"beyond ±{FLOAT32_MAX:.1e}"
+        )
     if complete.sum() < min_rows:
         raise DataError(f"{name}: {int(complete.sum())} complete row(s); at least {min_rows} are needed")
     table = Table(numeric[complete].to_numpy(np.float32), [str(c) for c in numeric.columns], notes=notes)
@@ -177,6 +209,8 @@ def csv_columns(data: bytes) -> list[str]:
 
     sample = data[:65536].decode("utf-8", errors="replace")
     delimiter, header = _sniff(sample)
+    if _n_columns(sample, delimiter) > MAX_COLUMNS:
+        return []
     try:
         frame = pd.read_csv(io.StringIO(sample), sep=delimiter, nrows=5, header=0 if header else None)
         return [str(c) for c in frame.columns]
