@@ -15,11 +15,12 @@ import numpy as np
 import streamlit as st
 import torch
 
+import app_browser_models as browser_models
 import latent_control
 from aelib import AelibError, load_bundle, load_checkpoint, zoo
 from aelib.imaging import CRISP_DATASETS, to_uint8, upscale
 from aelib.jobs import JobSlots
-from aelib.latent import principal_directions
+from aelib.latent import code_to_text, principal_directions
 
 # The server decodes a handful of small images per request, many sessions at once: one thread per
 # request and PyTorch's native kernels (oneDNN's primitive caches and per-thread scratch memory cost
@@ -64,12 +65,54 @@ def setup_page(title: str) -> None:
     # a local icon: a ":material/...:" page icon makes every page view fetch it from fonts.gstatic.com
     st.set_page_config(page_title=f"{title} · Autoencoder Lab", page_icon=str(ICON), layout="wide")
     with st.sidebar:
-        for page in PAGES:
-            st.page_link(page.path, label=page.title, icon=page.icon)
+        for page in PAGES:  # (each link carries the address its page will show: one history entry)
+            st.page_link(page.path, label=page.title, icon=page.icon, query_params=link_query(page.key))
         st.divider()
+        browser_models.set_cookie()  # only once this browser has models kept on the server
     # Image captions wrap between words, not inside them ("reconstru ction" under narrow images).
     st.html("<style>[data-testid='stImageCaption'] {word-break: normal; overflow-wrap: normal;}</style>")
     st.title(title)
+
+
+def link_query(page_key: str) -> dict[str, str]:
+    """The query a link to a page carries: exactly what that page writes into the address bar on
+    arrival (the session's active model; on Generate its current code and class), so the page
+    changes nothing there and one click makes one history entry, not two."""
+    active = _link_model()
+    if not active:
+        return {}
+    return {"model": active, **(generate_query(active) if page_key == "generate" else {})}
+
+
+def _link_model() -> str | None:
+    """The model this run makes the session's active one: an address's `?model=` not seen before
+    (choose_model takes it below the links), else the active model, else a newcomer's."""
+    ids = {e["id"] for e in model_entries()[0]}
+    wanted = st.query_params.get("model")
+    if wanted != st.session_state.get("_url_model") and wanted in ids:
+        return wanted
+    active = st.session_state.get("active_model")
+    return active if active in ids else DEFAULT_MODEL if DEFAULT_MODEL in ids else None
+
+
+def code_state(key: str) -> tuple[str, str | None] | None:
+    """The model's current code as its address text, and its class (conditional models); None
+    while it has no current code."""
+    code_key, _, label_key = code_keys(key)
+    if code_key not in st.session_state:
+        return None
+    label = st.session_state.get(label_key)
+    return code_to_text(st.session_state[code_key]), None if label is None else str(label)
+
+
+def generate_query(key: str) -> dict[str, str]:
+    """What Generate's address carries for model `key` after `?model=`: nothing while the code (and
+    class) is still the one the page started from (opening the address again gives that code), else
+    `z` (and `label`)."""
+    state = code_state(key)
+    if state is None or state == st.session_state.get(f"_start_code_{key}"):
+        return {}
+    return {"z": state[0], **({"label": state[1]} if state[1] is not None else {})}
 
 
 def _release_freed_memory() -> None:
@@ -94,27 +137,66 @@ def model_entries() -> tuple[list[dict], list[str]]:
     if not directory.is_dir():
         return [m["entry"] for m in user_models().values()], [f"checkpoint folder {directory} does not exist"]
     entries, errors = _entries(str(directory), _stamp(directory))
-    return [*entries, *(m["entry"] for m in user_models().values())], errors
+    own = [m["entry"] for m in user_models().values()]
+    return [*entries, *own], [*errors, *st.session_state.get("_user_model_errors", [])]
 
 
 def user_models() -> dict[str, dict]:
-    """This session's own models (trained on the Train page or uploaded there): id -> {entry,
-    checkpoint, bundle}. They live in the session, so on a shared server no one else sees them."""
-    return st.session_state.setdefault("user_models", {})
+    """This browser's own models (trained on the Train page or opened there): id -> {entry,
+    checkpoint, bundle}. Loaded once per session from the browser's folder on the server
+    (app_browser_models), so a reload or a second tab keeps them; no other browser sees them."""
+    if "user_models" not in st.session_state:
+        st.session_state["user_models"], st.session_state["_user_model_errors"] = browser_models.stored_models()
+    return st.session_state["user_models"]
 
 
-def add_user_model(name: str, checkpoint, bundle: dict) -> str:
-    """Make a model the session's own and its active model; returns its id (e.g. "yours_shoes_2")."""
-    stem = "yours_" + (re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()[:30] or "model")
-    taken = {e["id"] for e in model_entries()[0]}
+def add_user_model(name: str, checkpoint, bundle: dict, data: bytes | None = None) -> str:
+    """Make a model the session's own and its active model; returns its id (e.g. "yours_shoes_2").
+    With its checkpoint file's `data`, it is also kept for this browser (the sentence that says for
+    how long is left in st.session_state["kept_note"])."""
+    stem = browser_models.PRIVATE_PREFIX + (re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()[:30] or "model")
+    taken = {e["id"] for e in model_entries()[0]} | browser_models.stored_ids()
     candidates = [stem, *(f"{stem}_{i}" for i in range(2, len(taken) + 3))]
     model_id = next(c for c in candidates if c not in taken)
     for array in bundle.values():
         array.flags.writeable = False  # shared by every page of the session, like the cached bundles
     entry = {**zoo.summarise(Path(f"{model_id}.safetensors"), checkpoint.header), "user": True}
+    _make_room(user_models(), model_bytes(checkpoint, bundle))
     user_models()[model_id] = {"entry": entry, "checkpoint": checkpoint, "bundle": bundle}
+    st.session_state["kept_note"] = browser_models.keep(model_id, data)
     st.session_state["active_model"] = model_id
     return model_id
+
+
+# What one session may hold in models it trained or opened: on a shared 690 MB server, a visitor who
+# opens the same large file again and again must not take the memory of everyone else.
+MAX_USER_MODELS = 4
+MAX_USER_MODEL_MB = 256
+
+
+def model_bytes(checkpoint, bundle: dict) -> int:
+    """Memory a session model holds: its weights and its explorer arrays."""
+    weights = sum(t.numel() * t.element_size() for t in checkpoint.model.state_dict().values())
+    return weights + sum(np.asarray(a).nbytes for a in bundle.values())
+
+
+def _make_room(models: dict, new_bytes: int) -> None:
+    """Drop the session's oldest models until one more of `new_bytes` fits the caps; say which."""
+    dropped = []
+    while models and (
+        len(models) >= MAX_USER_MODELS
+        or sum(model_bytes(m["checkpoint"], m["bundle"]) for m in models.values()) + new_bytes
+        > MAX_USER_MODEL_MB * 2**20
+    ):
+        oldest = next(iter(models))
+        dropped.append(oldest)
+        del models[oldest]
+    if dropped:
+        st.warning(
+            f"This session keeps at most {MAX_USER_MODELS} of your models ({MAX_USER_MODEL_MB} MB): "
+            f"closed the oldest, {', '.join(dropped)}. Download a model to keep it.",
+            icon="ℹ️",
+        )
 
 
 @st.cache_resource(show_spinner="Loading model…")
@@ -185,24 +267,37 @@ def decoder_url(entry: dict) -> str | None:
             url = _shipped_decoder_url(entry["path"], mtime)
         return url
     except Exception as exc:  # any failure costs only the live controls: the server still decodes
-        st.caption(f"In-browser decoding is off for this model ({plain(str(exc)[:200])}); decoding on the server.")
+        st.caption(f"In-browser decoding is off for this model ({plain(no_paths(exc))}); decoding on the server.")
         return None
 
 
+def no_paths(exc: Exception) -> str:
+    """An exception's text for a user: file paths shortened to their names (never a server path)."""
+    text = re.sub(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"\\/:]+){2,}", lambda m: Path(m.group()).name, str(exc))
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def _map_data_url(coords: np.ndarray, point_labels, codes, names: list[str]) -> str:
+def _map_data_url(coords: np.ndarray, point_labels, codes, names: list[str], train=None) -> str:
     from aelib.figures import class_colours  # plotly: only pages with charts import it
 
     n_classes = len(names) if names else (0 if point_labels is None else int(point_labels.max()) + 1)
-    return latent_control.map_asset(coords, point_labels, codes, names or None, class_colours(max(n_classes, 1)))
+    colours = class_colours(max(n_classes, 1))
+    return latent_control.map_asset(coords, point_labels, codes, names or None, colours, train)
 
 
-def map_data_url(coords: np.ndarray, point_labels, codes, names: list[str]) -> str:
-    """The live map's points, labels and (for t-SNE) codes, written once per map for the browser."""
-    if _asset_gone(url := _map_data_url(coords, point_labels, codes, names)):
-        _map_data_url.clear()
-        url = _map_data_url(coords, point_labels, codes, names)
-    return url
+def map_data_url(coords: np.ndarray, point_labels, codes, names: list[str], train=None) -> str | None:
+    """The live map's points, labels, (for t-SNE) codes and training-image flags, written once per
+    map for the browser; None, with a note, when the file cannot be written (the plotly map then
+    takes over)."""
+    try:
+        if _asset_gone(url := _map_data_url(coords, point_labels, codes, names, train)):
+            _map_data_url.clear()
+            url = _map_data_url(coords, point_labels, codes, names, train)
+        return url
+    except Exception as exc:  # e.g. a full disk: the map still works, drawn by the server
+        st.caption(f"The live map is off ({plain(no_paths(exc))}); showing the server's map.")
+        return None
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -281,6 +376,8 @@ def _follow_link(ids: list[str], entries: list[dict] | None = None) -> None:
     st.session_state["_url_model"] = wanted
     if wanted in ids or wanted in {e["id"] for e in entries or []}:
         st.session_state["active_model"] = wanted  # a real model that may not fit this page: see active_model_id
+    elif wanted and (private := browser_models.private_link_note(wanted)):
+        st.warning(plain(private), icon="🔒")
     elif wanted:
         st.warning(f"Unknown model in the link: “{plain(wanted)}”. Available here: {', '.join(ids)}.", icon="⚠️")
 
@@ -295,14 +392,17 @@ def active_model_id(ids: list[str], entries: list[dict] | None = None, need_text
     """The session's active model among `ids`: an opened link's model once, then the picker's.
     When the active model does not fit this page, one of the same dataset is shown, and said so."""
     _follow_link(ids, entries)
-    active = st.session_state.get("active_model")
+    by_id = {e["id"]: e for e in entries or []}
+    if st.session_state.get("active_model") not in by_id:  # a new session: the newcomer's model
+        start = DEFAULT_MODEL if DEFAULT_MODEL in by_id else ids[0]
+        st.session_state["active_model"] = st.session_state["_implicit_model"] = start
+    active = st.session_state["active_model"]
     if active in ids:
         return active
-    by_id = {e["id"]: e for e in entries or []}
     same_data = [i for i in ids if active in by_id and by_id[i]["dataset"] == by_id[active]["dataset"]]
     default_data = [i for i in ids if DEFAULT_MODEL in by_id and by_id[i]["dataset"] == by_id[DEFAULT_MODEL]["dataset"]]
     fallback = next(iter(same_data or ([DEFAULT_MODEL] if DEFAULT_MODEL in ids else default_data) or ids))
-    if active in by_id:
+    if active != st.session_state.get("_implicit_model"):  # (said only of a model the user chose)
         st.info(
             f"{active} does not fit this page{' (' + need_text + ')' if need_text else ''}: showing "
             f"{fallback}. Your choice is kept for the other pages.",
@@ -337,7 +437,14 @@ def choose_model(need=None, need_text: str = "", kind: str = "image", need_codes
     st.sidebar.caption(
         f"`{by_id[chosen]['model']}` on {by_id[chosen]['dataset']}, {by_id[chosen]['latent_dim']}-D latent"
     )
-    st.query_params["model"] = st.session_state["_url_model"] = chosen
+    # The address names the session's active model, even where this page shows another that fits
+    # (said above), so that moving between pages never rewrites it; written only when it changes,
+    # since every write is a browser history entry.
+    active = st.session_state.get("active_model")
+    st.session_state["_url_model"] = url_model = active if active in {e["id"] for e in entries} else chosen
+    newcomer = "model" not in st.query_params and url_model == st.session_state.get("_implicit_model")
+    if st.query_params.get("model") != url_model and not newcomer:  # (a newcomer's address stays bare)
+        st.query_params["model"] = url_model
     entry = by_id[chosen]
     st.session_state["_smooth_images"] = entry["dataset"] not in CRISP_DATASETS
     try:

@@ -96,6 +96,39 @@ def best_f1_threshold(scores: np.ndarray, is_anomaly: np.ndarray) -> float:
     return float(candidates[int(np.argmax(f1))]) if f1 else float(candidates[0])
 
 
+def fpr_threshold(normal_scores: np.ndarray, rate: float) -> float:
+    """The lowest threshold that flags at most `rate` of these normal scores (flag: score > t)."""
+    normal = np.sort(np.asarray(normal_scores, np.float64))
+    if not len(normal):
+        raise ValueError("a false-positive rate needs normal scores")
+    allowed = int(np.floor(float(np.clip(rate, 0.0, 1.0)) * len(normal) + 1e-9))  # normals above t
+    return float(normal[len(normal) - 1 - allowed]) if allowed < len(normal) else float(normal[0]) - 1e-12
+
+
+def threshold_choices(
+    scores: np.ndarray, is_anomaly: np.ndarray, percentile: float = 95.0, target_fpr: float = 0.01
+) -> dict[str, float]:
+    """The thresholds both anomaly pages offer, by name, the default first: best F1, a percentile
+    of the normal items' scores, and the threshold for a target false-positive rate on them.
+
+    Best F1 is the default: it is the trade-off a reader can judge at a glance (ECG5000's conv1d AE:
+    precision 0.962, recall 0.984). Percentiles of the bundles' training scores are not offered:
+    those cover every training item, and for ECG5000 and the one-class MNIST model most of the
+    abnormal ones too, so their 95th percentile sat far too high (ECG5000: recall 0.142)."""
+    scores, truth = np.asarray(scores, np.float64), np.asarray(is_anomaly, dtype=bool)
+    normal = scores[~truth]
+    return {
+        "best F1 (looks at the labels)": best_f1_threshold(scores, truth),
+        f"{percentile:g}th percentile of normal scores": float(np.percentile(normal, percentile)),
+        "target false-positive rate": fpr_threshold(normal, target_fpr),
+    }
+
+
+def operating_point(metrics: dict) -> tuple[float, float]:
+    """Where a threshold sits on the ROC curve: (false-positive rate, true-positive rate)."""
+    return metrics["fp"] / max(1, metrics["fp"] + metrics["tn"]), metrics["recall"]
+
+
 def anomaly_setups(bundle: dict, header: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The normal-vs-anomaly comparisons a bundle supports: name -> (scores, is_anomaly)."""
     setups = {}

@@ -6,7 +6,10 @@ Arrays (N = sample size, D = latent_dim):
   codes (N, D), dim_score (D,), pca (N, 2), pca_mean (D,), pca_components (2, D), tsne (N, 2),
   score (N,)  reconstruction MSE per image (the anomaly score),
   train_score (M,)  the same score on training images (threshold presets),
-  ood_images / ood_score  optional out-of-distribution images and their scores.
+  ood_images / ood_score  optional out-of-distribution images and their scores,
+  train_images, train_codes, train_labels, train_index (M, ...)  optional: training images encoded
+    too, for the latent map of a small data set (all 400 Olivetti faces, not only the 40 test ones),
+    with map_tsne (N + M, 2), the t-SNE of test and training codes together.
 """
 
 from __future__ import annotations
@@ -44,9 +47,17 @@ def dim_scores(model, x: torch.Tensor, y=None) -> np.ndarray:
 
 
 def build_bundle(
-    model, data, n_samples: int = 2000, seed: int = 0, ood_data=None, n_train_scores: int = 2000, with_tsne: bool = True
+    model,
+    data,
+    n_samples: int = 2000,
+    seed: int = 0,
+    ood_data=None,
+    n_train_scores: int = 2000,
+    with_tsne: bool = True,
+    n_train_map: int = 0,
 ) -> dict[str, np.ndarray]:
-    """Sample test images (seeded), encode them and precompute maps and scores."""
+    """Sample test images (seeded), encode them and precompute maps and scores; with n_train_map,
+    also up to that many training images for the latent map (see the module's docstring)."""
     generator = torch.Generator().manual_seed(seed)
     index = torch.randperm(len(data.x_test), generator=generator)[:n_samples].sort().values
     x = data.x_test[index]
@@ -73,6 +84,8 @@ def build_bundle(
     bundle["train_score"] = reconstruction_errors(model, data.x_train[train_index], y_train)
     if with_tsne:
         bundle["tsne"] = tsne(codes, random_state=seed, n_jobs=2)
+    if n_train_map and data.kind == "image":
+        bundle |= train_map_arrays(model, data, n_train_map, generator, codes, seed if with_tsne else None)
     if ood_data is not None:
         ood = ood_data.x_test[torch.randperm(len(ood_data.x_test), generator=generator)[: n_samples // 2]]
         if model.is_conditional:
@@ -80,6 +93,50 @@ def build_bundle(
         bundle["ood_images"] = to_uint8(ood.numpy())
         bundle["ood_score"] = reconstruction_errors(model, ood)
     return bundle
+
+
+def train_map_arrays(model, data, n: int, generator, test_codes: np.ndarray, tsne_seed: int | None) -> dict:
+    """Up to n training images (seeded sample, sorted), their codes and labels, and the t-SNE of
+    the test and training codes together (when tsne_seed is not None)."""
+    index = torch.randperm(len(data.x_train), generator=generator)[:n].sort().values
+    x = torch.from_numpy(to_uint8(data.x_train[index].numpy())).float() / 255.0
+    y = None if data.y_train is None else data.y_train[index]
+    codes = encode_all(model, x, y if model.is_conditional else None).numpy().astype(np.float32)
+    arrays = {"train_images": to_uint8(x.numpy()), "train_codes": codes, "train_index": index.numpy()}
+    if y is not None:
+        arrays["train_labels"] = y.numpy()
+    if tsne_seed is not None:
+        arrays["map_tsne"] = tsne(np.concatenate([test_codes, codes]), random_state=tsne_seed, n_jobs=2)
+    return arrays
+
+
+def map_points(bundle: dict) -> dict:
+    """What the latent map draws: the test sample, then the training images the bundle also encoded.
+    Keys: codes (N, D), labels (N,) or None, images (N, C, H, W) (None for series), train (N,) bool,
+    pca (N, 2) (the test codes' plane), tsne (N, 2) or None. Without training images: the test arrays."""
+    test = {
+        "codes": bundle["codes"],
+        "labels": bundle.get("labels"),
+        "images": bundle.get("images"),
+        "train": np.zeros(len(bundle["codes"]), bool),
+        "pca": bundle["pca"],
+        "tsne": bundle.get("tsne"),
+    }
+    if "train_codes" not in bundle:
+        return test
+    n_train = len(bundle["train_codes"])
+    labels = None
+    if test["labels"] is not None and "train_labels" in bundle:
+        labels = np.concatenate([test["labels"], bundle["train_labels"]])
+    codes = np.concatenate([bundle["codes"], bundle["train_codes"]])
+    return {
+        "codes": codes,
+        "labels": labels,
+        "images": np.concatenate([bundle["images"], bundle["train_images"]]),
+        "train": np.r_[test["train"], np.ones(n_train, bool)],
+        "pca": PCAMap(bundle["pca_mean"], bundle["pca_components"]).transform(codes),
+        "tsne": bundle.get("map_tsne"),
+    }
 
 
 def check_bundle(bundle: dict[str, np.ndarray], latent_dim: int) -> list[str]:
@@ -101,8 +158,16 @@ def check_bundle(bundle: dict[str, np.ndarray], latent_dim: int) -> list[str]:
     }
     if "labels" in bundle:
         expected["labels"] = (n,)
+    if "train_codes" in bundle:  # the optional training images for the map
+        m = len(bundle["train_codes"])
+        expected |= {"train_codes": (m, latent_dim), "train_index": (m,), "map_tsne": (n + m, 2)}
+        if items == "images":
+            expected["train_images"] = (m, *bundle["images"].shape[1:])
+        if "labels" in bundle:
+            expected["train_labels"] = (m,)
+    problems += [f"missing array {k!r}" for k in expected if k not in bundle]
     for key, shape in expected.items():
-        if tuple(bundle[key].shape) != shape:
+        if key in bundle and tuple(bundle[key].shape) != shape:
             problems.append(f"{key} has shape {tuple(bundle[key].shape)}, expected {shape}")
     if items == "images" and bundle["images"].dtype != np.uint8:
         problems.append(f"images are {bundle['images'].dtype}, expected uint8")

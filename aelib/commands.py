@@ -194,7 +194,7 @@ def cmd_bundle(args) -> int:
     checkpoint, header, data = _load_for_eval(args.path, args.data_root)
     ood = load_dataset(args.ood_dataset, args.data_root) if args.ood_dataset else None
     started = time.perf_counter()
-    bundle = build_bundle(checkpoint.model, data, n_samples=args.n_samples, ood_data=ood)
+    bundle = build_bundle(checkpoint.model, data, n_samples=args.n_samples, ood_data=ood, n_train_map=args.train_map)
     update_checkpoint(
         args.path, {"bundle_info": {"n_samples": len(bundle["codes"]), "ood_dataset": args.ood_dataset}}, bundle=bundle
     )

@@ -39,19 +39,22 @@ def latent_scatter(
     height: int = 560,
     marker_xy=None,
     dragmode: str = "zoom",
+    train: np.ndarray | None = None,
 ) -> go.Figure:
     """Scatter of 2-D map coordinates (N, 2), one trace per class (so the legend toggles classes).
 
     customdata holds each point's row in `coords`. With click_grid=n, an n x n lattice of
     invisible points covers the whole plotting area, margins included, so a click anywhere
-    selects a location to decode. marker_xy draws a cross at a decoded spot.
+    selects a location to decode. marker_xy draws a cross at a decoded spot. train (N,) bool marks
+    training images (hollow markers; test images are filled).
     """
     fig = go.Figure()
     index = np.arange(len(coords))
     groups = [(None, index)] if labels is None else [(c, index[labels == c]) for c in np.unique(labels)]
     n_classes = max(len(class_names or []), 0 if labels is None else int(labels.max()) + 1, 1)
     colours = class_colours(n_classes)  # by class id, so a class keeps its colour on every chart
-    size = 9 if len(coords) < 300 else 5
+    size = marker_size(len(coords))
+    train = np.zeros(len(coords), bool) if train is None else np.asarray(train, bool)
     for label, rows in groups:
         name = (
             "images"
@@ -65,9 +68,16 @@ def latent_scatter(
                 mode="markers",
                 name=str(name),
                 customdata=rows,
-                marker={"size": size, "opacity": 0.75, "color": colours[0 if label is None else int(label)]},
+                marker={
+                    "size": size,
+                    "opacity": 0.75,
+                    "color": colours[0 if label is None else int(label)],
+                    "symbol": np.where(train[rows], "circle-open", "circle").tolist(),
+                    "line": {"width": 1.5, "color": colours[0 if label is None else int(label)]},  # (open markers)
+                },
                 unselected={"marker": {"opacity": 0.2}},
-                hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>",
+                text=np.where(train[rows], "training image", "test image").tolist(),
+                hovertemplate=f"label {name}<br>index %{{customdata}}, %{{text}}<extra></extra>",
             )
         )
     x_range, y_range = map_range(coords) if click_grid else (None, None)
@@ -86,6 +96,11 @@ def latent_scatter(
         plot_bgcolor="#fafafa",
     )
     return fig
+
+
+def marker_size(n_points: int) -> int:
+    """Marker size in pixels: 9 for up to a few hundred points, down to 4 for a few thousand."""
+    return int(np.clip(round(9 - (n_points - 300) / 340), 4, 9))
 
 
 def _click_grid(x_range, y_range, n: int) -> go.Scattergl:

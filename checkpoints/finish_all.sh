@@ -15,6 +15,7 @@ for id in "${IDS[@]}"; do
   case "$id" in
     mnist_conv_vae) eval_args=(--iw-samples 1000 --n-test 2000) ;;   # Burda et al.'s k; a 2000-image subset on CPU
     mnist_conv_ae|mnist_oneclass_ae) bundle_args+=(--ood-dataset fashion_mnist) ;;
+    olivetti_conv_vae) bundle_args+=(--train-map 360) ;;   # all 400 faces on the latent map, 360 of them training images
   esac
   echo "== $id"
   python -m aelib eval "$path" --data-root "$ROOT" "${eval_args[@]}" --save --json | tail -1

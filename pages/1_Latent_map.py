@@ -7,7 +7,9 @@ import numpy as np
 import streamlit as st
 
 from aelib import inference
+from aelib.bundle import map_points
 from aelib.figures import GRID_TRACE_NAME, latent_scatter
+from aelib.imaging import tile
 from aelib.latent import PCAMap, neighbour_blend
 from app_common import (
     PAGE_BY_KEY,
@@ -16,17 +18,21 @@ from app_common import (
     decoder_url,
     explorer_page,
     heavy_job,
+    link_query,
     live_failed,
     map_data_url,
     new_release,
     set_current_code,
-    show_images,
 )
 from latent_control import live_map
 
 entry, checkpoint, bundle, model, codes, key, labels, names = explorer_page("Latent map")
+# Every image the model has codes for: the test sample, and training images when the bundle has
+# them (a small data set such as Olivetti's 400 faces is drawn whole, training images outlined).
+points = map_points(bundle)
+codes, labels, is_train = points["codes"], points["labels"], points["train"]
 
-maps = ["PCA", "t-SNE"] if "tsne" in bundle else ["PCA"]  # (no t-SNE of a handful of test images)
+maps = ["PCA", "t-SNE"] if points["tsne"] is not None else ["PCA"]  # (no t-SNE of a handful of images)
 method = st.radio(
     "Map",
     maps,
@@ -34,7 +40,7 @@ method = st.radio(
     index=0 if codes.shape[1] <= 2 else len(maps) - 1,
     help="PCA is linear and invertible; t-SNE keeps neighbourhoods but distorts distances",
 )
-coords, n_points = (bundle["pca"] if method == "PCA" else bundle["tsne"]), len(codes)
+coords, n_points = (points["pca"] if method == "PCA" else points["tsne"]), len(codes)
 
 if method == "t-SNE":
     with st.expander("Recompute t-SNE"):
@@ -71,18 +77,24 @@ MOUSE = {
     "Click": ("pan", "Click a point to see it, or an empty spot inside the axes to decode it; drag to pan."),
 }
 mouse = st.segmented_control("Mouse", list(MOUSE), default="Hover", key="map_mouse") or "Hover"
-st.caption(MOUSE[mouse][1])
+n_train = int(is_train[:n_points].sum())
+st.caption(
+    f"{MOUSE[mouse][1]} **{n_points:,} points drawn**: {n_points - n_train:,} test images"
+    + (f" and {n_train:,} training images (hollow markers)." if n_train else ".")
+)
 
 
 def hover_map() -> bool:
     """The live map; False when the browser or the model cannot decode (the plotly map takes over)."""
     url = decoder_url(entry)
-    if url is None:
+    codes_shown = None if method == "PCA" else codes[:n_points]
+    data_url = map_data_url(coords, point_labels, codes_shown, names, is_train[:n_points] if is_train.any() else None)
+    if url is None or data_url is None:
         return False
     value = live_map(
         model,
         url,
-        data_url=map_data_url(coords, point_labels, None if method == "PCA" else codes[:n_points], names),
+        data_url=data_url,
         method=method,
         pca_mean=bundle["pca_mean"],
         pca_components=bundle["pca_components"],
@@ -105,7 +117,8 @@ def plotly_map(mouse: str) -> list[int]:
         click_grid=30,
         marker_xy=spot,
         dragmode=MOUSE[mouse][0],
-        title=f"{method} of {n_points} test codes ({codes.shape[1]}-D)",
+        title=f"{method} of {n_points} codes ({codes.shape[1]}-D)",
+        train=is_train[:n_points],
     )
     grid_curve = next(i for i, trace in enumerate(fig.data) if trace.name == GRID_TRACE_NAME)
     event = st.plotly_chart(
@@ -134,11 +147,14 @@ if chosen:
     shown = chosen[:: max(1, len(chosen) // 12)][:12]  # spread over the selection, so every class shows
     st.subheader(f"Selected {len(chosen)} point(s); showing {len(shown)} with their reconstructions")
     recon = inference.decode(model, codes[shown], None if labels is None or not model.is_conditional else labels[shown])
-    captions = [f"#{i}" + (f" · {names[labels[i]]}" if labels is not None and names else "") for i in shown]
-    n_cols = max(6, len(shown))
-    show_images(bundle_images(bundle, shown), captions, height=110, n_cols=n_cols)
-    st.caption("Their reconstructions:")
-    show_images(recon, height=110, n_cols=n_cols)
+    names_shown = [f"#{i}" + (f" {names[labels[i]]}" if labels is not None and names else "") for i in shown]
+    # One image, originals above their reconstructions: every tile the same size, at any width.
+    pairs = tile(np.concatenate([bundle_images({"images": points["images"]}, shown), recon]), n_cols=len(shown))
+    st.image(
+        big(pairs, 230 if len(shown) > 6 else 300),
+        caption=f"Top: the selected images ({', '.join(names_shown)}); bottom: their reconstructions.",
+        width="content",
+    )
 elif spot is not None:
     x, y = spot
     if method == "PCA":
@@ -155,7 +171,11 @@ elif spot is not None:
     if st.session_state.get(f"shared_spot_{key}") != spot:  # once per spot: Generate may move it on
         st.session_state[f"shared_spot_{key}"] = spot
         set_current_code(key, code, label)
-    right.page_link(PAGE_BY_KEY["generate"].path, label="It is now the current code: open it on Generate")
+    right.page_link(
+        PAGE_BY_KEY["generate"].path,
+        label="It is now the current code: open it on Generate",
+        query_params=link_query("generate"),
+    )
 
 buffer = io.StringIO()
 table = np.column_stack([np.arange(n_points), -np.ones(n_points) if labels is None else labels[:n_points], coords])

@@ -13,7 +13,7 @@ from aelib import inference
 from aelib.imaging import tile
 from aelib.latent import (
     code_from_text,
-    code_to_text,
+    index_from_text,
     informative_dims,
     manifold_grid,
     set_principal,
@@ -24,8 +24,10 @@ from app_common import (
     big,
     bundle_images,
     code_keys,
+    code_state,
     decoder_url,
     explorer_page,
+    generate_query,
     live_failed,
     new_release,
     plain,
@@ -75,8 +77,10 @@ def sync_widgets() -> None:
 
 
 def follow_link() -> None:
-    """A shared link (`?z=...`) sets the code once; a broken one is named and ignored."""
-    text = st.query_params.get("z")
+    """A shared link (`?z=...`) sets the code once; a broken one is named and ignored. An address
+    without a code stands for the code the page started from (so Back to it restores that code)."""
+    start = st.session_state.get(START)
+    text = st.query_params.get("z") or (start[0] if start else None)
     if not text or st.session_state.get("_link_code") == (key, text):
         return
     st.session_state["_link_code"] = (key, text)
@@ -84,8 +88,13 @@ def follow_link() -> None:
         set_code(code_from_text(text, latent_dim))
     except ValueError as exc:
         st.warning(f"The link's code was not used: {plain(str(exc))}.")
-    if model.is_conditional and st.query_params.get("label", "").isdigit():
-        st.session_state[LABEL] = min(int(st.query_params["label"]), model.config.n_classes - 1)
+    label_text = st.query_params.get("label") if "z" in st.query_params else (start[1] if start else None)
+    if model.is_conditional and label_text is not None:
+        label = index_from_text(label_text, model.config.n_classes)
+        if label is None:
+            st.warning(f"The link's class was not used: it must be a number from 0 to {model.config.n_classes - 1}.")
+        else:
+            st.session_state[LABEL] = label
 
 
 def start_from(index: int) -> None:
@@ -95,8 +104,10 @@ def start_from(index: int) -> None:
         st.session_state[LABEL] = int(labels[index])
 
 
+START = f"_start_code_{key}"
 if CODE not in st.session_state:
     start_from(0)
+    st.session_state[START] = code_state(key)
 set_code(st.session_state[CODE], from_browser=True)  # a code another page set (a map spot) is clipped too
 follow_link()
 
@@ -113,17 +124,29 @@ controls = st.columns(3)
 with controls[0]:
     index = st.number_input("Test image", 0, len(codes) - 1, 0, help="index into the bundle's test sample")
     st.button("Start from this test image", on_click=start_from, args=(index,))
+SEED, TEMPERATURE, MAX_SEED = f"seed_{key}", f"temperature_{key}", 10_000
+
+
+def sample_seed() -> None:
+    """The code the seed field names: a draw from the prior at the temperature (VAEs), else a
+    random test code. Typing a seed makes its sample again."""
+    rng = np.random.default_rng(st.session_state[SEED])
+    temperature = st.session_state.get(TEMPERATURE, 1.0)
+    set_code(rng.normal(0, temperature, latent_dim) if model.is_variational else codes[rng.integers(len(codes))])
+
+
+def random_sample() -> None:
+    """Each click a new seed (never the one shown), written into the seed field, then its sample."""
+    step = int(np.random.default_rng().integers(1, MAX_SEED + 1))
+    st.session_state[SEED] = (st.session_state.get(SEED, 0) + step) % (MAX_SEED + 1)
+    sample_seed()
+
+
 with controls[1]:
-    temperature = st.slider("Temperature", 0.1, 2.0, 1.0, 0.1, help="std of the random code")
-    seed = st.number_input("Seed", 0, 10_000, 0)
-    st.button(
-        "Random sample",
-        on_click=lambda: set_code(
-            np.random.default_rng(seed).normal(0, temperature, latent_dim)
-            if model.is_variational
-            else codes[np.random.default_rng(seed).integers(len(codes))]
-        ),
-    )
+    st.slider("Temperature", 0.1, 2.0, 1.0, 0.1, key=TEMPERATURE, help="std of the random code")
+    st.session_state.setdefault(SEED, 0)  # (no default value: a click writes the field)
+    st.number_input("Seed", 0, MAX_SEED, key=SEED, on_change=sample_seed, help="the seed of the sample shown")
+    st.button("Random sample", on_click=random_sample, help="a new seed each click")
 with controls[2]:
     st.image(big(bundle_images(bundle, index), 110), caption=f"test image {index}")
 
@@ -254,12 +277,15 @@ def generator() -> None:
         principal_sliders(image)
     with tabs[3]:
         traversals()
-    text = code_to_text(st.session_state[CODE])
-    if st.query_params.get("z") != text:  # the address bar always reproduces this image
-        st.query_params["z"] = text
-        st.session_state["_link_code"] = (key, text)
-    if model.is_conditional and st.query_params.get("label") != str(current_label()):
-        st.query_params["label"] = str(current_label())
+    # The address bar always reproduces this image (without a code while it is the starting one);
+    # written only when it changes, since each write is a browser history entry (Back restores it).
+    current_label()
+    text, label_text = code_state(key)
+    whole = {"z": text, **({"label": label_text} if label_text is not None else {})}
+    for name, value in (generate_query(key) or (whole if "z" in st.query_params else {})).items():
+        if st.query_params.get(name) != value:
+            st.query_params[name] = value
+    st.session_state["_link_code"] = (key, text)
     if show_grid:
         with tabs[4]:
             n = st.slider("Grid size", 8, 25, 15)

@@ -163,15 +163,16 @@ def show_result(n: int, item: dict) -> None:
     cols[3].plotly_chart(
         heatmap(out["error_map"], f"squared error, 0 to {out['error_map'].max():.3f}"), key=f"err_{n}", theme=None
     )  # keep our colour scale; Streamlit's theme would replace it
-    cols = st.columns([3, 3, 4])
-    cols[0].plotly_chart(code_bars(out["code"]), key=f"code_{n}")
-    if "map_xy" in out:
-        fig = latent_scatter(bundle["pca"], bundle.get("labels"), names, title="where it lands (PCA map)", height=300)
-        add_marker(fig, out["map_xy"], "this image")
-        cols[1].plotly_chart(fig, key=f"map_{n}")
-        with cols[2]:
+    left, right = st.columns([2, 3])  # the map gets the wider column: its legend lists every class
+    with left:
+        st.plotly_chart(code_bars(out["code"]), key=f"code_{n}")
+        if "map_xy" in out:
             st.markdown("**Nearest test images in latent space**")
             show_images(bundle_images(bundle, out["nearest"]), height=70)
+    if "map_xy" in out:
+        fig = latent_scatter(bundle["pca"], bundle.get("labels"), names, title="where it lands (PCA map)", height=460)
+        add_marker(fig, out["map_xy"], "this image")
+        right.plotly_chart(fig, key=f"map_{n}")
     c = out["compression"]
     st.markdown(
         f"**The zip-file analogy.** The image is {c['image_bytes']} bytes of 8-bit pixels; its code is "

@@ -4,9 +4,9 @@ import numpy as np
 import streamlit as st
 
 from aelib import AelibError, inference
-from aelib.anomaly import anomaly_setups, best_f1_threshold, roc, threshold_metrics, threshold_presets
-from aelib.figures import roc_figure, score_histograms
+from aelib.anomaly import anomaly_setups
 from aelib.lab import score_image
+from app_anomaly import threshold_panel
 from app_common import bundle_images, choose_model, plain, setup_page, show_images
 
 setup_page("Anomaly detection")
@@ -33,40 +33,7 @@ all_images = (
     else bundle["images"]
 )
 
-presets = threshold_presets(bundle["train_score"])
-presets["best F1 (looks at the labels)"] = best_f1_threshold(scores, is_anomaly)
-choice = st.radio("Threshold preset", [*presets, "custom"], horizontal=True)
-low, high = float(scores.min()), float(scores.max())
-high = max(high, low + 1e-6)  # a slider needs a range, even if every score is equal
-threshold = st.slider(
-    "Threshold (reconstruction MSE)",
-    low,
-    high,
-    float(np.clip(presets.get(choice, np.median(scores)), low, high)),
-    (high - low) / 500,
-    format="%.4f",
-    disabled=choice != "custom",
-)
-metrics = threshold_metrics(scores, is_anomaly, threshold)
-fpr, tpr, auc = roc(scores, is_anomaly)
-cols = st.columns(6)
-for col, (name, value) in zip(
-    cols,
-    [("AUC", auc), ("precision", metrics["precision"]), ("recall", metrics["recall"]), ("F1", metrics["f1"])],
-    strict=False,
-):
-    col.metric(name, f"{value:.3f}")
-cols[4].metric("flagged", metrics["tp"] + metrics["fp"])
-cols[5].metric("missed anomalies", metrics["fn"])
-st.caption(
-    f"Confusion counts: {metrics['tp']} true positives, {metrics['fp']} false positives, "
-    f"{metrics['fn']} false negatives, {metrics['tn']} true negatives."
-)
-
-left, right = st.columns(2)
-left.plotly_chart(score_histograms({"normal": scores[~is_anomaly], "anomaly": scores[is_anomaly]}, threshold))
-point = (metrics["fp"] / max(1, metrics["fp"] + metrics["tn"]), metrics["recall"])
-right.plotly_chart(roc_figure(fpr, tpr, auc, point))
+threshold = threshold_panel(scores, is_anomaly, key=f"anomaly_{entry['id']}_{list(setups).index(setup)}")
 
 k = st.slider("Most anomalous", 4, 16, 8)
 top = np.argsort(-scores)[:k]

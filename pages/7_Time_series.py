@@ -4,10 +4,11 @@ import numpy as np
 import streamlit as st
 
 from aelib import AelibError, inference
-from aelib.anomaly import anomaly_setups, reconstruction_errors, roc, threshold_metrics, threshold_presets
+from aelib.anomaly import anomaly_setups, reconstruction_errors
 from aelib.datasets.base import as_rows
 from aelib.datasets.tables import read_csv_table
-from aelib.figures import latent_scatter, roc_figure, score_histograms, series_overlay
+from aelib.figures import latent_scatter, series_overlay
+from app_anomaly import threshold_panel
 from app_common import choose_model, label_names, plain, setup_page
 
 setup_page("Time series")
@@ -39,30 +40,13 @@ with beats_tab:
     )
 
 with scores_tab:
-    presets = threshold_presets(bundle["train_score"])
-    low, high = float(scores.min()), float(np.percentile(scores, 99.5))
-    high = max(high, low + 1e-6)  # a slider needs a range, even if every score is equal
-    threshold = st.slider(
-        "Threshold (reconstruction MSE)",
-        low,
-        high,
-        float(np.clip(next(iter(presets.values())), low, high)),
-        (high - low) / 500,
-        format="%.4f",
+    threshold = threshold_panel(
+        scores,
+        is_anomaly,
+        key=f"series_{entry['id']}",
+        unit="MSE per value",
+        names=("normal", "abnormal"),
     )
-    metrics = threshold_metrics(scores, is_anomaly, threshold)
-    fpr, tpr, auc = roc(scores, is_anomaly)
-    cols = st.columns(4)
-    for col, name in zip(cols, ["precision", "recall", "f1"], strict=False):
-        col.metric(name, f"{metrics[name]:.3f}")
-    cols[3].metric("AUC", f"{auc:.3f}")
-    left, right = st.columns(2)
-    left.plotly_chart(
-        score_histograms(
-            {"normal": scores[~is_anomaly], "abnormal": scores[is_anomaly]}, threshold, unit="MSE per value"
-        )
-    )
-    right.plotly_chart(roc_figure(fpr, tpr, auc))
 
 with map_tab:
     method = st.radio("Map", ["PCA", "t-SNE"] if "tsne" in bundle else ["PCA"], horizontal=True, key="series_map")
@@ -82,16 +66,17 @@ with upload_tab:
                     f"{upload.name}: rows have {table.features.shape[1]} values; this model needs {length}"
                 )
             upload_scores = reconstruction_errors(model, as_rows(table.features))
-            threshold = next(iter(threshold_presets(bundle["train_score"]).values()))
             import pandas as pd
 
             result = pd.DataFrame(
                 {
                     "row": np.arange(len(upload_scores)),
                     "score": upload_scores,
-                    "verdict": np.where(upload_scores > threshold, "abnormal", "normal"),
+                    # a score that is not finite (values far beyond the training range) is never "normal"
+                    "verdict": np.where(~(upload_scores <= threshold), "abnormal", "normal"),
                 }
             )
+            st.caption(f"Verdicts against the threshold {threshold:.4f} set under Scores and threshold.")
             st.dataframe(result, hide_index=True)
         except AelibError as exc:
             st.error(plain(str(exc)))

@@ -11,18 +11,23 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from aelib import MODELS, AelibError, TrainConfig, build_model, load_bundle, load_checkpoint, zoo
+from aelib import MODELS, AelibError, TrainConfig, build_model, zoo
+from aelib.checkpoint import open_checkpoint
+from aelib.checks import MAX_CLASSES
 from aelib.datasets import load_dataset
 from aelib.datasets.base import from_images
 from aelib.datasets.user_images import ImageSetLimits, read_image_set
 from aelib.figures import loss_curves
+from aelib.latent import index_from_text
 from aelib.training_job import TrainingJob
+from app_browser_models import kept_for
 from app_common import (
     PAGE_BY_KEY,
     add_user_model,
     big,
     get_bundle,
     job_slots,
+    link_query,
     model_entries,
     plain,
     setup_page,
@@ -32,8 +37,8 @@ from app_common import (
 setup_page("Train on your own images")
 st.caption(
     "Upload a .zip of images (one sub-folder per class, if you have classes) or a few image files, or take a "
-    "built-in set; pick a model; watch it learn. The result joins the model picker on every page, for this "
-    "browser session only, and you can download it."
+    "built-in set; pick a model; watch it learn. The result joins the model picker on every page, and is kept "
+    f"on this server for this browser only (reloads and new tabs included) for {kept_for()}; you can download it."
 )
 IMAGE_TYPES = ["zip", "png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff"]
 SIZES = {
@@ -122,10 +127,10 @@ def choose_builtin():
     text = st.text_input("Only these classes (comma-separated numbers, empty = all)", key=keep("train_classes", ""))
     n_images = st.slider("At most this many images", 100, 2000, step=100, key=keep("train_n", 2000))
     entries = [t.strip() for t in text.split(",") if t.strip()]
-    wanted = [int(t) for t in entries if t.isdigit()]
+    wanted = [v for t in entries if (v := index_from_text(t, MAX_CLASSES)) is not None]
     data = builtin_set(source, wanted, n_images)
     present = set(np.concatenate([data.y_train.numpy(), data.y_test.numpy()]).tolist())
-    ignored = [t for t in entries if not t.isdigit() or int(t) not in present]
+    ignored = [t[:20] for t in entries if index_from_text(t, MAX_CLASSES) not in present]
     if ignored:
         st.warning(f"Ignored: {plain(', '.join(ignored))} (the classes here are 0 to {len(data.class_names) - 1}).")
     return data, f"{source.split('_')[0]}{''.join(map(str, sorted(present) if wanted else []))}"
@@ -197,7 +202,7 @@ def watch_progress(job, label: str, was_running: bool) -> None:
     if snapshot.status == "cancelled":
         st.warning(f"Cancelled: {snapshot.message}.")
     if snapshot.status in ("done", "cancelled") and job.checkpoint is not None and "train_done" not in st.session_state:
-        st.session_state["train_done"] = add_user_model(label, job.checkpoint, job.bundle)
+        st.session_state["train_done"] = add_user_model(label, job.checkpoint, job.bundle, job.checkpoint_bytes)
         _save_for_self_hosting(st.session_state["train_done"], job.checkpoint_bytes)
     if was_running and not running(job):
         st.rerun()  # the page as a whole: the charts stop refreshing, the result appears
@@ -221,15 +226,21 @@ def _save_for_self_hosting(model_id: str, data: bytes) -> None:
         (zoo.checkpoint_dir() / f"{model_id}.safetensors").write_bytes(data)
 
 
-def open_checkpoint(upload) -> None:
+def open_uploaded_model(upload) -> None:
     """A .safetensors downloaded from here earlier: validated exactly as the shipped ones."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
-        checkpoint, bundle = load_checkpoint(path), load_bundle(path)
-    if not checkpoint.model.for_images or "codes" not in bundle:
-        raise AelibError(f"{upload.name}: not an image model with an explorer bundle")
-    add_user_model(re.sub(r"_\d+$", "", Path(upload.name).stem.removeprefix("yours_")), checkpoint, bundle)
+        checkpoint = open_checkpoint(path)
+    kind = checkpoint.header["dataset"].get("kind", "image")
+    if kind != "image" or not checkpoint.model.for_images or "codes" not in checkpoint.bundle:
+        raise AelibError(
+            f"{upload.name}: not an image model with an explorer bundle"
+            + (f" (it is a {kind} model: the shipped {kind} models are on their own pages)" if kind != "image" else "")
+        )
+    bundle = checkpoint.bundle
+    name = re.sub(r"_\d+$", "", Path(upload.name).stem.removeprefix("yours_"))
+    add_user_model(name, checkpoint, bundle, upload.getvalue())
 
 
 job = st.session_state.get("train_job")
@@ -281,25 +292,32 @@ if job is not None:
     st.fragment(run_every=2.0 if active else None)(watch_charts)(job)
 if st.session_state.get("train_done"):
     model_id = st.session_state["train_done"]
-    st.success(f"{model_id} is ready, and is now the active model on every page.")
-    links = st.columns(4)
-    for column, key in zip(links, ("generate", "latent_map", "interpolate", "reconstruct"), strict=False):
-        column.page_link(PAGE_BY_KEY[key].path, label=PAGE_BY_KEY[key].title, icon=PAGE_BY_KEY[key].icon)
-    st.download_button(
-        "Download the model (.safetensors)",
-        job.checkpoint_bytes,
-        f"{model_id}.safetensors",
-        mime="application/octet-stream",
-        key="train_download",
-    )
+    with st.container(border=True):  # one message: ready, where it is kept and for how long, the download
+        st.success(
+            f"{model_id} is ready, and is now the active model on every page. {st.session_state.get('kept_note', '')}"
+        )
+        st.download_button(
+            "Download the model (.safetensors) to keep it longer",
+            job.checkpoint_bytes,
+            f"{model_id}.safetensors",
+            mime="application/octet-stream",
+            key="train_download",
+        )
+        links = st.columns(4)
+        for column, key in zip(links, ("generate", "latent_map", "interpolate", "reconstruct"), strict=False):
+            page = PAGE_BY_KEY[key]
+            column.page_link(page.path, label=page.title, icon=page.icon, query_params=link_query(key))
 
 with st.expander("Open a model you trained here before (.safetensors)"):
     upload = st.file_uploader("Checkpoint", type=["safetensors"], key="train_checkpoint")
     if upload is not None and st.session_state.get("train_opened") != upload.file_id:
         try:
-            open_checkpoint(upload)
+            open_uploaded_model(upload)
             st.session_state["train_opened"] = upload.file_id
-            st.success(f"{plain(upload.name)} is open and is the active model on every page.")
+            st.success(
+                f"{plain(upload.name)} is open and is the active model on every page. "
+                + st.session_state.get("kept_note", "")
+            )
         except AelibError as exc:
             st.error(plain(str(exc)))
 

@@ -5,22 +5,10 @@ from pathlib import Path
 import streamlit as st
 
 from aelib.zoo import metric_lines
-from app_common import DEFAULT_MODEL, PAGE_BY_KEY, choose_model, model_entries, plain, setup_page
+from app_common import DEFAULT_MODEL, PAGE_BY_KEY, choose_model, link_query, model_entries, plain, setup_page
 
 setup_page("Autoencoder Lab")
-st.markdown(
-    "An **autoencoder** squeezes an image through a narrow **latent space** and rebuilds it. "
-    "The **encoder** turns 784 pixels into a handful of numbers (the *code*); the **decoder** turns "
-    "the code back into pixels. Like a zip file, the code is small, but unlike zip the compression "
-    "is *learned* and *lossy*: the network keeps what matters for this kind of image and drops the rest. "
-    "A **variational** autoencoder also makes the latent space smooth and roughly Gaussian, so that "
-    "you can pick a point anywhere and decode a new, plausible image."
-)
-st.markdown(
-    "Pick a model below, then explore its **latent map**, **generate** with sliders, "
-    "**interpolate** between images, or use the lab pages to reconstruct your own drawings, "
-    "denoise, and flag anomalies."
-)
+intro = st.container()  # written once the active model is known: the text gives its image size
 
 entries, errors = model_entries()
 for error in errors:
@@ -30,7 +18,33 @@ if not entries:
     st.stop()
 
 image_ids = [e["id"] for e in entries if e.get("kind", "image") == "image"]
-active = choose_model()[0]["id"] if image_ids else None  # the same sidebar picker as every other page
+shown = choose_model() if image_ids else None  # the same sidebar picker as every other page
+active = shown[0]["id"] if shown else None
+
+
+def size_words(shape) -> str:
+    """An image shape (C, H, W) in words: "the 784 pixels of a 28 x 28 image"."""
+    channels, height, width = shape
+    if channels == 1:
+        return f"the {height * width:,} pixels of a {height} x {width} image"
+    return f"the {channels * height * width:,} numbers of a {height} x {width} colour image"
+
+
+with intro:
+    pixels = size_words(shown[1].model.config.image_shape) if shown else "an image's pixels"
+    st.markdown(
+        "An **autoencoder** squeezes an image through a narrow **latent space** and rebuilds it. "
+        f"The **encoder** turns {pixels} into a handful of numbers (the *code*); the **decoder** turns "
+        "the code back into pixels. Like a zip file, the code is small, but unlike zip the compression "
+        "is *learned* and *lossy*: the network keeps what matters for this kind of image and drops the rest. "
+        "A **variational** autoencoder also makes the latent space smooth and roughly Gaussian, so that "
+        "you can pick a point anywhere and decode a new, plausible image."
+    )
+    st.markdown(
+        "Pick a model below, then explore its **latent map**, **generate** with sliders, "
+        "**interpolate** between images, or use the lab pages to reconstruct your own drawings, "
+        "denoise, and flag anomalies."
+    )
 SECTIONS = {
     "image": ("Image models", "Explore them on every page above."),
     "series": ("Time-series models", "Trained on normal heartbeats only: see **Time series**."),
@@ -66,7 +80,7 @@ def start_here(entry: dict) -> None:
                 st.markdown(f"- {line}")
             for key, label in EXPLORE:
                 page = PAGE_BY_KEY[key]
-                st.page_link(page.path, label=label, icon=page.icon, query_params={"model": entry["id"]})
+                st.page_link(page.path, label=label, icon=page.icon, query_params=link_query(key))
 
 
 def describe_entry(entry: dict) -> str:

@@ -58,21 +58,24 @@ def tiny_dir(tmp_path_factory):
 
 
 @pytest.fixture
-def app(tiny_dir, monkeypatch):
+def app(tiny_dir, monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("AELIB_CHECKPOINTS", str(tiny_dir))
+    monkeypatch.setenv("AELIB_USER_MODELS", str(tmp_path / "user_models"))
     monkeypatch.chdir(ROOT)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
 
 
 @pytest.fixture(scope="session")
-def server():
-    """`streamlit run app.py` on the shipped checkpoints, shared by every browser test."""
+def server(tmp_path_factory):
+    """`streamlit run app.py` on the shipped checkpoints, shared by every browser test; the models
+    visitors train are kept in a folder of this run (`server["user_models"]`)."""
     from streamlit_server import SHOTS, streamlit_server
 
-    with streamlit_server(SHOTS.parent / "streamlit.log") as running:
-        yield running
+    kept = tmp_path_factory.mktemp("user_models")
+    with streamlit_server(SHOTS.parent / "streamlit.log", env={"AELIB_USER_MODELS": str(kept)}) as running:
+        yield {**running, "user_models": kept}
 
 
 @pytest.fixture(scope="session")

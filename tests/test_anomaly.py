@@ -64,3 +64,35 @@ def test_one_class_model_scores_other_classes_higher(digits):
     setups = anomaly_setups(bundle, header)
     assert len(setups) == 2
     assert check_bundle(bundle, 2) == ["missing array 'tsne'"]
+
+
+def test_threshold_choices_default_to_best_f1_and_hit_their_targets():
+    from aelib.anomaly import fpr_threshold, operating_point, threshold_choices
+
+    rng = np.random.default_rng(0)
+    normal, abnormal = rng.normal(0, 1, 1000), rng.normal(3, 1, 300)
+    scores, truth = np.r_[normal, abnormal], np.r_[np.zeros(1000, bool), np.ones(300, bool)]
+    choices = threshold_choices(scores, truth, target_fpr=0.02)
+    assert next(iter(choices)).startswith("best F1")
+    assert choices[next(iter(choices))] == best_f1_threshold(scores, truth)
+    for name, rate in [("95th percentile of normal scores", 0.05), ("target false-positive rate", 0.02)]:
+        metrics = threshold_metrics(scores, truth, choices[name])
+        assert abs(operating_point(metrics)[0] - rate) <= 0.002, name
+    assert (normal > fpr_threshold(normal, 0.0)).sum() == 0 and (normal > fpr_threshold(normal, 1.0)).all()
+
+
+def test_a_bundle_with_training_images_maps_them_all(small_digits):
+    from conftest import small_config
+
+    from aelib.bundle import map_points
+
+    torch.manual_seed(0)
+    model = build_model("conv_vae", **small_config("conv_vae"))
+    bundle = build_bundle(model, small_digits, n_samples=50, n_train_map=40, n_train_scores=50)
+    assert check_bundle(bundle, 3) == []
+    points = map_points(bundle)
+    assert len(points["codes"]) == len(points["images"]) == len(points["pca"]) == len(points["tsne"]) == 90
+    assert points["train"].sum() == 40 and not points["train"][:50].any()
+    assert np.allclose(points["pca"][:50], bundle["pca"], atol=1e-5)  # the test codes' plane, extended
+    del bundle["train_index"]
+    assert check_bundle(bundle, 3) == ["missing array 'train_index'"]

@@ -90,8 +90,11 @@ def test_selecting_a_point_on_the_latent_map_shows_its_image(page, server):
     page.mouse.click(x, y)
     page.wait_for_selector("text=with their reconstructions", timeout=20000)
     wait_until_idle(page)
-    assert page.locator('[data-testid="stCaptionContainer"]', has_text="Their reconstructions").count() == 1
-    assert page.locator('[data-testid="stImage"] img').count() >= 2  # the point and its reconstruction
+    # one image, originals above reconstructions, so that every tile has the same size
+    pairs = page.locator('[data-testid="stImage"]', has_text="bottom: their reconstructions")
+    assert pairs.count() == 1
+    box = pairs.locator("img").bounding_box()
+    assert box["height"] > 100 and box["width"] > 50, box
     page.screenshot(path=str(SHOTS / "latent_map_selected.png"), full_page=True)
 
 

@@ -22,19 +22,32 @@ function drawCross(context, [x, y]) {
   context.stroke();
 }
 
+// Markers: 4 px squares for thousands of points, up to 9 px for a few hundred or fewer.
+const markerSize = (n) => Math.round(Math.max(4, Math.min(9, 9 - (n - 300) / 340)));
+
 // cursor: the pointer (a circle); kept: the spot last clicked (a cross), both in canvas pixels.
-function drawMap(canvas, data, scale, cursor, kept) {
+// Test images are filled squares; training images (data.train[i] == 1), outlined ones.
+function drawMap(canvas, data, scale, cursor, kept, stats) {
   const context = canvas.getContext("2d");
   context.clearRect(0, 0, canvas.width, canvas.height);
   context.fillStyle = "rgba(128, 128, 128, 0.08)";
   context.fillRect(0, 0, canvas.width, canvas.height);
+  const size = markerSize(data.points.length);
+  context.lineWidth = 1.5;
   data.points.forEach((point, i) => {
     const [x, y] = scale.toPixels(point);
-    context.fillStyle = data.colours[data.labels ? data.labels[i] % data.colours.length : 0];
-    context.globalAlpha = 0.75;
-    context.fillRect(x - 2, y - 2, 4, 4);
+    const colour = data.colours[data.labels ? data.labels[i] % data.colours.length : 0];
+    context.globalAlpha = 0.8;
+    if (data.train && data.train[i]) {
+      context.strokeStyle = colour;
+      context.strokeRect(x - size / 2 + 0.75, y - size / 2 + 0.75, size - 1.5, size - 1.5);
+    } else {
+      context.fillStyle = colour;
+      context.fillRect(x - size / 2, y - size / 2, size, size);
+    }
   });
   context.globalAlpha = 1;
+  if (stats) stats.mapPoints = data.points.length; // read by the browser tests
   if (kept) drawCross(context, kept);
   if (cursor) {
     context.strokeStyle = "#111";
@@ -46,6 +59,11 @@ function drawMap(canvas, data, scale, cursor, kept) {
 }
 
 function legend(parent, data) {
+  if (data.train && data.train.some((t) => t)) {
+    const n = data.train.filter((t) => t).length;
+    const marks = element("div", { class: "legend" }, parent);
+    marks.appendChild(document.createTextNode(`■ ${data.points.length - n} test images   □ ${n} training images`));
+  }
   if (!data.labels || !data.names) return;
   const box = element("div", { class: "legend" }, parent);
   const present = new Set(data.labels); // Olivetti's sample holds some of its 40 people
@@ -104,7 +122,7 @@ export function buildMap(root, args, { data, makeRenderer, control, maths, fitHe
   };
   const show = ({ pixels, point }) => {
     draw(codeAt(point), labelAt(point));
-    drawMap(map, data, scale, pixels, kept);
+    drawMap(map, data, scale, pixels, kept, control.stats);
     status.textContent = `(${point[0].toFixed(2)}, ${point[1].toFixed(2)}) decoded in your browser`;
   };
   map.addEventListener("pointermove", (event) => show(spotOf(event)));
@@ -112,10 +130,10 @@ export function buildMap(root, args, { data, makeRenderer, control, maths, fitHe
   map.addEventListener("click", (event) => {
     const { pixels, point } = spotOf(event);
     kept = pixels;
-    drawMap(map, data, scale, pixels, kept);
+    drawMap(map, data, scale, pixels, kept, control.stats);
     control.release({ event: "click", point, code: codeAt(point), label: labelAt(point) });
   });
-  drawMap(map, data, scale, null, null);
+  drawMap(map, data, scale, null, null, control.stats);
   show({ pixels: scale.toPixels(data.points[0]), point: data.points[0] });
   fitHeight();
   return () => {};
