@@ -219,15 +219,22 @@ def job_slots() -> JobSlots:
     return JobSlots(max(1, (os.cpu_count() or 2) // 2))
 
 
-def heavy_job(progress):
+@contextlib.contextmanager
+def heavy_job(progress, need_mb: float = 150, what: str = "this job"):
     """Context for t-SNE or training: waits for a free slot, telling the user their place on
-    `progress` (an st.progress bar)."""
+    `progress` (an st.progress bar). Raises aelib.memory.NotEnoughMemory, before and again after
+    waiting, when the job's `need_mb` does not fit in the memory left to the server."""
+    from aelib.memory import require_room
+
+    require_room(need_mb, what)
     slots = job_slots()
-    return slots.slot(
+    with slots.slot(
         on_wait=lambda place: progress.progress(
             0.0, text=f"Queued, number {place} in line: this server runs {slots.n_slots} heavy job(s) at a time…"
         )
-    )
+    ):
+        require_room(need_mb, what)  # others' jobs may have grown while this one waited
+        yield
 
 
 def get_checkpoint(entry: dict):

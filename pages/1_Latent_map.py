@@ -6,7 +6,7 @@ import io
 import numpy as np
 import streamlit as st
 
-from aelib import inference
+from aelib import AelibError, inference
 from aelib.bundle import map_points
 from aelib.figures import GRID_TRACE_NAME, latent_scatter
 from aelib.imaging import tile
@@ -22,6 +22,7 @@ from app_common import (
     live_failed,
     map_data_url,
     new_release,
+    plain,
     set_current_code,
 )
 from latent_control import live_map
@@ -51,13 +52,16 @@ if method == "t-SNE":
             from aelib.latent import tsne  # openTSNE is imported only when asked for
 
             bar = st.progress(0.0, text="t-SNE: building neighbours…")
-            with heavy_job(bar):
-                embedding = tsne(
-                    codes[:n_recompute],
-                    random_state=0,
-                    callback=lambda i, n: bar.progress(i / n, text=f"t-SNE: iteration {i} of {n}"),
-                )
-            st.session_state[f"tsne_{key}"] = embedding
+            try:
+                with heavy_job(bar, need_mb=60 + n_recompute * 0.05, what=f"t-SNE of {n_recompute} codes"):
+                    embedding = tsne(
+                        codes[:n_recompute],
+                        random_state=0,
+                        callback=lambda i, n: bar.progress(i / n, text=f"t-SNE: iteration {i} of {n}"),
+                    )
+                st.session_state[f"tsne_{key}"] = embedding
+            except AelibError as exc:
+                st.error(plain(str(exc)))
             bar.empty()
     if f"tsne_{key}" in st.session_state:
         coords = st.session_state[f"tsne_{key}"]

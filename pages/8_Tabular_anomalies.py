@@ -86,7 +86,7 @@ if train_clicked:
     bar = st.progress(0.0, text="training…")
     mask = ~labels if (normal_only and labels is not None) else None
     try:
-        with heavy_job(bar):
+        with heavy_job(bar, need_mb=60 + features.nbytes * 6 / 2**20, what="training on this table"):
             model, mean, std = train_table_ae(
                 features,
                 mask,

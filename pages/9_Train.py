@@ -19,6 +19,7 @@ from aelib.datasets.base import from_images
 from aelib.datasets.user_images import ImageSetLimits, read_image_set
 from aelib.figures import loss_curves
 from aelib.latent import index_from_text
+from aelib.memory import NotEnoughMemory, require_room, training_need_mb
 from aelib.training_job import TrainingJob
 from app_browser_models import kept_for
 from app_common import (
@@ -161,11 +162,20 @@ def choose_model(data):
 
 def start(data, label: str, name: str, config: dict, train_config: TrainConfig) -> None:
     st.session_state.pop("train_done", None)
+    st.session_state.pop("train_refused", None)
+    model = build_model(name, **config)
+    n_parameters = sum(p.numel() for p in model.parameters())
+    need = training_need_mb(len(data.x_train) + len(data.x_test), data.image_shape, n_parameters)
+    try:  # refused with the numbers rather than letting the server's memory cap kill everyone's session
+        require_room(need, f"training on {len(data.x_train):,} images")
+    except NotEnoughMemory as exc:
+        st.session_state["train_refused"] = str(exc)
+        return
     st.session_state["train_label"] = label
     # One intra-op thread per job, as the server decodes with: at these sizes a second one gains
     # little (a 28x28 conv VAE: 3.1 s vs 3.3 s for two epochs here), and the other sessions keep a core.
     st.session_state["train_job"] = TrainingJob(
-        build_model(name, **config), data, train_config, slots=job_slots(), alive=session_alive()
+        model, data, train_config, slots=job_slots(), alive=session_alive()
     ).start()
 
 
@@ -275,6 +285,8 @@ with model_column:
             on_click=start,
             args=(data, label, name, config, train_config),
         )  # a callback: the rerun sees the job
+        if refused := st.session_state.get("train_refused"):
+            st.error(plain(refused))
 
 if job is not None:
     st.subheader("3. Training")

@@ -1,0 +1,61 @@
+"""The server's memory budget (#27): a heavy job that does not fit is refused with the numbers,
+before it can push the server past its hosting plan's cap."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from app_fixtures import open_page
+
+from aelib import memory
+from aelib.memory import MemoryState, NotEnoughMemory, memory_state, require_room, training_need_mb
+
+
+def test_room_is_the_cap_less_slack_less_use():
+    assert MemoryState(1000, 400).room_mb == pytest.approx(500)
+    assert MemoryState(None, 400).room_mb == math.inf
+
+
+def test_a_job_that_does_not_fit_is_refused_with_the_numbers():
+    with pytest.raises(NotEnoughMemory, match=r"t-SNE needs about 300 MB .* 100 MB free of its 690 MB"):
+        require_room(300, "t-SNE", MemoryState(690, 521))
+    require_room(50, "t-SNE", MemoryState(690, 521))  # fits: no exception
+
+
+def test_the_setting_wins_over_the_cgroup(monkeypatch):
+    monkeypatch.setenv("AELIB_MEMORY_MB", "690")
+    state = memory_state()
+    assert state.limit_mb == 690 and 10 < state.used_mb < 690 * 10  # this process's resident memory
+
+
+@pytest.mark.parametrize(("text", "expected"), [("max", None), ("9223372036854771712", None), ("723517440", 690.0)])
+def test_cgroup_limits_are_read_in_both_formats(tmp_path, text, expected):
+    (tmp_path / "memory.max").write_text(text + "\n")
+    assert memory._read_number(tmp_path / "memory.max") == expected
+
+
+def test_training_need_grows_with_the_images():
+    small = training_need_mb(600, (1, 28, 28))
+    assert 120 < small < training_need_mb(3000, (3, 64, 64)) < 1000
+
+
+@pytest.fixture
+def tight(monkeypatch):
+    monkeypatch.setenv("AELIB_MEMORY_MB", "300")  # less than this test process already holds
+
+
+def test_train_page_refuses_a_training_that_does_not_fit(app, tight):
+    at = open_page(app, "train")
+    next(r for r in at.radio if r.label == "Images").set_value("Built-in").run()
+    at.button(key="train_go").click().run()
+    assert not at.exception, at.exception
+    assert "train_job" not in at.session_state
+    assert any("Not started: training on" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_tabular_training_is_refused_when_memory_is_short(app, tight):
+    at = open_page(app, "tabular")
+    next(b for b in at.button if b.label == "Train autoencoder").click().run()
+    assert not at.exception, at.exception
+    assert any("Not started: training on this table" in e.value for e in at.error), [e.value for e in at.error]
