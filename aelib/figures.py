@@ -40,13 +40,15 @@ def latent_scatter(
     marker_xy=None,
     dragmode: str = "zoom",
     train: np.ndarray | None = None,
+    legend_below: bool = False,
 ) -> go.Figure:
     """Scatter of 2-D map coordinates (N, 2), one trace per class (so the legend toggles classes).
 
     customdata holds each point's row in `coords`. With click_grid=n, an n x n lattice of
     invisible points covers the whole plotting area, margins included, so a click anywhere
     selects a location to decode. marker_xy draws a cross at a decoded spot. train (N,) bool marks
-    training images (hollow markers; test images are filled).
+    training images (hollow markers; test images are filled). legend_below lays the legend out in
+    rows under the plot, so that a narrow column keeps the plot's width.
     """
     fig = go.Figure()
     index = np.arange(len(coords))
@@ -89,7 +91,8 @@ def latent_scatter(
         title=title,
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"itemsizing": "constant", "title": "label"},
+        legend={"itemsizing": "constant", "title": "label"}
+        | ({"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0} if legend_below else {}),
         dragmode=dragmode,
         xaxis={"title": "map x", "range": x_range},
         yaxis={"title": "map y", "range": y_range},

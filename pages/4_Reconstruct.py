@@ -6,7 +6,7 @@ import streamlit as st
 from aelib import AelibError, inference
 from aelib.faces import manual_box
 from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
-from aelib.imaging import thumbnail
+from aelib.imaging import thumbnail, tile
 from aelib.lab import explain_reconstruction
 from app_common import (
     big,
@@ -163,14 +163,16 @@ def show_result(n: int, item: dict) -> None:
     cols[3].plotly_chart(
         heatmap(out["error_map"], f"squared error, 0 to {out['error_map'].max():.3f}"), key=f"err_{n}", theme=None
     )  # keep our colour scale; Streamlit's theme would replace it
-    left, right = st.columns([2, 3])  # the map gets the wider column: its legend lists every class
+    left, right = st.columns([2, 3])  # the map gets the wider column, its legend a row of its own
     with left:
         st.plotly_chart(code_bars(out["code"]), key=f"code_{n}")
         if "map_xy" in out:
-            st.markdown("**Nearest test images in latent space**")
-            show_images(bundle_images(bundle, out["nearest"]), height=70)
+            nearest = tile(bundle_images(bundle, out["nearest"]), n_cols=len(out["nearest"]), pad=4)
+            st.image(big(nearest, 70), caption="its nearest test images in latent space", width="content")
     if "map_xy" in out:
-        fig = latent_scatter(bundle["pca"], bundle.get("labels"), names, title="where it lands (PCA map)", height=460)
+        fig = latent_scatter(
+            bundle["pca"], bundle.get("labels"), names, title="where it lands (PCA map)", height=520, legend_below=True
+        )
         add_marker(fig, out["map_xy"], "this image")
         right.plotly_chart(fig, key=f"map_{n}")
     c = out["compression"]

@@ -178,6 +178,10 @@ def test_olivetti_map_draws_every_face(page, server):
         timeout=30000,
     ).json_value()
     assert drawn >= 300, drawn
+    page.wait_for_function(  # the spot under the pointer decoded, before the picture is taken
+        "() => document.querySelector('iframe[title*=latent_control]').contentWindow.latentControl.stats.drawn > 0",
+        timeout=30000,
+    )
     page.screenshot(path=str(SHOTS / "latent_map_olivetti_conv_vae.png"), full_page=True)
     page.locator('[data-testid="stButtonGroup"] button', has_text="Box select").click()
     page.wait_for_selector(".js-plotly-plot", timeout=20000)
@@ -187,3 +191,73 @@ def test_olivetti_map_draws_every_face(page, server):
             .filter(t => t.name !== 'decode here').reduce((n, t) => n + t._length, 0)"""
     )
     assert n_points == 400, n_points
+
+
+WORDS_SPLIT = """() => [...document.querySelectorAll('[data-testid="stImageCaption"]')].flatMap(caption => {
+    const node = caption.querySelector('p') || caption, text = node.textContent, broken = [];
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+        for (const m of t.textContent.matchAll(/\\S+/g)) {
+            const range = document.createRange();
+            range.setStart(t, m.index);
+            range.setEnd(t, m.index + m[0].length);
+            const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+            if (tops.size > 1) broken.push(m[0] + ' in ' + text);
+        }
+    }
+    return broken;
+})"""
+
+
+@pytest.mark.parametrize("width,height", [(1400, 1000), (390, 844)], ids=["desktop", "phone"])
+def test_layouts_at_a_desktop_and_a_phone_width(browser, server, width, height):
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    size = f"{width}x{height}"
+    try:
+        visit(page, server, "home", "olivetti_conv_vae")
+        assert "4,096 pixels of a 64 x 64 image" in main_text(page) and "784 pixels" not in main_text(page)
+        page.screenshot(path=str(SHOTS / f"layout_home_faces_{size}.png"))
+
+        visit(page, server, "reconstruct", "mnist_conv_ae")  # a test image, reconstructed
+        chart = page.locator('[data-testid="stPlotlyChart"]', has_text="where it lands")
+        chart.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.querySelectorAll('.legend .traces').length >= 11", timeout=20000)
+        plot_width = chart.evaluate("c => c.querySelector('.js-plotly-plot')._fullLayout._size.w")
+        assert plot_width >= 0.6 * chart.bounding_box()["width"], "the plot keeps its width beside the legend"
+        outside = chart.evaluate(
+            """c => { const box = c.getBoundingClientRect();
+                return [...c.querySelectorAll('.legend .traces')].map(t => t.getBoundingClientRect())
+                    .filter(r => r.bottom > box.bottom + 1 || r.right > box.right + 1).length; }"""
+        )
+        assert outside == 0, "every class of the legend (0-9 and the marker) is inside the chart"
+        chart.screenshot(path=str(SHOTS / f"layout_reconstruct_map_{size}.png"))
+        analogy = page.get_by_text("The zip-file analogy")
+        analogy.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"layout_reconstruct_captions_{size}.png"))
+        assert page.evaluate(WORDS_SPLIT) == []
+
+        visit(page, server, "latent_map", "olivetti_conv_vae")
+        page.locator('[data-testid="stButtonGroup"] button', has_text="Box select").click()
+        page.wait_for_selector(".js-plotly-plot .draglayer", timeout=20000)
+        settle(page)
+        plot = page.locator(".js-plotly-plot .nsewdrag").first
+        plot.scroll_into_view_if_needed()
+        box = plot.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.7, steps=8)
+        page.mouse.up()
+        pairs = page.locator('[data-testid="stImage"]', has_text="bottom: their reconstructions")
+        pairs.wait_for(timeout=30000)
+        settle(page)
+        image = pairs.locator("img")
+        rendered = image.bounding_box()
+        natural = image.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+        ratio = (rendered["width"] / rendered["height"]) / (natural[0] / natural[1])
+        assert abs(ratio - 1) < 0.02, "one image, originals above reconstructions, never stretched"
+        assert rendered["width"] <= width, rendered
+        pairs.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"layout_map_selection_{size}.png"))
+        assert page.evaluate(WORDS_SPLIT) == []
+    finally:
+        page.context.close()
