@@ -54,7 +54,7 @@ def threshold_panel(
     for col, (name, value) in zip(cols, shown, strict=False):
         col.metric(name, f"{value:.3f}")
     cols[5].metric("flagged", metrics["tp"] + metrics["fp"])
-    cols[6].metric("missed anomalies", metrics["fn"], help=f"{names[1]} items at or under the threshold")
+    cols[6].metric("missed", metrics["fn"], help=f"{names[1]} items at or under the threshold, not flagged")
     st.caption(
         f"Confusion counts: {metrics['tp']} true positives, {metrics['fp']} false positives, "
         f"{metrics['fn']} false negatives, {metrics['tn']} true negatives."

@@ -135,6 +135,10 @@ def test_threshold_default_is_a_sensible_trade_off_marked_on_the_roc(page, serve
     settle(page)
     assert roc_marker(page)[0] != [fpr, tpr]
     assert 0.94 <= 1 - metric(page, "false-positive rate") <= 0.96
+    page.locator("label", has_text="best F1").click()
+    settle(page)
+    page.locator('[data-testid="stMetric"]').first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"threshold_{name}.png"))
 
 
 def test_one_back_returns_to_the_previous_page(page, server):
