@@ -266,7 +266,7 @@ def cmd_reconstruct(args) -> int:
             print(json.dumps({"file": file, "error": str(exc)}) if args.json else f"{file}: error: {exc}")
             status = 2
             continue
-        out = explain_reconstruction(checkpoint.model, prepared["image"], bundle)
+        out = explain_reconstruction(checkpoint.model, prepared["image"], bundle, evidence=prepared.get("evidence"))
         report = reconstruction_report(file, prepared, out, names)
         if args.out:
             folder = Path(args.out)
@@ -284,7 +284,9 @@ def reconstruction_report(file: str, prepared: dict, out: dict, names: list[str]
         report.update(
             error_percentile=round(typical["error_percentile"], 1),
             ood_percentile=round(typical["ood_percentile"], 1),
-            verdict=typical["verdict"],
+            verdict=typical["word"],  # one word: typical, unusual, unlike (no_face on a face model)
+            verdict_text=typical["text"],
+            near_boundary=typical["near_boundary"],
         )
     if "nearest_label" in out:
         label = out["nearest_label"]

@@ -121,6 +121,7 @@ def prepare_upload(data: bytes, name: str, dataset: str, image_shape, face_box=N
         "notes": notes + [f"{name}: {note}" for note in prepared.notes],
         "face_box": prepared.face_box,
         "work_shape": prepared.work_shape,
+        "evidence": prepared.evidence,
     }
 
 

@@ -9,14 +9,23 @@ from . import inference
 from .imaging import median_filter, psnr, ssim
 from .latent import PCAMap
 from .noise import corrupt
+from .verdict import grade, verdict_reference
 
 
 def explain_reconstruction(
-    model, image: np.ndarray, bundle: dict, k_nearest: int = 5, label=None, reference: dict | None = None
+    model,
+    image: np.ndarray,
+    bundle: dict,
+    k_nearest: int = 5,
+    label=None,
+    reference: dict | None = None,
+    evidence: dict | None = None,
 ) -> dict:
     """Everything the reconstruct page shows for one (H, W) image in [0, 1]: reconstruction,
     error map, code, its spot on the bundle's PCA map, nearest test images and their majority
-    label, how typical the input is (`typicality`; pass its cached `reference`), compression numbers."""
+    label, how typical the input is (`typicality`; pass its cached `reference`, and the upload
+    pipeline's `evidence` so the verdict judges the upload, not only what was kept),
+    compression numbers."""
     result = inference.reconstruct(model, image, label)
     if "codes" in bundle:
         pca = PCAMap(bundle["pca_mean"], bundle["pca_components"])
@@ -24,7 +33,7 @@ def explain_reconstruction(
         result["nearest"] = inference.nearest(bundle["codes"], result["code"], k_nearest)
         if "score" in bundle and "images" in bundle:
             result["typicality"] = typicality(
-                image, result, bundle, reference or typicality_reference(bundle, k_nearest)
+                image, result, bundle, reference or typicality_reference(bundle, k_nearest), evidence
             )
         if "labels" in bundle:
             votes = np.bincount(bundle["labels"][result["nearest"]])
@@ -43,20 +52,31 @@ def knn_distances(codes: np.ndarray, k: int = 5) -> np.ndarray:
 
 def typicality_reference(bundle: dict, k: int = 5) -> dict:
     """What `typicality` compares an input with, computed once per bundle: the test codes' own
-    k-NN spread (N,) and the median total intensity of the test images."""
+    k-NN spread (N,), the median total intensity of the test images, and the verdict's reference
+    (aelib.verdict.verdict_reference)."""
     images = bundle["images"].reshape(len(bundle["images"]), -1).astype(np.float32) / 255.0
-    return {"k": k, "knn": knn_distances(bundle["codes"], k), "ink": float(max(np.median(images.sum(1)), 1e-6))}
+    return {
+        "k": k,
+        "knn": knn_distances(bundle["codes"], k),
+        "ink": float(max(np.median(images.sum(1)), 1e-6)),
+        "verdict": verdict_reference(bundle),
+    }
 
 
-def typicality(image: np.ndarray, result: dict, bundle: dict, reference: dict | None = None) -> dict:
+def typicality(
+    image: np.ndarray, result: dict, bundle: dict, reference: dict | None = None, evidence: dict | None = None
+) -> dict:
     """How typical an input is for the model, against the bundle's test images.
 
     error_percentile: its reconstruction error among the test images' errors (bundle "score");
     ood_percentile: the mean distance of its code to its k nearest test codes, among the test
     codes' own such distances; ink_ratio: its total intensity over the test images' median (a
     near-empty input reconstructs with a tiny error and must not pass as a good result).
-    reference: `typicality_reference(bundle)`, cached by the caller (else computed here).
-    Returns those, `typical` (bool), a verdict in words and the reasons behind it.
+    The graded verdict (aelib.verdict.grade, measured in benchmarks/upload_verdict.py): word
+    ("typical", "unusual", "unlike"), text and verdict (the sentence, with its reasons), score,
+    near_boundary, reasons, and typical (word == "typical"). evidence: what the upload pipeline
+    set aside (aelib.uploads.Prepared.evidence). reference: `typicality_reference(bundle)`,
+    cached by the caller (else computed here).
     """
     reference = reference or typicality_reference(bundle)
     own = np.sort(np.linalg.norm(bundle["codes"] - result["code"], axis=1))[: reference["k"]].mean()
@@ -65,26 +85,9 @@ def typicality(image: np.ndarray, result: dict, bundle: dict, reference: dict | 
         "ood_percentile": float((reference["knn"] < own).mean() * 100),
         "ink_ratio": float(image.sum() / reference["ink"]),
     }
-    reasons = []
-    if out["ink_ratio"] < 0.3:
-        reasons.append(f"almost empty: {out['ink_ratio']:.0%} of a typical test image's ink")
-    if out["error_percentile"] > 95:
-        reasons.append(f"its reconstruction error is higher than {_share(out['error_percentile'])} test images' errors")
-    if out["ood_percentile"] > 95:
-        reasons.append(
-            f"its code lies farther from the test codes than {_share(out['ood_percentile'])} test codes lie "
-            "from their neighbours"
-        )
-    out["typical"] = not reasons
-    out["verdict"] = (
-        "looks like the training data" if not reasons else "unlike anything this model saw (" + "; ".join(reasons) + ")"
-    )
-    out["reasons"] = reasons
+    verdict = grade(result["code"], result["mse"], out["ink_ratio"], reference["verdict"], evidence)
+    out.update(verdict, verdict=verdict["text"], typical=verdict["word"] == "typical")
     return out
-
-
-def _share(percent: float) -> str:
-    return "all the" if percent >= 99.95 else f"{percent:.0f}% of the"
 
 
 def classical_baselines(noisy: np.ndarray) -> dict[str, np.ndarray]:

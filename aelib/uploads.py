@@ -1,7 +1,7 @@
 """A user's photo or drawing made to look like the training data, step by step.
 
 Digits follow MNIST's own recipe (LeCun et al. 1998) on a real photo: flatten the lighting, find
-the ink (Otsu), keep the digit and what lies close to it, give the strokes MNIST's width, fit the
+the ink and decide which of it is the digit (aelib.ink), give the strokes MNIST's width, fit the
 glyph into a 20x20 box and centre its mass in 28x28. Clothes are segmented from their background
 and fitted to the frame like Fashion-MNIST; faces are found with scikit-image's frontal-face
 cascade and cropped to the dataset's framing. Every step is kept, so the app can show what the
@@ -18,6 +18,7 @@ from PIL import Image
 
 from .errors import ImageDecodeError
 from .imaging import resize, shrink_to
+from .ink import dark_ink, find_ink, stroke_width
 
 WORK_SIDE = 1024  # photos are reduced to this longest side first (thin strokes survive)
 MNIST_BOX = 20  # MNIST fits each digit into 20x20 inside 28x28
@@ -38,6 +39,9 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     face_box: tuple[int, int, int, int] | None = None  # (top, left, height, width) in the work image
     work_shape: tuple[int, int] | None = None  # the working copy's (H, W), for a manual crop
+    # What the preparation set aside or found, for the verdict (digits: kept_share, lines_share,
+    # n_parts from aelib.ink.find_digit; faces: found, detection confidence)
+    evidence: dict = field(default_factory=dict)
 
 
 def working_copy(gray: np.ndarray) -> np.ndarray:
@@ -53,92 +57,6 @@ def light_on_dark(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     centre = gray[h // 4 : h - h // 4, w // 4 : w - w // 4]
     inverted = np.median(border) > np.median(centre) or np.median(border) > 0.5
     return (1.0 - gray if inverted else gray), bool(inverted)
-
-
-def flatten_lighting(ink: np.ndarray) -> np.ndarray:
-    """Subtract the slowly varying background (shadows, gradients, paper tint) from a light-on-
-    dark image: a grey opening with a disk larger than any stroke, on a reduced copy for speed."""
-    from scipy import ndimage
-    from skimage.morphology import disk, opening
-
-    factor = max(1, max(ink.shape) // 128)
-    small = ink[::factor, ::factor]
-    background = ndimage.uniform_filter(opening(small, disk(6)), 9)
-    background = ndimage.zoom(background, (ink.shape[0] / small.shape[0], ink.shape[1] / small.shape[1]), order=1)
-    flat = np.clip(ink - background[: ink.shape[0], : ink.shape[1]], 0, None)
-    return flat / max(float(np.percentile(flat, 99.9)), 1e-6)
-
-
-def ink_mask(flat: np.ndarray) -> np.ndarray:
-    """Otsu's threshold (scikit-image), never below the paper's own noise: a thin '1' covering
-    0.3% of the page is still found, and a blank page yields nothing."""
-    from skimage.filters import threshold_otsu
-
-    noise = np.median(flat) + 8 * np.median(np.abs(flat - np.median(flat))) + 0.08
-    return flat > max(threshold_otsu(flat), noise)
-
-
-def remove_long_lines(mask: np.ndarray, fractions: tuple[float, float] = (0.9, 0.75)) -> np.ndarray:
-    """Drop vertical and horizontal runs longer than these fractions of the image's height and
-    width (ruled lines, margins, axes, which cross the whole page; a digit's strokes, even a
-    tall '1' or a wide '7', are shorter). Running means keep it linear in time."""
-    from scipy import ndimage
-
-    lines = np.zeros_like(mask)
-    for axis, fraction in enumerate(fractions):
-        length = max(3, int(fraction * mask.shape[axis]))
-        full = ndimage.uniform_filter1d(mask.astype(np.float32), length, axis=axis) > 0.9
-        lines |= ndimage.maximum_filter1d(full, length, axis=axis) & mask
-    thick = max(1, round(max(mask.shape) / 300))  # the line's anti-aliased fringe
-    return mask & ~ndimage.binary_dilation(lines, iterations=thick)
-
-
-def keep_main_strokes(mask: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """The digit: the heaviest connected group of strokes and the groups close to it. Dropped:
-    ruled lines, page edges, shadow edges and frames (long parts spanning the image or running
-    into its border), specks."""
-    from scipy import ndimage
-
-    without_lines = remove_long_lines(mask)
-    if without_lines.sum() > 0.2 * mask.sum():  # else the "line" was the digit itself (a tall '1')
-        mask = without_lines
-    h, w = mask.shape
-    bridge = max(1, round(max(h, w) / 150))  # joins a broken pen stroke, not two digits
-    labels, n = ndimage.label(ndimage.binary_dilation(mask, iterations=bridge))
-    if n == 0:
-        return mask
-    boxes = ndimage.find_objects(labels)
-    mass = ndimage.sum(weight * mask, labels, index=np.arange(1, n + 1))
-    keep = np.zeros(n + 1, bool)
-    for i, box in enumerate(boxes):
-        bh, bw = box[0].stop - box[0].start, box[1].stop - box[1].start
-        at_border = box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
-        if at_border and (bh > 0.5 * h or bw > 0.5 * w) and mass.max() > 0:
-            mass[i] = -mass[i]  # a page or shadow edge, or a neighbour cut by the frame: last resort only
-    if mass.max() <= 0:
-        mass = np.abs(mass)
-    main = int(np.argmax(mass))
-    if mass[main] <= 0:
-        return np.zeros_like(mask)
-    top, left = boxes[main][0].start, boxes[main][1].start
-    bottom, right = boxes[main][0].stop, boxes[main][1].stop
-    reach = 0.25 * max(bottom - top, right - left)
-    for i, box in enumerate(boxes):
-        gap_y = max(0, box[0].start - bottom, top - box[0].stop)
-        gap_x = max(0, box[1].start - right, left - box[1].stop)
-        keep[i + 1] = mass[i] > 0.02 * mass[main] and max(gap_y, gap_x) <= reach
-    return mask & keep[labels]
-
-
-def stroke_width(mask: np.ndarray) -> float:
-    """Twice the median distance to the background along the skeleton: the stroke's width in px."""
-    from scipy import ndimage
-    from skimage.morphology import skeletonize
-
-    skeleton = skeletonize(mask)
-    if not skeleton.any():
-        return 0.0
-    return float(2 * np.median(ndimage.distance_transform_edt(mask)[skeleton]))
 
 
 def mnist_glyph(mask: np.ndarray, flat: np.ndarray, notes: list[str]) -> np.ndarray:
@@ -174,26 +92,35 @@ def mnist_glyph(mask: np.ndarray, flat: np.ndarray, notes: list[str]) -> np.ndar
 
 
 def prepare_digit(gray: np.ndarray) -> Prepared:
-    """A photo, scan or drawing of one handwritten digit -> MNIST-like (28, 28)."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if gray.shape == (28, 28) and border.max() < 0.15 and gray.max() > 0.3:
-        image = np.clip(gray / gray.max(), 0, 1).astype(np.float32)  # an MNIST digit already: as it is
-        return Prepared(image, [("grey", gray), ("model input", image)], ["already in MNIST's format: used as it is"])
-    work = working_copy(gray)
-    ink, inverted = light_on_dark(work)
-    flat = flatten_lighting(ink)
-    mask = keep_main_strokes(ink_mask(flat), flat)
+    """A photo, scan or drawing of one handwritten digit -> MNIST-like (28, 28).
+
+    A 28x28 image that is already a digit in MNIST's framing (a dark border, either way round)
+    is used as it is, only made light-on-dark. Everything else: the ink found, the digit chosen
+    before anything is removed (aelib.ink.find_digit), then fitted like MNIST. `evidence` says
+    how much of the upload was set aside, for the verdict."""
+    inverted = dark_ink(gray)
+    ink = 1.0 - gray if inverted else gray
+    notes = ["dark ink on light paper: inverted to MNIST's white-on-black"] if inverted else []
+    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+    paper, top = float(np.median(border)), float(ink.max())
+    if gray.shape == (28, 28) and top - paper > 0.3 and border.max() - paper < 0.15 * (top - paper):
+        image = np.clip((ink - paper) / (top - paper), 0, 1).astype(np.float32)  # already MNIST's format
+        evidence = {"kept_share": 1.0, "lines_share": 0.0, "n_parts": 1}
+        notes.append("already in MNIST's format: used as it is")
+        return Prepared(image, [("grey", gray), ("model input", image)], notes, evidence=evidence)
+    flat, mask, evidence = find_ink(working_copy(ink))
     if mask.sum() < 3:
         raise ImageDecodeError("no ink found: the image is blank or its strokes have almost no contrast")
-    notes = ["dark ink on light paper: inverted to MNIST's white-on-black"] if inverted else []
     image = mnist_glyph(mask, flat, notes)
     steps = [
-        ("grey", work),
+        ("grey", working_copy(gray)),
         ("lighting flattened", flat),
         ("ink kept", mask.astype(np.float32)),
         ("model input", image),
     ]
-    return Prepared(image, steps, notes)
+    if evidence["kept_share"] < 0.8:
+        notes.append(f"only {evidence['kept_share']:.0%} of the marks found were kept as the digit")
+    return Prepared(image, steps, notes, evidence=evidence)
 
 
 def prepare_object(gray: np.ndarray, size: tuple[int, int]) -> Prepared:

@@ -145,7 +145,8 @@ def test_the_cli_reconstructs_files_like_the_page_and_names_bad_ones(tmp_path, c
         "file": str(bad),
         "error": "notes.png: not an image file that can be read (PNG, JPEG, BMP, WebP)",
     }
-    assert lines[0]["nearest_label"] == "7" and lines[0]["verdict"] == "looks like the training data"
+    assert lines[0]["nearest_label"] == "7" and lines[0]["verdict"] == "typical"  # one word; the sentence apart
+    assert lines[0]["verdict_text"].startswith("Typical for this model")
     assert 0 <= lines[0]["error_percentile"] <= 100 and lines[0]["mse"] > 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "digit_photo_input.png",
