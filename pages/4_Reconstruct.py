@@ -36,8 +36,8 @@ inputs = []  # dicts: name, gray, image, notes, steps (what inference.prepare_up
 
 def face_crop_by_hand(n: int, upload, prepared: dict) -> dict:
     """For face models: a manual crop when no face was found, or when the user prefers one."""
-    found = not any("no face found" in note for note in prepared["notes"])
-    if not st.toggle("Set the face crop by hand", value=not found, key=f"manual_{n}"):
+    found = prepared.get("evidence", {}).get("face", True)
+    if not st.toggle(f"Set the face crop by hand: {plain(upload.name)}", value=not found, key=f"manual_{n}"):
         return prepared
     (top, left, height, width), (rows, cols_) = prepared["face_box"], prepared["work_shape"]
     start = (top + height / 2) / rows, (left + width / 2) / cols_, min(rows, cols_) / (1.4 * max(height, 1))
@@ -102,6 +102,7 @@ with draw_tab:
                     "image": prepared.image,
                     "steps": prepared.steps,
                     "notes": prepared.notes,
+                    "evidence": prepared.evidence,
                 }
             )
         except AelibError as exc:
@@ -122,28 +123,26 @@ if not inputs:
 
 
 def show_verdict(out: dict) -> None:
-    """The honest answer for every input: typical for this model or not, and why, in numbers."""
+    """The graded answer for every input (aelib.verdict): typical, unusual, unlike anything the
+    model saw, or no face found, with its reasons and whether it is a close call."""
     typical = out.get("typicality")
     if typical is None:
         return
     nearest = (
         f" The 5 nearest test images are mostly **{plain(names[out['nearest_label']])}**."
-        if "nearest_label" in out and names
+        if "nearest_label" in out and names and typical["word"] != "no_face"
         else ""
     )
-    if typical["typical"]:
-        st.success(
-            f"**Looks like the training data:** its reconstruction error is lower than "
-            f"{100 - typical['error_percentile']:.0f}% of the test images' errors, and its code lies "
-            f"among the test codes.{nearest}"
-        )
-    else:
-        st.warning(f"**Unlike anything this model saw:** {'; '.join(typical['reasons'])}.{nearest}")
+    title, _, reasons = typical["text"].partition(": ")
+    show = {"typical": st.success, "unusual": st.warning}.get(typical["word"], st.error)
+    show(f"**{plain(title)}:** {plain(reasons)}{nearest}")
 
 
 def show_result(n: int, item: dict) -> None:
     given = item.get("label") if item.get("label") is not None else label  # a test image has its own class
-    out = explain_reconstruction(model, item["image"], bundle, label=given, reference=typicality_reference(entry))
+    out = explain_reconstruction(
+        model, item["image"], bundle, label=given, reference=typicality_reference(entry), evidence=item.get("evidence")
+    )
     st.subheader(plain(item["name"]))
     for note in item["notes"]:
         st.caption(plain(note))

@@ -5,9 +5,10 @@ import streamlit as st
 
 from aelib import AelibError, inference
 from aelib.anomaly import anomaly_setups
-from aelib.lab import score_image
+from aelib.imaging import thumbnail
+from aelib.lab import score_image, typicality
 from app_anomaly import threshold_panel
-from app_common import bundle_images, choose_model, plain, setup_page, show_images
+from app_common import bundle_images, choose_model, plain, setup_page, show_images, typicality_reference
 
 setup_page("Anomaly detection")
 st.caption(
@@ -53,6 +54,16 @@ if upload is not None:
         result = score_image(checkpoint.model, prepared["image"], threshold)
         verdict = "**anomalous**" if result["anomalous"] else "**normal**"
         st.markdown(f"{plain(upload.name)}: score {result['score']:.4f} against threshold {threshold:.4f}: {verdict}")
-        show_images([prepared["image"], result["recon"]], ["preprocessed", "reconstruction"], height=110, n_cols=6)
+        if "codes" in bundle and "images" in bundle:  # graded: the whole upload, not only the part kept
+            graded = typicality(
+                prepared["image"], result, bundle, typicality_reference(entry), prepared.get("evidence")
+            )
+            {"typical": st.success, "unusual": st.warning}.get(graded["word"], st.error)(plain(graded["text"]))
+        show_images(
+            [thumbnail(prepared["gray"], 110), prepared["image"], result["recon"]],
+            ["your upload", "preprocessed", "reconstruction"],
+            height=110,
+            n_cols=6,
+        )
     except AelibError as exc:
         st.error(plain(str(exc)))
