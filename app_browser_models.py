@@ -95,11 +95,10 @@ def keep(model_id: str, data: bytes | None) -> str:
     return f"It is kept for this browser (not for anyone else) for {kept_for()}.{dropped}"
 
 
-def model_bytes_of(model_id: str) -> bytes | None:
-    """A kept model's checkpoint file, for a download button after a reload."""
+def kept_files() -> list[Path]:
+    """This browser's kept checkpoint files, oldest first (for downloads after a reload)."""
     token = browser_token()
-    path = next((p for p in store().paths(token) if p.stem == model_id), None) if token else None
-    return path.read_bytes() if path else None
+    return store().paths(token) if token else []
 
 
 def private_link_note(model_id: str) -> str | None:

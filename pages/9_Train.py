@@ -21,7 +21,7 @@ from aelib.figures import loss_curves
 from aelib.latent import index_from_text
 from aelib.memory import NotEnoughMemory, require_room, training_need_mb
 from aelib.training_job import TrainingJob
-from app_browser_models import kept_for
+from app_browser_models import kept_files, kept_for
 from app_common import (
     PAGE_BY_KEY,
     add_user_model,
@@ -319,6 +319,17 @@ if st.session_state.get("train_done"):
         for column, key in zip(links, ("generate", "latent_map", "interpolate", "reconstruct"), strict=False):
             page = PAGE_BY_KEY[key]
             column.page_link(page.path, label=page.title, icon=page.icon, query_params=link_query(key))
+
+if kept := kept_files():
+    with st.expander(f"Your models kept for this browser ({len(kept)}), for {kept_for()}"):
+        for path in kept:
+            st.download_button(
+                f"Download {path.stem} ({path.stat().st_size / 2**20:.1f} MB)",
+                data=lambda path=path: path.read_bytes(),  # read on click, not on every run
+                file_name=path.name,
+                mime="application/octet-stream",
+                key=f"kept_{path.stem}",
+            )
 
 with st.expander("Open a model you trained here before (.safetensors)"):
     upload = st.file_uploader("Checkpoint", type=["safetensors"], key="train_checkpoint")

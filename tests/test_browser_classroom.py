@@ -65,6 +65,7 @@ def test_a_trained_model_survives_reload_and_new_tabs_and_stays_private(browser,
 
     page.reload()  # a new Streamlit session: the model comes back from this browser's folder
     settle(page)
+    assert "Your models kept for this browser (1)" in main_text(page)  # with its download, after a reload
     visit(page, server, "generate", "yours_digits")
     assert page.locator(PICKER).first.input_value() == "yours_digits"
     assert "Unknown model" not in main_text(page)
