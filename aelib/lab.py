@@ -85,7 +85,7 @@ def typicality(
         "ood_percentile": float((reference["knn"] < own).mean() * 100),
         "ink_ratio": float(image.sum() / reference["ink"]),
     }
-    verdict = grade(result["code"], result["mse"], out["ink_ratio"], reference["verdict"], evidence)
+    verdict = grade(result["code"], result["mse"], out["ink_ratio"], reference["verdict"], evidence, image)
     out.update(verdict, verdict=verdict["text"], typical=verdict["word"] == "typical")
     return out
 

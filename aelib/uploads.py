@@ -91,6 +91,20 @@ def mnist_glyph(mask: np.ndarray, flat: np.ndarray, notes: list[str]) -> np.ndar
     return np.clip(ndimage.shift(canvas, (13.5 - cy, 13.5 - cx), order=1, mode="constant"), 0, 1).astype(np.float32)
 
 
+def shape_of(mask: np.ndarray) -> dict:
+    """How stroke-like the kept marks are: fill (their share of their bounding box; a digit's
+    strokes fill 10-45% of it, a filled shape far more) and thickness (the thickest part, twice the
+    largest distance to the background, over the box's longer side; MNIST's about 0.15)."""
+    from scipy import ndimage
+
+    if not mask.any():
+        return {"fill": 0.0, "thickness": 0.0}
+    rows, cols = np.nonzero(mask)
+    height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
+    thickest = 2 * float(ndimage.distance_transform_edt(np.pad(mask, 1)).max())
+    return {"fill": float(mask.sum() / (height * width)), "thickness": thickest / max(height, width)}
+
+
 def prepare_digit(gray: np.ndarray) -> Prepared:
     """A photo, scan or drawing of one handwritten digit -> MNIST-like (28, 28).
 
@@ -105,10 +119,11 @@ def prepare_digit(gray: np.ndarray) -> Prepared:
     paper, top = float(np.median(border)), float(ink.max())
     if gray.shape == (28, 28) and top - paper > 0.3 and border.max() - paper < 0.15 * (top - paper):
         image = np.clip((ink - paper) / (top - paper), 0, 1).astype(np.float32)  # already MNIST's format
-        evidence = {"kept_share": 1.0, "lines_share": 0.0, "n_parts": 1}
+        evidence = {"kept_share": 1.0, "lines_share": 0.0, "n_parts": 1, **shape_of(image > 0.3)}
         notes.append("already in MNIST's format: used as it is")
         return Prepared(image, [("grey", gray), ("model input", image)], notes, evidence=evidence)
     flat, mask, evidence = find_ink(working_copy(ink))
+    evidence.update(shape_of(mask))
     if mask.sum() < 3:
         raise ImageDecodeError("no ink found: the image is blank or its strokes have almost no contrast")
     image = mnist_glyph(mask, flat, notes)

@@ -162,6 +162,9 @@ class Scorer:
             "old": max(typical["error_percentile"], typical["ood_percentile"]),
             "mahalanobis": float(np.sqrt(centred @ self.precision @ centred)),
             "word": typical.get("word", "typical" if typical["typical"] else "unlike"),
+            "kept": (evidence or {}).get("kept_share", 1.0),
+            "fill": (evidence or {}).get("fill"),
+            "thickness": (evidence or {}).get("thickness"),
             "label": out.get("nearest_label"),
         }
         if "score" in typical:
@@ -187,6 +190,7 @@ def main() -> None:
     parser.add_argument("--data-root", required=True)
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dump", default=None, help="write every file's scores here (JSON), for analysis")
     args = parser.parse_args()
     scorer = Scorer(args.checkpoint)
     rng = np.random.default_rng(args.seed)
@@ -195,6 +199,8 @@ def main() -> None:
         name: [scorer(g.astype(np.float32), f"{name}_{i}.png") for i, g in enumerate(images)]
         for name, images in groups.items()
     }
+    if args.dump:
+        Path(args.dump).write_text(json.dumps({k: [{**r, "label": r.get("label")} for r in v] for k, v in rows.items()}))
     keys = ["error", "knn", "old", "mahalanobis", "elbo", "verdict"]
     table = {}
     print(f"{'MNIST vs':12s} {'n':>4s} " + " ".join(f"{k:>11s}" for k in keys) + "  typical unusual  unlike refused")
