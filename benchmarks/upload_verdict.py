@@ -200,7 +200,9 @@ def main() -> None:
         for name, images in groups.items()
     }
     if args.dump:
-        Path(args.dump).write_text(json.dumps({k: [{**r, "label": r.get("label")} for r in v] for k, v in rows.items()}))
+        Path(args.dump).write_text(
+            json.dumps({k: [{**r, "label": r.get("label")} for r in v] for k, v in rows.items()})
+        )
     keys = ["error", "knn", "old", "mahalanobis", "elbo", "verdict"]
     table = {}
     print(f"{'MNIST vs':12s} {'n':>4s} " + " ".join(f"{k:>11s}" for k in keys) + "  typical unusual  unlike refused")
