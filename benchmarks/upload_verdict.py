@@ -69,13 +69,13 @@ def png(gray: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def photographs(rng: np.random.Generator, crops: int = 4) -> list[np.ndarray]:
+def photographs(rng: np.random.Generator, crops: int = 4, names=PHOTOS) -> list[np.ndarray]:
     """scikit-image's bundled photographs in grey, whole and `crops` random crops of each (a
     third to two thirds of the side): a user's non-digit photos at several framings."""
     from skimage import color, data
 
     out = []
-    for name in PHOTOS:
+    for name in names:
         try:
             image = getattr(data, name)()
         except Exception:
