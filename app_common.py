@@ -55,6 +55,7 @@ PAGES = (
     PageSpec("time_series", "pages/7_Time_series.py", "Time series", ":material/monitor_heart:"),
     PageSpec("tabular", "pages/8_Tabular_anomalies.py", "Tabular anomalies", ":material/table_chart:"),
     PageSpec("train", "pages/9_Train.py", "Train your own", ":material/model_training:"),
+    PageSpec("compare", "pages/10_Compare.py", "Compare kinds", ":material/compare:"),
 )
 PAGE_BY_KEY = {page.key: page for page in PAGES}
 

@@ -1,0 +1,158 @@
+"""Streamlit glue for the Compare page: which models, the user's own image, cached numbers, tiles.
+The maths is in aelib.compare; this module only caches it and lays out widgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from aelib import AelibError, compare, inference
+from aelib.imaging import upscale
+from app_common import get_bundle, get_checkpoint, plain, prepared_upload, user_models
+
+TILE_WIDTH = 150  # px: every tile of a row is enlarged to about this width, by a whole factor
+
+
+class Model:
+    """One compared model: its zoo entry, checkpoint, bundle and kind."""
+
+    def __init__(self, entry: dict):
+        self.entry, self.id, self.kind = entry, entry["id"], compare.kind_of(entry)
+        self.checkpoint = get_checkpoint(entry)
+        self.bundle = get_bundle(entry)
+        self.net = self.checkpoint.model
+
+    @property
+    def usable(self) -> bool:
+        return "images" in self.bundle and "codes" in self.bundle
+
+
+def pick_models(candidates: list[dict], dataset: str) -> list[Model]:
+    """The multiselect of models on `dataset` (default: compare.default_selection); stops the page
+    with a note when fewer than two usable models are there. Models whose bundle is missing are
+    listed as skipped."""
+    ids = [e["id"] for e in candidates]
+    by_id = {e["id"]: e for e in candidates}
+    chosen = st.multiselect(
+        f"Models on {dataset} to compare (add or remove any)",
+        ids,
+        default=compare.default_selection(candidates),
+        format_func=lambda i: f"{i} · {compare.kind_of(by_id[i])}",
+        key=f"compare_models_{dataset}",
+    )
+    models, skipped = [], []
+    for model_id in chosen:
+        try:
+            model = Model(by_id[model_id])
+        except AelibError as exc:
+            skipped.append(f"{model_id} ({exc})")
+            continue
+        (models if model.usable else skipped).append(model if model.usable else f"{model_id} (no explorer bundle)")
+    if skipped:
+        st.caption(plain("Left out: " + "; ".join(skipped) + "."))
+    if len(candidates) < 2:
+        st.info(
+            f"Only one model is trained on {dataset} ({ids[0]}), so there is nothing to compare it with. "
+            "Pick an MNIST model in the sidebar to compare six kinds, or train another model on "
+            f"{dataset} on the Train page.",
+            icon="ℹ️",
+        )
+    elif len(models) < 2:
+        st.info("Choose at least two models above to compare them.", icon="ℹ️")
+    return models
+
+
+def own_images(dataset: str, image_shape: tuple) -> list[dict]:
+    """The user's upload(s) and drawing, prepared for `dataset` by the Reconstruct page's pipeline
+    (app_common.prepared_upload / inference.prepare_image): dicts with name and image (H, W[, 3])."""
+    upload_tab, draw_tab = st.tabs(["Upload", "Draw"], key="compare_source", on_change="rerun")
+    inputs = []
+    with upload_tab:
+        files = st.file_uploader(
+            "Your own image, rebuilt by every model (PNG, JPEG, BMP, WebP)",
+            type=["png", "jpg", "jpeg", "bmp", "webp"],
+            accept_multiple_files=False,
+            key="compare_upload",
+        )
+        if files is not None:
+            try:
+                prepared = prepared_upload(files.getvalue(), files.name, dataset, tuple(image_shape))
+                for note in prepared["notes"]:
+                    st.caption(plain(note))
+                inputs.append({"name": "your upload", "image": prepared["image"]})
+            except AelibError as exc:
+                st.error(plain(str(exc)))
+    with draw_tab:
+        if draw_tab.open:
+            _canvas()
+    drawing = st.session_state.get("drawing")  # (shared with the Reconstruct page's canvas)
+    if drawing is not None:
+        rgb = np.asarray(drawing, np.float32)[..., :3] / 255.0
+        try:
+            prepared = inference.prepare_image(rgb if image_shape[0] == 3 else rgb.mean(-1), dataset, image_shape)
+            inputs.append({"name": "your drawing", "image": prepared.image})
+        except AelibError as exc:
+            st.error(plain(f"drawing: {exc}"))
+    return inputs
+
+
+def _canvas() -> None:
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except Exception:  # the component needs a running server (and the package)
+        st.info("Drawing needs streamlit-drawable-canvas (`pip install -r requirements.txt`).")
+        return
+    st.caption("Draw one digit, large, in the middle of the square. The Reconstruct page shares it.")
+    st.container(height=28, border=False)  # the canvas's toolbar floats above it, over this space
+    result = st_canvas(
+        stroke_width=18,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        height=280,
+        width=280,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="compare_canvas",
+    )
+    if result is not None and result.image_data is not None and result.image_data[..., :3].min() < 250:
+        st.session_state["drawing"] = result.image_data
+
+
+@st.cache_data(show_spinner="Measuring every model on noisy test images (once per model)…", max_entries=64)
+def _computed(path: str, mtime: float) -> dict:
+    entry = {"path": path}
+    return compare.computed_metrics(get_checkpoint(entry).model, get_bundle(entry))
+
+
+def computed(model: Model) -> dict:
+    """compare.computed_metrics once per checkpoint (all sessions), or once per session model."""
+    if model.entry.get("user"):
+        record = user_models()[model.id]
+        if "compare_metrics" not in record:
+            record["compare_metrics"] = compare.computed_metrics(model.net, model.bundle)
+        return record["compare_metrics"]
+    path = model.entry["path"]
+    return _computed(path, Path(path).stat().st_mtime)
+
+
+def show_tile(column, images: np.ndarray, caption: str, n_cols: int | None = None, slots: int | None = None) -> None:
+    """Images (N, H, W[, 3]) tiled into one picture in `column`, enlarged by a whole factor to
+    about TILE_WIDTH, so that every column's tile of a row has the same size; with `slots`, as wide
+    as a tile of that many images across (one image as wide as a 2x2 tile)."""
+    picture = compare.strip(images, n_cols)
+    across = picture.shape[1] if slots is None else slots * (images.shape[2] + 1) - 1
+    factor = max(1, (TILE_WIDTH // across) * across // picture.shape[1])
+    smooth = st.session_state.get("_smooth_images", False)
+    enlarged = upscale(picture, picture.shape[0] * factor, smooth=smooth)
+    # the image's own width: without it, a caption wider than the image would widen the image too
+    column.image(enlarged, caption=caption, width=enlarged.shape[1])
+
+
+def header(column, model: Model) -> None:
+    """The kind above a model's column, in a box of one height so that every column's tiles line
+    up even where a long kind name wraps; the model's id shows on hovering the ⓘ."""
+    box = column.container(height=78, border=False, gap="xxsmall")
+    box.markdown(f"**{model.kind}**")
+    box.caption(f"{model.net.config.latent_dim}-D code", help=f"`{model.id}`")
