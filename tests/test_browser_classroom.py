@@ -61,6 +61,7 @@ def test_a_trained_model_survives_reload_and_new_tabs_and_stays_private(browser,
     # the download in the same message: the innermost block holding both holds nothing else
     message = page.locator('[data-testid="stVerticalBlock"]', has=ready).filter(has=download).last
     assert message.locator('[data-testid="stFileUploader"], [data-testid="stSubheader"], h3').count() == 0
+    message.screenshot(path=str(SHOTS / "train_ready_kept.png"))
     assert any(p.suffix == ".safetensors" for p in server["user_models"].rglob("*")), "written to the server"
 
     page.reload()  # a new Streamlit session: the model comes back from this browser's folder
