@@ -92,3 +92,26 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+# Markers, set here by file or fixture rather than by hand on each test: `browser` (Chromium and a
+# real server) and `slow` (the tiny checkpoints built for the app tests, subprocess training runs).
+# The everyday loop is `pytest -m "not browser and not slow"`; .ci/run runs everything.
+SLOW_FIXTURES = {"tiny_dir", "app", "server"}
+SLOW_FILES = {"test_cli.py", "test_distributed.py", "test_shipped.py", "test_onnx_export.py"}
+SLOW_WORDS = ("cli", "benchmark", "memory_budget", "subprocess")  # in a test's name: starts Python anew or benchmarks
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives headless Chromium against a running app")
+    config.addinivalue_line("markers", "slow: needs the tiny app checkpoints or trains in a subprocess")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.path.name
+        if name.startswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
+        slow_name = any(word in item.name for word in SLOW_WORDS)
+        if name in SLOW_FILES or slow_name or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
