@@ -3,6 +3,8 @@ the table's card numbers against the shipped checkpoints' stored evaluations."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from app_fixtures import ROOT, open_page, shown_images
@@ -125,6 +127,24 @@ def test_compare_page_adds_and_removes_models(app):
     assert not at.exception
     assert len(kinds_shown(at)) == len(chosen)
     assert len(shown_images(at, "rebuilt · MSE")) == len(chosen)
+
+
+def test_a_session_model_on_the_same_data_can_be_added(app, tiny_dir):
+    """A model of this session (trained on the Train page or opened there) is offered too."""
+    path = tiny_dir / "digits_ae.safetensors"
+    checkpoint, bundle = load_checkpoint(path), load_bundle(path)
+    entry = {**zoo.summarise(Path("yours_digits.safetensors"), checkpoint.header), "user": True}
+    app.session_state["user_models"] = {"yours_digits": {"entry": entry, "checkpoint": checkpoint, "bundle": bundle}}
+    app.session_state["_user_model_errors"] = []
+    at = open_page(app, "compare", "digits_vae2d")
+    assert "yours_digits · vanilla AE" in at.multiselect[0].options
+    if "yours_digits" in at.multiselect[0].value:  # (the tiny digits have room for it among the defaults)
+        at.multiselect[0].unselect("yours_digits").run()
+    before = len(at.multiselect[0].value)
+    at.multiselect[0].select("yours_digits").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(shown_images(at, "rebuilt · MSE")) == before + 1
+    assert "`yours_digits`" in next(m.value for m in at.markdown if m.value.startswith("| model |"))
 
 
 @pytest.mark.parametrize("model", ["tiny_unlabelled", "tiny_colour"])
