@@ -1,0 +1,90 @@
+"""A phone in a lecture hall (#27): at 390x844 with touch, dragging the first live slider with a
+finger redraws the image and keeps it fully on screen; the map follows a finger; no page is wider
+than the screen. For a digit and a face model."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit_server import PAGE_PATHS, SHOTS, require_chromium, wait_until_idle
+from test_browser_live import FRAME, STATS, open_live
+
+require_chromium()
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def touch_drag(page, points: list[tuple[float, float]], check=None) -> None:
+    """A finger pressed at the first point (page CSS pixels), moved through the rest, then lifted;
+    `check()` runs while the finger is still down."""
+    cdp = page.context.new_cdp_session(page)
+    send = lambda kind, at: cdp.send(  # noqa: E731
+        "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": at[0], "y": at[1]}] if at else []}
+    )
+    send("touchStart", points[0])
+    for point in points[1:]:
+        send("touchMove", point)
+    if check:
+        check()
+    send("touchEnd", None)
+
+
+def on_screen(box) -> bool:
+    return box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"] and box["x"] >= 0
+    # (and its right edge: checked with the page width below)
+
+
+@pytest.mark.parametrize("model", ["mnist_conv_vae", "olivetti_conv_vae"])
+def test_a_finger_on_the_first_slider_redraws_an_image_that_stays_on_screen(phone, server, model):
+    frame = open_live(phone, server, "generate", model)
+    slider = frame.locator('fieldset input[type="range"]').first
+    slider.scroll_into_view_if_needed()
+    image = frame.locator('[data-testid="live-image"]')
+    box = slider.bounding_box()
+    before = frame.locator("body").evaluate(STATS)
+    y = box["y"] + box["height"] / 2
+    points = [(box["x"] + box["width"] * (0.1 + 0.8 * i / 20), y) for i in range(21)]
+    seen = {}
+
+    def while_dragging() -> None:
+        seen["image"] = image.bounding_box()
+        seen["stats"] = frame.locator("body").evaluate(STATS)
+
+    touch_drag(phone, points, while_dragging)
+    assert on_screen(seen["image"]) and seen["image"]["x"] + seen["image"]["width"] <= PHONE["width"], seen["image"]
+    assert seen["stats"]["drawn"] - before["drawn"] >= 10, (before["drawn"], seen["stats"]["drawn"])
+    phone.wait_for_function("() => location.search.includes('z=')", timeout=20000)  # released: the link follows
+    phone.screenshot(path=str(SHOTS / f"phone_generate_{model}.png"))
+
+
+def test_a_finger_over_the_live_map_decodes_under_it(phone, server):
+    frame = open_live(phone, server, "latent_map", "mnist_conv_vae")
+    live_map = frame.locator('[data-testid="live-map"]')
+    live_map.scroll_into_view_if_needed()
+    box = live_map.bounding_box()
+    before = frame.locator("body").evaluate(STATS)
+    points = [(box["x"] + box["width"] * (0.2 + 0.6 * i / 15), box["y"] + box["height"] * 0.5) for i in range(16)]
+    touch_drag(phone, points)
+    after = frame.locator("body").evaluate(STATS)
+    assert after["drawn"] - before["drawn"] >= 5, (before["drawn"], after["drawn"])
+
+
+@pytest.mark.parametrize("page_key", ["latent_map", "generate", "interpolate", "reconstruct", "home"])
+def test_no_page_is_wider_than_a_phone(phone, server, page_key):
+    phone.goto(f"{server['url']}/{PAGE_PATHS[page_key]}?model=olivetti_conv_vae")
+    wait_until_idle(phone)
+    if page_key in ("generate", "latent_map", "interpolate"):
+        phone.frame_locator(FRAME).locator('[data-testid="live-image"]').wait_for(timeout=30000)
+    widths = phone.evaluate(
+        """f => [document.documentElement.scrollWidth, ...Array.from(document.querySelectorAll(f))
+                 .map(i => i.contentDocument.documentElement.scrollWidth)]""",
+        FRAME,
+    )
+    assert max(widths) <= PHONE["width"], widths
+    phone.screenshot(path=str(SHOTS / f"phone_{page_key}.png"), full_page=True)
