@@ -76,6 +76,17 @@ def test_compare_six_kinds_an_upload_and_the_stored_numbers(page, server, tmp_pa
         for key in ("mse_per_pixel", "psnr_db", "iw_nll", "probe_accuracy"):
             assert compare.format_cell(key, metrics.get(key)) in row, (model_id, key, row)
 
+    # the ECG pair: the same beat through both, with each model's stored AUC
+    heading = page.get_by_role("heading", name="Heartbeats: sequence autoencoders side by side")
+    heading.evaluate("e => e.scrollIntoView({block: 'start'})")  # (charts are drawn once in view)
+    for kind in ("1-D convolutional AE", "LSTM AE"):  # the same beat, rebuilt by each
+        title = page.locator('[data-testid="stPlotlyChart"] .gtitle', has_text=f"{kind} · error")
+        wait_for(lambda title=title: title.count() == 1, 30, f"the {kind}'s beat")
+    aucs = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    for model_id in ("ecg5000_conv1d_ae", "ecg5000_lstm_ae"):
+        auc = read_header(ROOT / "checkpoints" / f"{model_id}.safetensors")["metrics"]["anomaly_auc"]
+        assert f"{auc:.3f}" in aucs, (model_id, aucs)
+
     three = digit_png(tmp_path / "three.png")
     upload(page, three, n)
     DOCS.mkdir(parents=True, exist_ok=True)
