@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .evaluate import batched
+from .batching import batched
 
 
 def squared_error(recon, x):

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .anomaly import reconstruction_errors
-from .evaluate import batched, encode_all
+from .batching import batched, encode_all
 from .imaging import to_uint8
 from .latent import PCAMap, tsne
 from .models.base import kl_per_dim

@@ -14,29 +14,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .anomaly import isolation_forest_scores, reconstruction_errors, roc
+from .batching import batched, encode_all, reconstruct_all
 from .imaging import psnr
 from .noise import corrupt, parse_noise
-
-
-@torch.no_grad()
-def batched(fn, x: torch.Tensor, y=None, batch_size: int = 500) -> torch.Tensor:
-    """Apply fn(xb, yb) over batches and concatenate along dim 0."""
-    outputs = []
-    for start in range(0, len(x), batch_size):
-        yb = None if y is None else y[start : start + batch_size]
-        outputs.append(fn(x[start : start + batch_size], yb))
-    return torch.cat(outputs)
-
-
-def encode_all(model, x, y=None, batch_size: int = 500) -> torch.Tensor:
-    """(N, C, H, W) -> (N, latent_dim) deterministic codes (posterior means for VAEs)."""
-    model.eval()
-    return batched(model.encode, x, y, batch_size)
-
-
-def reconstruct_all(model, x, y=None, batch_size: int = 500) -> torch.Tensor:
-    model.eval()
-    return batched(lambda xb, yb: model.decode(model.encode(xb, yb), yb), x, y, batch_size)
 
 
 def reconstruction_metrics(model, x, y=None) -> dict:
@@ -145,8 +126,6 @@ def evaluate(
 def one_class_metrics(model, data, keep: list[int], n_test: int = 0) -> dict:
     """AUC of reconstruction error for 'not one of the kept classes'; for series and tables also
     scikit-learn's IsolationForest fitted on the same (kept) training rows, as the baseline."""
-    from .anomaly import isolation_forest_scores, reconstruction_errors, roc  # (anomaly imports this module)
-
     x, y = (data.x_test[:n_test], data.y_test[:n_test]) if n_test else (data.x_test, data.y_test)
     is_anomaly = ~np.isin(y.numpy(), keep)
     metrics = {"anomaly_auc": roc(reconstruction_errors(model, x), is_anomaly)[2]}
