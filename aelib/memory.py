@@ -66,6 +66,19 @@ def _read_number(path: Path) -> float | None:
     return None if text == "max" or not text.isdigit() or int(text) >= UNLIMITED else int(text) / MB
 
 
+def _inactive_file_mb(folder: Path) -> float:
+    """Page cache the kernel can drop at once (files read, e.g. checkpoints): counted in the group's
+    usage but not what pushes it over its cap ("working set" = usage - inactive file, as docker does)."""
+    try:
+        for line in (folder / "memory.stat").read_text().splitlines():
+            key, value = line.split()
+            if key in ("total_inactive_file", "inactive_file"):
+                return int(value) / MB
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
 def _process_rss_mb() -> float:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -85,7 +98,9 @@ def memory_state() -> MemoryState:
         limit = _read_number(folder / "memory.limit_in_bytes") or _read_number(folder / "memory.max")
         if limit is not None:
             used = _read_number(folder / "memory.usage_in_bytes") or _read_number(folder / "memory.current")
-            return MemoryState(limit, used if used is not None else _process_rss_mb())
+            if used is None:
+                return MemoryState(limit, _process_rss_mb())
+            return MemoryState(limit, max(used - _inactive_file_mb(folder), 0.0))
     return MemoryState(None, _process_rss_mb())
 
 
@@ -97,12 +112,13 @@ def training_need_mb(n_images: int, image_shape, n_parameters: int = 2_000_000) 
     return 3 * values * 4 / MB + 4 * n_parameters * 4 / MB + 120
 
 
-def require_room(need_mb: float, what: str, state: MemoryState | None = None) -> None:
-    """Raise NotEnoughMemory, with the numbers, when `what` (needing about `need_mb`) does not fit."""
+def require_room(need_mb: float, what: str, state: MemoryState | None = None, smaller: str = "a smaller job") -> None:
+    """Raise NotEnoughMemory, with the numbers, when `what` (needing about `need_mb`) does not fit;
+    `smaller` names what the user can shrink ("fewer or smaller images")."""
     state = state or memory_state()
     if need_mb > state.room_mb:
         raise NotEnoughMemory(
             f"Not started: {what} needs about {need_mb:.0f} MB and this server has {max(state.room_mb, 0):.0f} MB "
-            f"free of its {state.limit_mb:.0f} MB (others are using it). Try fewer or smaller images, or again "
-            "in a minute when other visitors' jobs have finished."
+            f"free of its {state.limit_mb:.0f} MB (others are using it). Try {smaller}, or again in a minute "
+            "when other visitors' jobs have finished."
         )

@@ -167,7 +167,7 @@ def start(data, label: str, name: str, config: dict, train_config: TrainConfig) 
     n_parameters = sum(p.numel() for p in model.parameters())
     need = training_need_mb(len(data.x_train) + len(data.x_test), data.image_shape, n_parameters)
     try:  # refused with the numbers rather than letting the server's memory cap kill everyone's session
-        require_room(need, f"training on {len(data.x_train):,} images")
+        require_room(need, f"training on {len(data.x_train):,} images", smaller="fewer or smaller images")
     except NotEnoughMemory as exc:
         st.session_state["train_refused"] = str(exc)
         return
