@@ -30,10 +30,12 @@ plain_aes = [
     and e["model"] in ("ae", "conv_ae")
 ]
 plain_aes.sort(key=lambda e: e["model"] != entry["model"])  # same architecture first: the fairest comparison
-models = {f"denoising AE ({entry['id']})": checkpoint.model}
+# Short names under the 130-px images (a model id there wraps inside the word); the ids go in a caption.
+models = {"denoising AE": checkpoint.model}
 if plain_aes:
     plain_entry = st.sidebar.selectbox("Plain AE to compare", plain_aes, format_func=lambda e: e["id"])
-    models[f"plain AE ({plain_entry['id']})"] = get_checkpoint(plain_entry).model
+    models["plain AE"] = get_checkpoint(plain_entry).model
+    st.caption(f"denoising AE: `{entry['id']}` · plain AE: `{plain_entry['id']}`")
 else:
     st.caption("No plain autoencoder for this dataset is shipped, so only the denoising AE is compared.")
 
