@@ -557,3 +557,27 @@ def upload_verdict(model, image: np.ndarray, entry: dict, label=None) -> None:
     result = inference.reconstruct(model, image, label)
     verdict = typicality(image, result, get_bundle(entry), reference)
     (st.caption if verdict["typical"] else st.warning)(verdict["verdict"].capitalize() + ".")
+
+
+def draw_digit(key: str, note: str = "") -> None:
+    """The drawing canvas (Reconstruct, Compare): the last drawing with ink goes to
+    st.session_state["drawing"] as (280, 280, 4) uint8 RGBA, shared by both pages."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except ImportError:
+        st.info("Drawing needs streamlit-drawable-canvas (`pip install -r requirements.txt`).")
+        return
+    st.caption(f"Draw one digit, large, in the middle of the square. {note}".strip())
+    st.container(height=28, border=False)  # the canvas's toolbar floats above it, over this space
+    result = st_canvas(
+        stroke_width=18,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        height=280,
+        width=280,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=key,
+    )
+    if result is not None and result.image_data is not None and result.image_data[..., :3].min() < 250:
+        st.session_state["drawing"] = result.image_data

@@ -10,7 +10,7 @@ import streamlit as st
 
 from aelib import AelibError, compare, inference
 from aelib.imaging import upscale
-from app_common import get_bundle, get_checkpoint, plain, prepared_upload, user_models
+from app_common import draw_digit, get_bundle, get_checkpoint, plain, prepared_upload, user_models
 
 TILE_WIDTH = 150  # px: every tile of a row is enlarged to about this width, by a whole factor
 
@@ -86,7 +86,7 @@ def own_images(dataset: str, image_shape: tuple) -> list[dict]:
                 st.error(plain(str(exc)))
     with draw_tab:
         if draw_tab.open:
-            _canvas()
+            draw_digit("compare_canvas", "The Reconstruct page shares it.")
     drawing = st.session_state.get("drawing")  # (shared with the Reconstruct page's canvas)
     if drawing is not None:
         rgb = np.asarray(drawing, np.float32)[..., :3] / 255.0
@@ -96,28 +96,6 @@ def own_images(dataset: str, image_shape: tuple) -> list[dict]:
         except AelibError as exc:
             st.error(plain(f"drawing: {exc}"))
     return inputs
-
-
-def _canvas() -> None:
-    try:
-        from streamlit_drawable_canvas import st_canvas
-    except Exception:  # the component needs a running server (and the package)
-        st.info("Drawing needs streamlit-drawable-canvas (`pip install -r requirements.txt`).")
-        return
-    st.caption("Draw one digit, large, in the middle of the square. The Reconstruct page shares it.")
-    st.container(height=28, border=False)  # the canvas's toolbar floats above it, over this space
-    result = st_canvas(
-        stroke_width=18,
-        stroke_color="#000000",
-        background_color="#FFFFFF",
-        height=280,
-        width=280,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key="compare_canvas",
-    )
-    if result is not None and result.image_data is not None and result.image_data[..., :3].min() < 250:
-        st.session_state["drawing"] = result.image_data
 
 
 @st.cache_data(show_spinner="Measuring every model on noisy test images (once per model)…", max_entries=64)

@@ -12,6 +12,7 @@ from app_common import (
     big,
     bundle_images,
     choose_model,
+    draw_digit,
     label_names,
     plain,
     prepared_upload,
@@ -66,29 +67,8 @@ with upload_tab:
         except AelibError as exc:
             st.error(plain(str(exc)))
 with draw_tab:
-    try:
-        if not draw_tab.open:
-            raise LookupError
-        from streamlit_drawable_canvas import st_canvas
-
-        st.caption("Draw one digit, large, in the middle of the square.")
-        st.container(height=28, border=False)  # the canvas's toolbar floats above it, over this space
-        result = st_canvas(
-            stroke_width=18,
-            stroke_color="#000000",
-            background_color="#FFFFFF",
-            height=280,
-            width=280,
-            drawing_mode="freedraw",
-            return_image_data=True,
-            key="canvas",
-        )
-        if result is not None and result.image_data is not None and result.image_data[..., :3].min() < 250:
-            st.session_state["drawing"] = result.image_data
-    except ImportError:
-        st.info("Drawing needs streamlit-drawable-canvas (`pip install -r requirements.txt`).")
-    except LookupError:
-        pass
+    if draw_tab.open:
+        draw_digit("canvas")
     drawing = st.session_state.get("drawing")
     if drawing is not None:
         rgb = np.asarray(drawing, np.float32)[..., :3] / 255.0
