@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
-from . import distributed, models  # noqa: F401  (registers models)
+from . import checks, distributed, models  # noqa: F401  (registers models)
 from .checkpoint import load_checkpoint, read_header, read_optimizer_state, save_checkpoint, update_checkpoint
 from .datasets import keep_classes, list_datasets, load_dataset
 from .errors import AelibError
@@ -46,6 +46,11 @@ def model_config_from_args(args, data) -> dict:
     }
     config.update({k: v for k, v in flags.items() if v is not None})
     config.update(dict(args.set))
+    defaults = {f.name: f.default for f in fields(cls.Config) if f.default is not MISSING}
+    settings = {**defaults, **config}
+    checks.check_config(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}, "the model's settings"
+    )
     return config
 
 
@@ -68,6 +73,11 @@ def _train(args, device: str) -> int:
     """Every rank runs this; only rank 0 prints and writes the checkpoint."""
     main = distributed.is_main()
     say = print if main else (lambda *_, **__: None)
+    out = Path(args.out)
+    if out.is_dir() or args.out.endswith(("/", os.sep)):  # refused before any data is read or trained
+        raise AelibError(
+            f"--out {args.out} is a folder; give the checkpoint's file name, e.g. {out / 'model.safetensors'}"
+        )
     data = load_dataset(args.dataset, args.data_root, download=args.download)
     if args.keep_classes:
         data = keep_classes(data, list(args.keep_classes))
@@ -85,7 +95,6 @@ def _train(args, device: str) -> int:
         device=device,
         amp=args.amp,
     )
-    out = Path(args.out)
     # Rank 0 alone reads the checkpoint to resume and hands model and state to the others, so
     # machines without a shared disk still start from the same epoch and optimizer state.
     model, state = distributed.broadcast_object(_start_or_resume(args, data, out) if main else None)
@@ -244,20 +253,20 @@ def cmd_export_onnx(args) -> int:
 def cmd_reconstruct(args) -> int:
     """Per file: the preprocessing notes, error, its percentile, the verdict and the majority label
     of the 5 nearest test images; the same functions as the Reconstruct page."""
-    from .checkpoint import load_bundle
+    from .checkpoint import open_checkpoint
     from .imaging import png_bytes, to_uint8
     from .inference import prepare_upload
     from .lab import explain_reconstruction
 
-    checkpoint = load_checkpoint(args.path)
-    bundle, names = load_bundle(args.path), checkpoint.header["dataset"].get("class_names") or []
+    checkpoint = open_checkpoint(args.path)
+    bundle, names = checkpoint.bundle, checkpoint.header["dataset"].get("class_names") or []
     if "codes" not in bundle:
         raise AelibError(f"{Path(args.path).name}: no explorer bundle; run `python -m aelib bundle` first")
     status = 0
     for file in args.files:
         try:
             prepared = prepare_upload(
-                Path(file).read_bytes(),
+                read_user_file(file),
                 Path(file).name,
                 checkpoint.header["dataset"]["name"],
                 checkpoint.model.config.image_shape,
@@ -275,6 +284,24 @@ def cmd_reconstruct(args) -> int:
                 (folder / f"{Path(file).stem}_{kind}.png").write_bytes(png_bytes(to_uint8(image)))
         print(json.dumps(report) if args.json else "\n".join(f"{k}: {v}" for k, v in report.items()) + "\n")
     return status
+
+
+MAX_INPUT_MB = 50  # the app's upload limit is 25 MB; a photo is a few
+
+
+def read_user_file(file: str) -> bytes:
+    """A file named on the command line, read only when it is a regular file of at most MAX_INPUT_MB
+    (never a device such as /dev/zero, a pipe or a folder)."""
+    path = Path(file)
+    if not path.is_file():
+        raise AelibError(f"{path.name}: not a regular file" if path.exists() else f"{path.name}: no such file")
+    if path.stat().st_size > MAX_INPUT_MB * 2**20:
+        raise AelibError(f"{path.name}: larger than {MAX_INPUT_MB} MB")
+    with path.open("rb") as handle:
+        data = handle.read(MAX_INPUT_MB * 2**20 + 1)
+    if len(data) > MAX_INPUT_MB * 2**20:  # it grew while we read it
+        raise AelibError(f"{path.name}: larger than {MAX_INPUT_MB} MB")
+    return data
 
 
 def reconstruction_report(file: str, prepared: dict, out: dict, names: list[str]) -> dict:
