@@ -204,7 +204,7 @@ def test_every_explorer_page_opens_for_every_shipped_image_model(page, server, m
     live_image_drawn(page)
     for label, shown in [("Generate", "decoded"), ("Interpolate", "t=1.00"), ("Reconstruct", "reconstruction")]:
         follow_sidebar_link(page, label)
-        assert page.locator('[data-testid="stImage"]', has_text=shown).count() >= 1, (label, model)
+        page.locator('[data-testid="stImage"]', has_text=shown).first.wait_for(state="attached", timeout=60000)
         assert picker_value(page) == model
         if label != "Reconstruct":
             live_image_drawn(page)
@@ -258,17 +258,14 @@ def test_reconstruct_a_phone_photo_and_a_portrait_with_a_manual_face_crop(page, 
     page.wait_for_selector("text=reconstruction · MSE", timeout=30000)
     page.wait_for_selector("text=ink kept", timeout=30000)
     settle(page)
-    assert (
-        page.locator('[data-testid="stAlert"]', has_text="training data").count()
-        + page.locator('[data-testid="stAlert"]', has_text="Unlike anything").count()
-        == 1
-    )
+    verdicts = re.compile(r"(Typical|Unusual) for this model|Unlike anything this model saw")
+    assert page.locator('[data-testid="stAlert"]', has_text=verdicts).count() == 1  # one graded verdict
     assert page.locator('[data-testid="stImage"]', has_text="ink kept").count() == 1
     portrait = tmp_path / "portrait.jpg"
     Image.fromarray(data.astronaut()).save(portrait)
     visit(page, server, "reconstruct", FACES)
     page.locator('input[type="file"]').first.set_input_files(str(portrait))
-    page.wait_for_selector("text=faces found", timeout=30000)
+    page.wait_for_selector("text=/faces? found/", timeout=60000)  # one face, or several with the largest used
     settle(page)
     found = model_input_src(page)
     page.get_by_text("Set the face crop by hand").click()
