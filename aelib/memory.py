@@ -3,7 +3,7 @@
 A hosting plan caps the server's memory (Streamlit Community Cloud: 690 MB to 2.7 GB), and past the
 cap the kernel kills the whole server, every visitor's session with it. So before a heavy job
 (t-SNE, training) starts, its rough need is compared with the room left under the cap: the cgroup's
-limit (v2 `memory.max` or v1 `memory.limit_in_bytes`, as `../shared/tools/memcap` and containers set
+limit (v2 `memory.max` or v1 `memory.limit_in_bytes`, as containers and benchmarks/memory_cap.py set
 it), or `AELIB_MEMORY_MB` when the host does not expose one. A job that does not fit is refused with
 a message saying why, instead of letting the box be killed.
 """
