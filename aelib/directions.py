@@ -1,0 +1,323 @@
+"""Named directions in latent space ("thicker strokes", "3 towards 8", your own selection) and how far
+to trust them (Latent Space Cartography, Liu et al. 2019; plat's attribute vectors, White 2016).
+
+A direction is estimated four ways: the difference of two class means (from_classes), the same for
+two selections of codes (from_selections), a ridge regression of a measured property on the codes
+(from_property, with aelib.attributes' measures), or a vector typed in (from_vector). Its trust has
+three parts: the spread of the direction over bootstrap resamples (angle in degrees), how well the
+projection on it predicts the attribute on held-out codes (balanced accuracy or R^2), and a decode
+check (decode_check): the property measured on images decoded along the direction against the step,
+whether it rises monotonically, and what else changes (the class a probe reads, the other measures).
+
+Shapes: codes (N, D) float32, labels (N,) int, values (N,) float, a direction's vector (D,) unit.
+A slider on a direction reads `position`, in standard deviations of the codes along it from their
+mean, and `move` sets that reading (as aelib.latent.set_principal does for a principal direction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import attributes
+
+DIRECTION_RANGE = 3.0  # sliders run over +-3 standard deviations of the codes along the direction
+STEPS = np.linspace(-DIRECTION_RANGE, DIRECTION_RANGE, 7)
+# Built-in directions per kind of image (attributes.measures_for has every measure that applies).
+BUILTIN = {"digit": ("thickness", "slant", "width"), "face": ("brightness", "lighting"), "other": ("brightness",)}
+
+
+@dataclass
+class DecodeCheck:
+    """The property measured on images decoded along a direction, over the slider's range."""
+
+    measure: str
+    steps: np.ndarray  # (S,) slider positions, std along the direction
+    values: np.ndarray  # (S,) the property's mean over the probe codes at each step
+    monotonic: bool  # values rise at every step
+    rank_correlation: float  # Spearman's rho of step against the property, over every probe image
+    class_kept: np.ndarray | None = None  # (S,) share of probes still read as their own class
+    changes: dict[str, float] = field(default_factory=dict)  # measure -> (last - first step) / its spread
+
+
+@dataclass
+class Trust:
+    """angle_median / angle_90: median and 90th percentile angle (degrees) between the direction and
+    its bootstrap re-estimates; heldout: balanced accuracy (classes, chance 0.5) or R^2 (property,
+    chance 0) of the projection on held-out codes; None where it cannot be measured (a typed vector)."""
+
+    angle_median: float | None = None
+    angle_90: float | None = None
+    heldout: float | None = None
+    heldout_kind: str = ""  # "accuracy" or "R^2"
+    decode: DecodeCheck | None = None
+
+    @property
+    def level(self) -> str:
+        """'high', 'medium' or 'low' (or 'unknown' with nothing measured), the weakest part deciding."""
+        good = {"accuracy": (0.9, 0.65), "R^2": (0.5, 0.15)}.get(self.heldout_kind, (0, 0))
+        parts = []
+        if self.angle_90 is not None:
+            parts.append(2 if self.angle_90 <= 10 else 1 if self.angle_90 <= 30 else 0)
+        if self.heldout is not None:
+            parts.append(2 if self.heldout >= good[0] else 1 if self.heldout >= good[1] else 0)
+        if self.decode is not None:
+            parts.append(2 if self.decode.monotonic else 1 if self.decode.rank_correlation >= 0.5 else 0)
+        return "unknown" if not parts else ("low", "medium", "high")[min(parts)]
+
+
+@dataclass
+class Direction:
+    """A unit vector (D,) in latent space with its reading: `scale` is the standard deviation of the
+    codes' projections on it, `mean` (D,) their mean code, so a slider at 0 sits at the mean."""
+
+    name: str
+    vector: np.ndarray
+    mean: np.ndarray
+    scale: float
+    method: str  # "class means", "selections", "ridge" or "typed"
+    description: str = ""
+    unit: str = ""  # the measured property's unit, for a property's direction
+    trust: Trust | None = None
+
+    def position(self, codes: np.ndarray) -> np.ndarray:
+        """(N, D) or (D,) codes -> where they sit along the direction, in std: (N,) or ()."""
+        return (np.asarray(codes, np.float32) - self.mean) @ self.vector / max(self.scale, 1e-8)
+
+    def move(self, codes: np.ndarray, steps) -> np.ndarray:
+        """Codes (N, D) or (D,) moved along the direction until they read `steps` (broadcast)."""
+        codes = np.asarray(codes, np.float32)
+        shift = (np.asarray(steps, np.float32) - self.position(codes)) * self.scale
+        return (codes + np.multiply.outer(shift, self.vector)).astype(np.float32)
+
+
+def angle(u: np.ndarray, v: np.ndarray) -> float:
+    """Angle in degrees between two vectors (D,), 0 to 180."""
+    cos = float(u @ v / max(np.linalg.norm(u) * np.linalg.norm(v), 1e-12))
+    return float(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    if not np.isfinite(norm) or norm < 1e-12:
+        raise ValueError("the direction is zero: the two groups have the same mean, or the vector is all zeros")
+    return (np.asarray(vector, np.float64) / norm).astype(np.float32)
+
+
+def _fit(codes: np.ndarray, target: np.ndarray, kind: str, alpha: float) -> np.ndarray:
+    """The unit direction from codes (N, D): kind "binary" (target bool, True = group B) takes the
+    difference of the group means; "regression" the gradient of a ridge fit of the target on them."""
+    if kind == "binary":
+        return _unit(codes[target].mean(0) - codes[~target].mean(0))
+    from sklearn.linear_model import Ridge
+
+    return _unit(Ridge(alpha=alpha).fit(codes, target).coef_)
+
+
+def _heldout(codes, target, kind, alpha, random_state) -> float | None:
+    """Balanced accuracy (binary: threshold halfway between the projected training means) or R^2
+    (regression: a line fitted to the training projections) on a held-out 30 % of the codes."""
+    from sklearn.metrics import balanced_accuracy_score, r2_score
+    from sklearn.model_selection import train_test_split
+
+    if kind == "binary" and min(target.sum(), (~target).sum()) < 4 or len(codes) < 10:
+        return None
+    stratify = target if kind == "binary" else None
+    train, test = train_test_split(np.arange(len(codes)), test_size=0.3, random_state=random_state, stratify=stratify)
+    vector = _fit(codes[train], target[train], kind, alpha)
+    p_train, p_test = codes[train] @ vector, codes[test] @ vector
+    if kind == "binary":
+        cut = (p_train[target[train]].mean() + p_train[~target[train]].mean()) / 2
+        return float(balanced_accuracy_score(target[test], p_test > cut))
+    slope, intercept = np.polyfit(p_train, target[train], 1)
+    return float(r2_score(target[test], slope * p_test + intercept))
+
+
+def estimate(
+    codes, target, kind: str, name: str, method: str, *, alpha=1.0, n_bootstrap=50, random_state=0, **about
+) -> Direction:
+    """The direction (see _fit) with its bootstrap spread and held-out score; about: description, unit."""
+    codes = np.asarray(codes, np.float64)
+    target = np.asarray(target, bool if kind == "binary" else np.float64)
+    vector = _fit(codes, target, kind, alpha)
+    rng = np.random.default_rng(random_state)
+    angles = []
+    for _ in range(n_bootstrap):
+        rows = rng.integers(0, len(codes), len(codes))
+        if kind == "binary" and (target[rows].all() or not target[rows].any()):
+            continue
+        try:
+            angles.append(angle(vector, _fit(codes[rows], target[rows], kind, alpha)))
+        except ValueError:
+            angles.append(180.0)
+    trust = Trust(
+        angle_median=float(np.median(angles)) if angles else None,
+        angle_90=float(np.percentile(angles, 90)) if angles else None,
+        heldout=_heldout(codes, target, kind, alpha, random_state),
+        heldout_kind="accuracy" if kind == "binary" else "R^2",
+    )
+    return _direction(name, vector, codes, method, trust=trust, **about)
+
+
+def _direction(name, vector, codes, method, **about) -> Direction:
+    codes = np.asarray(codes, np.float64)
+    mean = codes.mean(0)
+    scale = float(np.std((codes - mean) @ vector)) or 1.0
+    return Direction(name, np.asarray(vector, np.float32), mean.astype(np.float32), scale, method, **about)
+
+
+def from_classes(codes, labels, a: int, b: int, name: str | None = None, **options) -> Direction:
+    """From class a towards class b: the difference of their mean codes (codes of other classes are
+    left out). options: n_bootstrap, random_state, description."""
+    labels = np.asarray(labels)
+    keep = (labels == a) | (labels == b)
+    if not (labels == a).any() or not (labels == b).any():
+        raise ValueError(
+            f"both classes need codes: class {a} has {(labels == a).sum()}, class {b} {(labels == b).sum()}"
+        )
+    return estimate(
+        np.asarray(codes)[keep], labels[keep] == b, "binary", name or f"{a} → {b}", "class means", **options
+    )
+
+
+def from_selections(codes_a, codes_b, name: str = "A → B", **options) -> Direction:
+    """From selection A (Na, D) towards selection B (Nb, D): the difference of their means."""
+    codes = np.concatenate([np.atleast_2d(codes_a), np.atleast_2d(codes_b)])
+    target = np.r_[np.zeros(len(np.atleast_2d(codes_a)), bool), np.ones(len(np.atleast_2d(codes_b)), bool)]
+    return estimate(codes, target, "binary", name, "selections", **options)
+
+
+def from_property(codes, values, name: str, unit: str = "", **options) -> Direction:
+    """Towards more of a property (N,) measured on the codes' images: the gradient of a ridge
+    regression (alpha, default 1) of the property on the codes."""
+    return estimate(codes, values, "regression", name, "ridge", unit=unit, **options)
+
+
+def from_vector(vector, codes, name: str = "typed") -> Direction:
+    """A typed vector (D,), normalised; codes (N, D) give its reading (mean and scale). No trust
+    numbers but the decode check's, which needs a measure: see decode_check."""
+    vector = np.asarray(vector, np.float64).ravel()
+    if vector.shape != (np.shape(codes)[1],) or not np.isfinite(vector).all():
+        raise ValueError(f"the vector needs {np.shape(codes)[1]} finite numbers, got {vector.size}")
+    return _direction(name, _unit(vector), codes, "typed", trust=Trust())
+
+
+def class_reader(codes, labels):
+    """A linear probe (standardised logistic regression) reading the class from a code: fitted on
+    codes (N, D) and labels (N,); its .predict takes (M, D)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(codes, labels)
+
+
+def decode_check(
+    model,
+    direction: Direction,
+    codes,
+    measure: str,
+    *,
+    labels=None,
+    reader=None,
+    reference=None,
+    others=(),
+    steps=STEPS,
+    n_probes: int = 16,
+    random_state=0,
+) -> DecodeCheck:
+    """Decode n_probes codes (drawn from codes (N, D)) moved to each step along the direction and
+    measure the property on the images. labels (N,): the probes' classes (a conditional model's
+    condition; with reader, see class_reader, the share still read as their class). reference:
+    images (M, ...) whose spread of each measure (`measure` and `others`) scales `changes`."""
+    import torch
+
+    from .inference import decode, encode
+
+    rng = np.random.default_rng(random_state)
+    rows = rng.choice(len(codes), min(n_probes, len(codes)), replace=False)
+    probes, steps = np.asarray(codes, np.float32)[rows], np.asarray(steps, np.float32)
+    moved = direction.move(probes[None], steps[:, None])  # (S, P, D)
+    probe_labels = None if labels is None else np.asarray(labels)[rows]
+    condition = np.tile(probe_labels, len(steps)) if model.is_conditional else None
+    with torch.no_grad():
+        images = decode(model, moved.reshape(-1, moved.shape[-1]), condition)
+    names = [measure, *[o for o in others if o != measure]]
+    measured = {m: attributes.measure(m, images).reshape(len(steps), -1) for m in names}
+    values = measured[measure].mean(1)
+    from scipy.stats import spearmanr
+
+    rho = spearmanr(np.repeat(steps, len(rows)), measured[measure].ravel()).statistic
+    kept = None
+    if reader is not None and probe_labels is not None and not model.is_conditional:
+        read = reader.predict(encode(model, images)).reshape(len(steps), -1)
+        kept = (read == probe_labels[None]).mean(1)
+    changes = {}
+    for m in names:
+        spread = float(np.std(attributes.measure(m, reference))) if reference is not None else 1.0
+        changes[m] = float((measured[m][-1].mean() - measured[m][0].mean()) / max(spread, 1e-12))
+    return DecodeCheck(measure, steps, values, bool(np.all(np.diff(values) > 0)), float(rho), kept, changes)
+
+
+def image_kind(dataset: str) -> str:
+    """'digit', 'face' or 'other' (see attributes.DIGIT_DATASETS and FACE_DATASETS)."""
+    if dataset in attributes.DIGIT_DATASETS:
+        return "digit"
+    return "face" if dataset in attributes.FACE_DATASETS else "other"
+
+
+def builtin_directions(model, bundle: dict, dataset: str, random_state=0, n_bootstrap=50) -> list[Direction]:
+    """The built-in directions of an image model (BUILTIN by image_kind), each a ridge regression of
+    the property measured on the bundle's images (test sample, and the training images a bundle may
+    hold) on their codes, with its full trust (bootstrap, held-out R^2, decode check)."""
+    from .bundle import map_points
+
+    points = map_points(bundle)
+    if points["images"] is None:
+        return []
+    codes, images, labels = points["codes"], points["images"], points["labels"]
+    reader = class_reader(codes, labels) if labels is not None and len(np.unique(labels)) > 1 else None
+    kind = image_kind(dataset)
+    out = []
+    for name in BUILTIN[kind]:
+        unit = attributes.MEASURES[name][1]
+        values = attributes.measure(name, images)
+        direction = from_property(
+            codes,
+            values,
+            name,
+            unit,
+            n_bootstrap=n_bootstrap,
+            random_state=random_state,
+            description=f"towards more {name} ({unit}), measured on the images (aelib.attributes.{name})",
+        )
+        direction.trust.decode = decode_check(
+            model,
+            direction,
+            codes,
+            name,
+            labels=labels,
+            reader=reader,
+            reference=images,
+            others=attributes.measures_for(dataset),
+            random_state=random_state,
+        )
+        out.append(direction)
+    return out
+
+
+_CACHE: dict[tuple, list[Direction]] = {}
+
+
+def checkpoint_directions(checkpoint, random_state=0) -> list[Direction]:
+    """builtin_directions of an opened checkpoint (aelib.checkpoint.open_checkpoint), computed on first
+    use and cached per file (path, size, modification time); [] for a series or table model."""
+    header = checkpoint.header
+    if header["dataset"].get("kind", "image") != "image" or not checkpoint.bundle:
+        return []
+    stat = checkpoint.path.stat()
+    key = (str(checkpoint.path), stat.st_size, stat.st_mtime_ns, random_state)
+    if key not in _CACHE:
+        _CACHE[key] = builtin_directions(checkpoint.model, checkpoint.bundle, header["dataset"]["name"], random_state)
+    return _CACHE[key]
