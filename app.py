@@ -1,15 +1,14 @@
 """Autoencoder Lab: `streamlit run app.py`.
 
-The entry point only routes. The pages are listed once, in app_common.PAGES; app_common.setup_page
-draws their links in the sidebar. Why not st.navigation's own menu: it turns a page's icon into the
-browser tab's icon by fetching it from fonts.gstatic.com (material icons) or a CDN (emoji), and the
-app must not fetch anything from outside its own server. Home is pages/home.py.
+The entry point only routes. The pages are listed once, in labapp.frame.PAGES, and every page
+draws the shared frame (sidebar links, title) with labapp.frame.setup_page; why the links are not
+st.navigation's own menu is said there. Home is pages/home.py.
 """
 
 import pandas  # noqa: F401  (see below)
 import streamlit as st
 
-from app_common import PAGES
+from labapp.frame import PAGES
 
 # pandas is imported here, before any page runs, not lazily where a table needs it: plotly looks for
 # pandas in sys.modules (without importing it) when it builds a figure, so a figure built in one

@@ -1,11 +1,11 @@
 """The page visits (path and query) that the browser benchmarks make: every page of the app's one
-page list (app_common.PAGES), each with a model it accepts."""
+page list (labapp.frame.PAGES), each with a model it accepts."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from app_common import PAGES
+from labapp.frame import PAGES
 
 MODEL_FOR_PAGE = {
     "latent_map": "mnist_conv_vae",

@@ -10,7 +10,9 @@ import streamlit as st
 
 from aelib import AelibError, compare, inference
 from aelib.imaging import upscale
-from app_common import draw_digit, get_bundle, get_checkpoint, plain, prepared_upload, user_models
+from labapp.display import plain
+from labapp.models import get_bundle, get_checkpoint, user_models
+from labapp.uploads import draw_digit, prepared_upload
 
 TILE_WIDTH = 150  # px: every tile of a row is enlarged to about this width, by a whole factor
 
@@ -66,7 +68,7 @@ def pick_models(candidates: list[dict], dataset: str) -> list[Model]:
 
 def own_images(dataset: str, image_shape: tuple) -> list[dict]:
     """The user's upload(s) and drawing, prepared for `dataset` by the Reconstruct page's pipeline
-    (app_common.prepared_upload / inference.prepare_image): dicts with name and image (H, W[, 3])."""
+    (labapp.uploads.prepared_upload / inference.prepare_image): dicts with name and image (H, W[, 3])."""
     upload_tab, draw_tab = st.tabs(["Upload", "Draw"], key="compare_source", on_change="rerun")
     inputs = []
     with upload_tab:

@@ -6,8 +6,11 @@ import streamlit as st
 from aelib import compare
 from aelib.figures import series_overlay
 from aelib.imaging import psnr
-from app_common import choose_model, get_bundle, get_checkpoint, label_names, model_entries, setup_page
-from app_compare import computed, header, own_images, pick_models, show_tile
+from labapp.compare import computed, header, own_images, pick_models, show_tile
+from labapp.display import label_names
+from labapp.frame import setup_page
+from labapp.models import get_bundle, get_checkpoint, model_entries
+from labapp.picker import choose_model
 
 setup_page("Compare kinds")
 st.caption(

@@ -11,20 +11,12 @@ from aelib.bundle import map_points
 from aelib.figures import GRID_TRACE_NAME, latent_scatter
 from aelib.imaging import tile
 from aelib.latent import PCAMap, neighbour_blend
-from app_common import (
-    PAGE_BY_KEY,
-    big,
-    bundle_images,
-    decoder_url,
-    explorer_page,
-    heavy_job,
-    link_query,
-    live_failed,
-    map_data_url,
-    new_release,
-    plain,
-    set_current_code,
-)
+from labapp.display import big, bundle_images, plain
+from labapp.frame import PAGE_BY_KEY, link_query
+from labapp.jobs import heavy_job
+from labapp.live import live_failed, map_data_url, new_release, set_current_code
+from labapp.models import decoder_url
+from labapp.picker import explorer_page
 from latent_control import live_map
 
 entry, checkpoint, bundle, model, codes, key, labels, names = explorer_page("Latent map")

@@ -20,20 +20,12 @@ from aelib.latent import (
     to_principal,
     traversal,
 )
-from app_common import (
-    big,
-    bundle_images,
-    code_keys,
-    code_state,
-    decoder_url,
-    explorer_page,
-    generate_query,
-    live_failed,
-    new_release,
-    plain,
-    principal_directions_of,
-    set_current_code,
-)
+from labapp.display import big, bundle_images, plain
+from labapp.frame import code_state, generate_query
+from labapp.keys import code_keys
+from labapp.live import live_failed, new_release, principal_directions_of, set_current_code
+from labapp.models import decoder_url
+from labapp.picker import explorer_page
 from latent_control import live_generate
 
 entry, checkpoint, bundle, model, codes, key, labels, names = explorer_page("Generate")

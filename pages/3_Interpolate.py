@@ -8,17 +8,11 @@ from aelib import AelibError, inference
 from aelib.figures import add_path, latent_scatter
 from aelib.imaging import gif_bytes
 from aelib.latent import PCAMap, interpolate
-from app_common import (
-    big,
-    bundle_images,
-    decoder_url,
-    explorer_page,
-    live_failed,
-    plain,
-    prepared_upload,
-    show_images,
-    upload_verdict,
-)
+from labapp.display import big, bundle_images, plain, show_images
+from labapp.live import live_failed
+from labapp.models import decoder_url
+from labapp.picker import explorer_page
+from labapp.uploads import prepared_upload, upload_verdict
 from latent_control import live_interpolate
 
 entry, checkpoint, bundle, model, codes, key, labels, names = explorer_page("Interpolate")

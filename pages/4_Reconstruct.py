@@ -8,18 +8,11 @@ from aelib.faces import manual_box
 from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
 from aelib.imaging import thumbnail, tile
 from aelib.lab import explain_reconstruction
-from app_common import (
-    big,
-    bundle_images,
-    choose_model,
-    draw_digit,
-    label_names,
-    plain,
-    prepared_upload,
-    setup_page,
-    show_images,
-    typicality_reference,
-)
+from labapp.display import big, bundle_images, label_names, plain, show_images
+from labapp.frame import setup_page
+from labapp.models import typicality_reference
+from labapp.picker import choose_model
+from labapp.uploads import draw_digit, prepared_upload
 
 setup_page("Reconstruct")
 entry, checkpoint, bundle = choose_model()

@@ -5,16 +5,11 @@ import streamlit as st
 from aelib import AelibError, inference
 from aelib.lab import comparison_table, denoise_comparison
 from aelib.noise import NOISE_KINDS
-from app_common import (
-    bundle_images,
-    choose_model,
-    get_checkpoint,
-    model_entries,
-    plain,
-    setup_page,
-    show_images,
-    upload_verdict,
-)
+from labapp.display import bundle_images, plain, show_images
+from labapp.frame import setup_page
+from labapp.models import get_checkpoint, model_entries
+from labapp.picker import choose_model
+from labapp.uploads import upload_verdict
 
 setup_page("Denoise")
 entry, checkpoint, bundle = choose_model(

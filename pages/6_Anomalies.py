@@ -7,8 +7,11 @@ from aelib import AelibError, inference
 from aelib.anomaly import anomaly_setups
 from aelib.imaging import thumbnail
 from aelib.lab import score_image, typicality
-from app_anomaly import threshold_panel
-from app_common import bundle_images, choose_model, plain, setup_page, show_images, typicality_reference
+from labapp.anomaly import threshold_panel
+from labapp.display import bundle_images, plain, show_images
+from labapp.frame import setup_page
+from labapp.models import typicality_reference
+from labapp.picker import choose_model
 
 setup_page("Anomaly detection")
 st.caption(

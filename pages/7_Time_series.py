@@ -8,8 +8,10 @@ from aelib.anomaly import anomaly_setups, reconstruction_errors
 from aelib.datasets.base import as_rows
 from aelib.datasets.tables import read_csv_table
 from aelib.figures import latent_scatter, series_overlay
-from app_anomaly import threshold_panel
-from app_common import choose_model, label_names, plain, setup_page
+from labapp.anomaly import threshold_panel
+from labapp.display import label_names, plain
+from labapp.frame import setup_page
+from labapp.picker import choose_model
 
 setup_page("Time series")
 st.caption(

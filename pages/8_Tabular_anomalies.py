@@ -8,7 +8,10 @@ from aelib.anomaly import isolation_forest_scores, roc
 from aelib.datasets.tables import csv_columns, read_csv_table
 from aelib.figures import feature_errors, roc_figure, score_histograms
 from aelib.tabular import row_errors, train_table_ae
-from app_common import get_bundle, heavy_job, model_entries, plain, setup_page
+from labapp.display import plain
+from labapp.frame import setup_page
+from labapp.jobs import heavy_job
+from labapp.models import get_bundle, model_entries
 
 setup_page("Tabular anomalies")
 st.caption(

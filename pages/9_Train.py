@@ -21,19 +21,11 @@ from aelib.figures import loss_curves
 from aelib.latent import index_from_text
 from aelib.memory import NotEnoughMemory, require_room, training_need_mb
 from aelib.training_job import TrainingJob
-from app_browser_models import kept_files, kept_for
-from app_common import (
-    PAGE_BY_KEY,
-    add_user_model,
-    big,
-    get_bundle,
-    job_slots,
-    link_query,
-    model_entries,
-    plain,
-    setup_page,
-    show_images,
-)
+from labapp.browser_models import kept_files, kept_for
+from labapp.display import big, plain, show_images
+from labapp.frame import PAGE_BY_KEY, link_query, setup_page
+from labapp.jobs import job_slots
+from labapp.models import add_user_model, get_bundle, model_entries
 
 setup_page("Train on your own images")
 st.caption(

@@ -5,7 +5,10 @@ from pathlib import Path
 import streamlit as st
 
 from aelib.zoo import metric_lines
-from app_common import DEFAULT_MODEL, PAGE_BY_KEY, choose_model, link_query, model_entries, plain, setup_page
+from labapp.display import plain
+from labapp.frame import PAGE_BY_KEY, link_query, setup_page
+from labapp.models import DEFAULT_MODEL, model_entries
+from labapp.picker import choose_model
 
 setup_page("Autoencoder Lab")
 intro = st.container()  # written once the active model is known: the text gives its image size

@@ -10,7 +10,7 @@ import torch
 from aelib import TrainConfig, build_model, fit, save_checkpoint
 from aelib.bundle import build_bundle
 from aelib.datasets import ImageData, keep_classes, load_dataset
-from app_common import PAGES
+from labapp.frame import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_FILES = {page.key: page.path for page in PAGES}

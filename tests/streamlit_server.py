@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # benchmarks import this module too
-from app_common import PAGES  # the one page list
+from labapp.frame import PAGES  # the one page list
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "tests" / "_artifacts" / "screenshots"

@@ -1,5 +1,6 @@
-"""aelib's modules import each other without a circle (deferred imports inside functions count
-too), and the library never imports Streamlit."""
+"""aelib's and labapp's modules import each other without a circle (deferred imports inside
+functions count too), the library never imports Streamlit, and no source file outgrows a screen's
+worth of reading (350 lines)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "aelib"
+APP_PACKAGE = ROOT / "labapp"  # the Streamlit side
+MAX_LINES = 350
 
 
 def module_name(path: Path) -> str:
@@ -31,8 +34,8 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
-def graph() -> dict[str, set[str]]:
-    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+def graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in package.rglob("*.py")}
     return {name: {m for m in imports_of(path) if m in modules and m != name} for name, path in modules.items()}
 
 
@@ -65,6 +68,24 @@ def test_aelib_has_no_import_circle():
     cycle = find_cycle(edges)
     assert cycle is None, " -> ".join(cycle)
     assert "aelib.evaluate" in edges["aelib.bundle"] or "aelib.batching" in edges["aelib.bundle"]  # edges are seen
+
+
+def test_labapp_has_no_import_circle():
+    edges = {k: v - {"labapp"} for k, v in graph(APP_PACKAGE).items() if k != "labapp"}
+    cycle = find_cycle(edges)
+    assert cycle is None, " -> ".join(cycle)
+    assert "labapp.models" in edges["labapp.picker"]  # edges are seen
+
+
+def test_no_source_file_is_over_350_lines():
+    sources = [
+        p
+        for folder in ("aelib", "labapp", "pages", "benchmarks", "latent_control")
+        for p in (ROOT / folder).rglob("*.py")
+    ]
+    sources += [*ROOT.glob("*.py"), *(ROOT / "latent_control" / "frontend").glob("*.js")]
+    long = {str(p.relative_to(ROOT)): n for p in sources if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert len(sources) > 40 and long == {}
 
 
 def test_the_checker_sees_a_planted_circle():

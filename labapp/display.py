@@ -1,0 +1,65 @@
+"""Showing images and user-controlled text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from aelib.imaging import to_uint8, upscale
+from labapp import keys
+
+_MARKDOWN_CONTROL = re.compile(r"([\\`*_\[\]()!<>~$#|])")
+
+
+def plain(text: str) -> str:
+    """User-controlled text (file names, URL parameters, column names, CSV cells) made inert for
+    Streamlit's markdown: links (bare URLs included), images, HTML, emphasis, code, colour
+    directives and headings are backslash-escaped, line breaks flattened, a leading list marker
+    escaped."""
+    text = _MARKDOWN_CONTROL.sub(r"\\\1", " ".join(str(text).splitlines()))
+    # Bare URLs are autolinked whatever is escaped, so a zero-width space breaks the scheme.
+    text = re.sub(r"(?i)\b(https?|ftp|mailto|www)([:.])", "\\1\u200b\\2", text)
+    return re.sub(r"^(\d+)\.", r"\1\\.", re.sub(r"^([-+])", r"\\\1", text))
+
+
+def no_paths(exc: Exception) -> str:
+    """An exception's text for a user: file paths shortened to their names (never a server path)."""
+    text = re.sub(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"\\/:]+){2,}", lambda m: Path(m.group()).name, str(exc))
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
+def show_images(images, captions=None, height: int = 140, n_cols: int | None = None) -> None:
+    """A row (or rows) of images, enlarged with nearest-neighbour so pixels stay crisp."""
+    images = list(images)
+    n_cols = n_cols or len(images)
+    for start in range(0, len(images), n_cols):
+        columns = st.columns(n_cols)
+        for i, image in enumerate(images[start : start + n_cols]):
+            caption = captions[start + i] if captions else None
+            enlarged = big(image, height)
+            columns[i].image(enlarged, caption=caption, width=enlarged.shape[1])
+
+
+def big(image: np.ndarray, height: int = 140) -> np.ndarray:
+    """(H, W) or (H, W, 3) in [0, 1] -> enlarged uint8 for st.image: crisp pixels for digits and
+    clothes, smooth for faces (the active model's dataset decides)."""
+    image = to_uint8(image) if image.dtype != np.uint8 else image
+    return upscale(image, height, smooth=st.session_state.get(keys.SMOOTH_IMAGES, False))
+
+
+def bundle_images(bundle: dict, which=slice(None)) -> np.ndarray:
+    """The bundle's uint8 test images `which` (an index, indices or a slice) as floats for display and
+    encoding: (H, W) or (H, W, 3) for one index, else (N, H, W) or (N, H, W, 3). Only those are
+    converted (all of a bundle's images are 6-32 MB as floats)."""
+    single = not isinstance(which, slice) and np.ndim(which) == 0
+    images = bundle["images"][[which] if single else which].astype(np.float32) / 255.0
+    images = images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
+    return images[0] if single else images
+
+
+def label_names(checkpoint) -> list[str]:
+    """The model's class names ([] when it has none)."""
+    return checkpoint.header["dataset"].get("class_names") or []
