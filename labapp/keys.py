@@ -11,6 +11,12 @@ USER_MODELS = "user_models"  # id -> {entry, checkpoint, bundle, ...}: this brow
 USER_MODEL_ERRORS = "_user_model_errors"  # kept files of this browser that could not be opened
 KEPT_NOTE = "kept_note"  # the sentence saying how long a new own model is kept
 SMOOTH_IMAGES = "_smooth_images"  # enlarge images smoothly (faces) or crisply (digits)
+LINK_CODE = "_link_code"  # the (z, label) of the last address Generate followed
+TABLE_MODEL = "table_model"  # Tabular anomalies: the model trained on the user's table
+# The Train page: the data set being assembled, the running job and what it left behind
+TRAIN_SET, TRAIN_SET_NAME = "train_set", "train_set_name"
+TRAIN_JOB, TRAIN_LABEL, TRAIN_DONE, TRAIN_REFUSED = "train_job", "train_label", "train_done", "train_refused"
+KEPT_TRAIN_MODEL = "_kept_train_model"
 DRAWING = "drawing"  # the last drawing with ink, (280, 280, 4) uint8 RGBA (Reconstruct, Compare)
 
 
@@ -23,6 +29,16 @@ def code_keys(model_id: str) -> tuple[str, str, str]:
 def start_code(model_id: str) -> str:
     """The (code text, class) Generate started from: an address without z gives that code again."""
     return f"_start_code_{model_id}"
+
+
+def tsne(model_id: str) -> str:
+    """A t-SNE map the session computed for a model (Latent map)."""
+    return f"tsne_{model_id}"
+
+
+def shared_spot(model_id: str) -> str:
+    """The map spot whose code was last made the model's current code (Latent map)."""
+    return f"shared_spot_{model_id}"
 
 
 def seen_release(component_key: str) -> str:

@@ -11,6 +11,7 @@ from aelib.bundle import map_points
 from aelib.figures import GRID_TRACE_NAME, latent_scatter
 from aelib.imaging import tile
 from aelib.latent import PCAMap, neighbour_blend
+from labapp import keys
 from labapp.display import big, bundle_images, plain
 from labapp.frame import PAGE_BY_KEY, link_query
 from labapp.jobs import heavy_job
@@ -51,12 +52,12 @@ if method == "t-SNE":
                         random_state=0,
                         callback=lambda i, n: bar.progress(i / n, text=f"t-SNE: iteration {i} of {n}"),
                     )
-                st.session_state[f"tsne_{key}"] = embedding
+                st.session_state[keys.tsne(key)] = embedding
             except AelibError as exc:
                 st.error(plain(str(exc)))
             bar.empty()
-    if f"tsne_{key}" in st.session_state:
-        coords = st.session_state[f"tsne_{key}"]
+    if keys.tsne(key) in st.session_state:
+        coords = st.session_state[keys.tsne(key)]
         n_points = len(coords)
 
 # A click on empty space is stored and the chart redrawn under a new key: that clears the
@@ -95,7 +96,7 @@ def hover_map() -> bool:
         pca_mean=bundle["pca_mean"],
         pca_components=bundle["pca_components"],
         key=f"live_map_{key}",
-        smooth=st.session_state.get("_smooth_images", False),
+        smooth=st.session_state.get(keys.SMOOTH_IMAGES, False),
     )
     if live_failed(value):
         return False
@@ -164,8 +165,8 @@ elif spot is not None:
     left, right = st.columns([1, 3])
     left.image(big(decoded, 200), caption=f"decoded at ({x:.2f}, {y:.2f})")
     right.markdown(f"Decoded from the map location marked ✕, using the {how}.")
-    if st.session_state.get(f"shared_spot_{key}") != spot:  # once per spot: Generate may move it on
-        st.session_state[f"shared_spot_{key}"] = spot
+    if st.session_state.get(keys.shared_spot(key)) != spot:  # once per spot: Generate may move it on
+        st.session_state[keys.shared_spot(key)] = spot
         set_current_code(key, code, label)
     right.page_link(
         PAGE_BY_KEY["generate"].path,

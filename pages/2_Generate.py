@@ -20,6 +20,7 @@ from aelib.latent import (
     to_principal,
     traversal,
 )
+from labapp import keys
 from labapp.display import big, bundle_images, plain
 from labapp.frame import code_state, generate_query
 from labapp.keys import code_keys
@@ -73,9 +74,9 @@ def follow_link() -> None:
     without a code stands for the code the page started from (so Back to it restores that code)."""
     start = st.session_state.get(START)
     text = st.query_params.get("z") or (start[0] if start else None)
-    if not text or st.session_state.get("_link_code") == (key, text):
+    if not text or st.session_state.get(keys.LINK_CODE) == (key, text):
         return
-    st.session_state["_link_code"] = (key, text)
+    st.session_state[keys.LINK_CODE] = (key, text)
     try:
         set_code(code_from_text(text, latent_dim))
     except ValueError as exc:
@@ -96,7 +97,7 @@ def start_from(index: int) -> None:
         st.session_state[LABEL] = int(labels[index])
 
 
-START = f"_start_code_{key}"
+START = keys.start_code(key)
 if CODE not in st.session_state:
     start_from(0)
     st.session_state[START] = code_state(key)
@@ -220,7 +221,7 @@ def live_controls(image: np.ndarray) -> bool:
         revision=st.session_state.get(REVISION, 0),
         preview=image,
         key=f"live_{key}",
-        smooth=st.session_state.get("_smooth_images", False),
+        smooth=st.session_state.get(keys.SMOOTH_IMAGES, False),
     )
     if live_failed(value):
         st.caption("Use the server-side tabs: Latent sliders, Principal directions, Traversal.")
@@ -277,7 +278,7 @@ def generator() -> None:
     for name, value in (generate_query(key) or (whole if "z" in st.query_params else {})).items():
         if st.query_params.get(name) != value:
             st.query_params[name] = value
-    st.session_state["_link_code"] = (key, text)
+    st.session_state[keys.LINK_CODE] = (key, text)
     if show_grid:
         with tabs[4]:
             n = st.slider("Grid size", 8, 25, 15)

@@ -8,6 +8,7 @@ from aelib import AelibError, inference
 from aelib.figures import add_path, latent_scatter
 from aelib.imaging import gif_bytes
 from aelib.latent import PCAMap, interpolate
+from labapp import keys
 from labapp.display import big, bundle_images, plain, show_images
 from labapp.live import live_failed
 from labapp.models import decoder_url
@@ -91,7 +92,7 @@ if url is not None:
         method=method,
         labels=(start_label or 0, end_label or 0) if model.is_conditional else None,
         key=f"live_interpolate_{key}",
-        smooth=st.session_state.get("_smooth_images", False),
+        smooth=st.session_state.get(keys.SMOOTH_IMAGES, False),
     )
     live_failed(value)  # the strip below is decoded on the server either way
 n_steps = st.slider("Steps", 3, 16, 10)

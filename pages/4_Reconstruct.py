@@ -8,6 +8,7 @@ from aelib.faces import manual_box
 from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
 from aelib.imaging import thumbnail, tile
 from aelib.lab import explain_reconstruction
+from labapp import keys
 from labapp.display import big, bundle_images, label_names, plain, show_images
 from labapp.frame import setup_page
 from labapp.models import typicality_reference
@@ -62,7 +63,7 @@ with upload_tab:
 with draw_tab:
     if draw_tab.open:
         draw_digit("canvas")
-    drawing = st.session_state.get("drawing")
+    drawing = st.session_state.get(keys.DRAWING)
     if drawing is not None:
         rgb = np.asarray(drawing, np.float32)[..., :3] / 255.0
         gray = rgb if shape[0] == 3 else rgb.mean(-1)

@@ -8,6 +8,7 @@ from aelib.anomaly import isolation_forest_scores, roc
 from aelib.datasets.tables import csv_columns, read_csv_table
 from aelib.figures import feature_errors, roc_figure, score_histograms
 from aelib.tabular import row_errors, train_table_ae
+from labapp import keys
 from labapp.display import plain
 from labapp.frame import setup_page
 from labapp.jobs import heavy_job
@@ -104,12 +105,12 @@ if train_clicked:
         st.error(plain(str(exc)))
         st.stop()
     bar.empty()
-    st.session_state["table_model"] = (key, model, mean, std)
-if st.session_state.get("table_model", (None,))[0] != key:
+    st.session_state[keys.TABLE_MODEL] = (key, model, mean, std)
+if st.session_state.get(keys.TABLE_MODEL, (None,))[0] != key:
     st.info("Press **Train autoencoder** (a few seconds on a laptop).")
     st.stop()
 
-_, model, mean, std = st.session_state["table_model"]
+_, model, mean, std = st.session_state[keys.TABLE_MODEL]
 errors = row_errors(model, features, mean, std)
 scores = errors.mean(1)
 if not np.isfinite(scores).all():  # never rank by row order silently

@@ -21,6 +21,7 @@ from aelib.figures import loss_curves
 from aelib.latent import index_from_text
 from aelib.memory import NotEnoughMemory, require_room, training_need_mb
 from aelib.training_job import TrainingJob
+from labapp import keys
 from labapp.browser_models import kept_files, kept_for
 from labapp.display import big, plain, show_images
 from labapp.frame import PAGE_BY_KEY, link_query, setup_page
@@ -52,9 +53,9 @@ def uploaded_set(uploads, shape: tuple[int, int, int]):
     key = (tuple(f.file_id for f in uploads), shape)
     if st.session_state.get("train_set_key") != key:
         with st.spinner("Reading your images…"):
-            st.session_state["train_set"] = read_image_set([(f.name, f.getvalue()) for f in uploads], shape, LIMITS)
+            st.session_state[keys.TRAIN_SET] = read_image_set([(f.name, f.getvalue()) for f in uploads], shape, LIMITS)
         st.session_state["train_set_key"] = key
-    return st.session_state["train_set"]
+    return st.session_state[keys.TRAIN_SET]
 
 
 def builtin_set(source: str, classes: list[int], n_images: int):
@@ -95,18 +96,18 @@ def choose_upload():
     size = st.selectbox("Train at", list(SIZES), key=keep("train_size", next(iter(SIZES))))
     if uploads:
         data, notes = uploaded_set(uploads, SIZES[size])
-        st.session_state["train_set_name"] = Path(uploads[0].name).stem
-    elif "train_set" in st.session_state and st.session_state["train_set_key"][1] == SIZES[size]:
-        data, notes = st.session_state["train_set"]  # the last upload, after a visit to another page
+        st.session_state[keys.TRAIN_SET_NAME] = Path(uploads[0].name).stem
+    elif keys.TRAIN_SET in st.session_state and st.session_state["train_set_key"][1] == SIZES[size]:
+        data, notes = st.session_state[keys.TRAIN_SET]  # the last upload, after a visit to another page
         st.caption(
-            f"Using your last upload ({plain(st.session_state['train_set_name'])}); drop files above to replace it."
+            f"Using your last upload ({plain(st.session_state[keys.TRAIN_SET_NAME])}); drop files above to replace it."
         )
     else:
         st.info("Upload a .zip (sub-folders become labels) or at least 10 images.")
         return None, ""
     for note in notes:
         st.caption(plain(note))
-    return data, st.session_state["train_set_name"]
+    return data, st.session_state[keys.TRAIN_SET_NAME]
 
 
 def choose_builtin():
@@ -138,8 +139,8 @@ def choose_data():
 def choose_model(data):
     names = [n for n, cls in sorted(MODELS.items()) if cls.for_images and (data.n_classes or not cls.is_conditional)]
     left, mid, right = st.columns(3)
-    if st.session_state.get("_kept_train_model") not in names:
-        st.session_state.pop("_kept_train_model", None)
+    if st.session_state.get(keys.KEPT_TRAIN_MODEL) not in names:
+        st.session_state.pop(keys.KEPT_TRAIN_MODEL, None)
     name = left.selectbox("Model", names, key=keep("train_model", "conv_vae"))
     latent_dim = mid.slider("Latent size", 2, 32, key=keep("train_latent", 8))
     epochs = right.slider("Epochs", 1, 50, key=keep("train_epochs", 10))
@@ -153,20 +154,20 @@ def choose_model(data):
 
 
 def start(data, label: str, name: str, config: dict, train_config: TrainConfig) -> None:
-    st.session_state.pop("train_done", None)
-    st.session_state.pop("train_refused", None)
+    st.session_state.pop(keys.TRAIN_DONE, None)
+    st.session_state.pop(keys.TRAIN_REFUSED, None)
     model = build_model(name, **config)
     n_parameters = sum(p.numel() for p in model.parameters())
     need = training_need_mb(len(data.x_train) + len(data.x_test), data.image_shape, n_parameters)
     try:  # refused with the numbers rather than letting the server's memory cap kill everyone's session
         require_room(need, f"training on {len(data.x_train):,} images", smaller="fewer or smaller images")
     except NotEnoughMemory as exc:
-        st.session_state["train_refused"] = str(exc)
+        st.session_state[keys.TRAIN_REFUSED] = str(exc)
         return
-    st.session_state["train_label"] = label
+    st.session_state[keys.TRAIN_LABEL] = label
     # One intra-op thread per job, as the server decodes with: at these sizes a second one gains
     # little (a 28x28 conv VAE: 3.1 s vs 3.3 s for two epochs here), and the other sessions keep a core.
-    st.session_state["train_job"] = TrainingJob(
+    st.session_state[keys.TRAIN_JOB] = TrainingJob(
         model, data, train_config, slots=job_slots(), alive=session_alive()
     ).start()
 
@@ -203,9 +204,10 @@ def watch_progress(job, label: str, was_running: bool) -> None:
         st.error(f"Training failed: {plain(snapshot.message)}")
     if snapshot.status == "cancelled":
         st.warning(f"Cancelled: {snapshot.message}.")
-    if snapshot.status in ("done", "cancelled") and job.checkpoint is not None and "train_done" not in st.session_state:
-        st.session_state["train_done"] = add_user_model(label, job.checkpoint, job.bundle, job.checkpoint_bytes)
-        _save_for_self_hosting(st.session_state["train_done"], job.checkpoint_bytes)
+    finished = snapshot.status in ("done", "cancelled") and job.checkpoint is not None
+    if finished and keys.TRAIN_DONE not in st.session_state:
+        st.session_state[keys.TRAIN_DONE] = add_user_model(label, job.checkpoint, job.bundle, job.checkpoint_bytes)
+        _save_for_self_hosting(st.session_state[keys.TRAIN_DONE], job.checkpoint_bytes)
     if was_running and not running(job):
         st.rerun()  # the page as a whole: the charts stop refreshing, the result appears
 
@@ -245,7 +247,7 @@ def open_uploaded_model(upload) -> None:
     add_user_model(name, checkpoint, bundle, upload.getvalue())
 
 
-job = st.session_state.get("train_job")
+job = st.session_state.get(keys.TRAIN_JOB)
 data_column, model_column = st.columns(2)
 with data_column:
     st.subheader("1. Images")
@@ -277,7 +279,7 @@ with model_column:
             on_click=start,
             args=(data, label, name, config, train_config),
         )  # a callback: the rerun sees the job
-        if refused := st.session_state.get("train_refused"):
+        if refused := st.session_state.get(keys.TRAIN_REFUSED):
             st.error(plain(refused))
 
 if job is not None:
@@ -291,15 +293,14 @@ if job is not None:
             help="stops before the next batch; the model of the last finished epoch is kept",
         )
     st.fragment(run_every=1.0 if active else None)(watch_progress)(
-        job, st.session_state.get("train_label", "model"), active
+        job, st.session_state.get(keys.TRAIN_LABEL, "model"), active
     )
     st.fragment(run_every=2.0 if active else None)(watch_charts)(job)
-if st.session_state.get("train_done"):
-    model_id = st.session_state["train_done"]
+if st.session_state.get(keys.TRAIN_DONE):
+    model_id = st.session_state[keys.TRAIN_DONE]
     with st.container(border=True):  # one message: ready, where it is kept and for how long, the download
-        st.success(
-            f"{model_id} is ready, and is now the active model on every page. {st.session_state.get('kept_note', '')}"
-        )
+        kept = st.session_state.get(keys.KEPT_NOTE, "")
+        st.success(f"{model_id} is ready, and is now the active model on every page. {kept}")
         st.download_button(
             "Download the model (.safetensors) to keep it longer",
             job.checkpoint_bytes,

@@ -7,6 +7,8 @@ from app_fixtures import open_page, shown_images
 from PIL import Image
 from test_imaging import encode, photo_of_a_digit
 
+from labapp import keys
+
 GOOD = ("seven.png", encode(photo_of_a_digit()), "image/png")
 BAD_FILES = [
     ("empty.png", b"", "image/png"),
@@ -47,7 +49,7 @@ def test_reconstruct_uses_an_injected_canvas_drawing(app):
     at = open_page(app, "reconstruct", "digits_vae2d")
     drawing = np.full((280, 280, 4), 255, np.uint8)
     drawing[60:220, 130:150, :3] = 0  # a black vertical stroke: a "1"
-    at.session_state["drawing"] = drawing
+    at.session_state[keys.DRAWING] = drawing
     at.run()
     assert not at.exception
     assert any(h.value == "drawing" for h in at.subheader) and shown_images(at, "reconstruction · MSE")

@@ -7,6 +7,8 @@ import time
 
 from app_fixtures import PAGE_FILES, open_page, shown_images
 
+from labapp import keys
+
 
 def train_digits(at, epochs: int = 2):
     next(r for r in at.radio if r.label == "Images").set_value("Built-in").run()
@@ -36,7 +38,7 @@ def test_a_model_trained_here_is_used_on_the_other_pages(app, tiny_dir):
 
 def test_a_downloaded_model_opens_again_and_anything_else_is_refused(app):
     at = train_digits(open_page(app, "train"), epochs=1)
-    job = at.session_state["train_job"]
+    job = at.session_state[keys.TRAIN_JOB]
     uploader = next(u for u in at.get("file_uploader") if u.label == "Checkpoint")
     uploader.set_value(("junk.safetensors", b"\x00" * 64, "application/octet-stream")).run()
     assert not at.exception and any("junk.safetensors" in e.value for e in at.error)
