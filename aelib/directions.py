@@ -7,7 +7,8 @@ two selections of codes (from_selections), a ridge regression of a measured prop
 three parts: the spread of the direction over bootstrap resamples (angle in degrees), how well the
 projection on it predicts the attribute on held-out codes (balanced accuracy or R^2), and a decode
 check (decode_check): the property measured on images decoded along the direction against the step,
-whether it rises monotonically, and what else changes (the class a probe reads, the other measures).
+whether it rises monotonically, and what else changes (the class a probe reads, by the labels of its
+nearest codes, and the other measures).
 
 Shapes: codes (N, D) float32, labels (N,) int, values (N,) float, a direction's vector (D,) unit.
 A slider on a direction reads `position`, in standard deviations of the codes along it from their
@@ -203,14 +204,12 @@ def from_vector(vector, codes, name: str = "typed") -> Direction:
     return _direction(name, _unit(vector), codes, "typed", trust=Trust())
 
 
-def class_reader(codes, labels):
-    """A linear probe (standardised logistic regression) reading the class from a code: fitted on
-    codes (N, D) and labels (N,); its .predict takes (M, D)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+def class_reader(codes, labels, k: int = 5):
+    """The class a code reads as: the majority label of its k nearest codes (Euclidean) among codes
+    (N, D) with labels (N,); its .predict takes (M, D)."""
+    from sklearn.neighbors import KNeighborsClassifier
 
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(codes, labels)
+    return KNeighborsClassifier(n_neighbors=min(k, len(codes))).fit(codes, labels)
 
 
 def decode_check(
