@@ -1,4 +1,4 @@
-"""`python -m aelib {models,datasets,train,eval,bundle,checkpoints,reconstruct}`.
+"""`python -m aelib {models,datasets,train,eval,bundle,checkpoints,reconstruct,export-onnx,export-site}`.
 
 User errors (unknown names, missing data, bad values, damaged files) print one line
 starting with "error:" and exit with status 2; no traceback.
@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     onnx = sub.add_parser("export-onnx", help="write a checkpoint's decoder as ONNX (what the app runs in the browser)")
     onnx.add_argument("path", help="checkpoint")
     onnx.add_argument("--out", default=None, help="output file (default: beside the checkpoint, .decoder.onnx)")
+    site = sub.add_parser("export-site", help="write the explorer of image models as a static site (no server needed)")
+    site.add_argument("paths", nargs="+", metavar="CHECKPOINT")
+    site.add_argument("--out", required=True, help="output folder: new, empty, or an earlier export (replaced)")
+    site.add_argument("--lab-url", default=None, help="the full lab's address, linked from every view of the site")
     return parser
 
 

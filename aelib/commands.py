@@ -250,6 +250,17 @@ def cmd_export_onnx(args) -> int:
     return 0
 
 
+def cmd_export_site(args) -> int:
+    from .site import export_site, open_models
+
+    written = export_site(open_models(args.paths), args.out, args.lab_url)
+    for model_id, size in written["models"].items():
+        print(f"{model_id}: {size / 1e6:.2f} MB")
+    print(f"runtime and page: {written['shared'] / 1e6:.2f} MB; in all {written['total'] / 1e6:.2f} MB in {args.out}")
+    print(f"try it: python -m http.server 8000 --directory {args.out}  (then open http://localhost:8000/)")
+    return 0
+
+
 def cmd_reconstruct(args) -> int:
     """Per file: the preprocessing notes, error, its percentile, the verdict and the majority label
     of the 5 nearest test images; the same functions as the Reconstruct page."""

@@ -1,0 +1,103 @@
+// The latent control without its page shell: the three builders, the renderer that decodes the
+// newest request on every input event, and the runtime's loader. Two shells use it: main.js (the
+// Streamlit component) and site.js (the static site of `python -m aelib export-site`).
+import * as maths from "./maths.js";
+import { buildGenerate } from "./generate.js";
+import { buildInterpolate } from "./interpolate.js";
+import { buildMap } from "./map.js";
+
+export const BUILDERS = { generate: buildGenerate, map: buildMap, interpolate: buildInterpolate };
+
+// release(value): what the shell does with a release (the user let go); fail(error): what it shows
+// when decoding fails. Returns the control the builders get: stats (read by the benchmarks and the
+// browser tests), maths, decoder (set by the shell once loaded), makeRenderer, release, mark.
+export function createControl({ release = () => {}, fail = () => {} } = {}) {
+  const stats = {
+    events: 0,
+    decodes: 0,
+    drawn: 0,
+    decodeMs: [],
+    drawnAt: [],
+    firstImageMs: null,
+    error: null,
+    sent: 0,
+    timeline: {}, // milestones of the first load, in ms since the page started
+  };
+  const mark = (name) => (stats.timeline[name] ??= Math.round(performance.now()));
+  const control = {
+    stats,
+    maths,
+    decoder: null, // set once the runtime and the model are loaded; renderers wait for it
+    waiting: new Set(), // renderers with a request pending until then
+    mark,
+    release(value) {
+      stats.sent += 1;
+      release(value);
+    },
+    // The decoder is in: every renderer that asked meanwhile decodes now.
+    ready(decoder) {
+      control.decoder = decoder;
+      control.waiting.forEach((pump) => pump());
+      control.waiting.clear();
+    },
+  };
+
+  // Decodes the newest request as soon as the previous decode is done: every input event asks for
+  // a frame, none is queued behind a stale one. onDrawn(decodeMs) runs after each new image is drawn.
+  control.makeRenderer = function makeRenderer(canvas, shape, smooth, onDrawn = () => {}) {
+    const [, height, width] = shape;
+    const offscreen = document.createElement("canvas");
+    offscreen.width = width;
+    offscreen.height = height;
+    const context = canvas.getContext("2d");
+    let wanted = null;
+    let busy = false;
+    async function pump() {
+      if (wanted !== null && !control.decoder) control.waiting.add(pump);
+      if (busy || wanted === null || !control.decoder) return;
+      busy = true;
+      const { code, label } = wanted;
+      wanted = null;
+      try {
+        const started = performance.now();
+        const pixels = await control.decoder.decode(code, 1, label);
+        stats.decodes += 1;
+        stats.decodeMs.push(performance.now() - started);
+        if (stats.decodeMs.length > 600) stats.decodeMs.splice(0, 300);
+        offscreen.getContext("2d").putImageData(maths.toImageData(pixels, shape), 0, 0);
+        context.imageSmoothingEnabled = smooth;
+        context.imageSmoothingQuality = "high";
+        context.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
+        stats.drawn += 1;
+        stats.drawnAt.push(performance.now());
+        if (stats.drawnAt.length > 600) stats.drawnAt.splice(0, 300);
+        if (stats.firstImageMs === null) stats.firstImageMs = performance.now();
+        mark("first_image");
+        onDrawn(stats.decodeMs[stats.decodeMs.length - 1]);
+      } catch (error) {
+        fail(error);
+      } finally {
+        busy = false;
+      }
+      if (wanted !== null) pump();
+    }
+    return (code, label = 0) => {
+      stats.events += 1;
+      wanted = { code, label };
+      pump();
+    };
+  };
+  return control;
+}
+
+// Starts importing the runtime and compiling its WebAssembly (most of the first second) at once.
+// A dynamic import, so a browser that cannot load it still gets a message; the rejection is
+// reported by whoever awaits the promise.
+export function loadRuntime() {
+  const runtime = import("./decoder.js").then(async (module) => {
+    await module.warmUp();
+    return module;
+  });
+  runtime.catch(() => {});
+  return runtime;
+}

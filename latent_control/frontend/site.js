@@ -1,0 +1,431 @@
+// The static site's shell (`python -m aelib export-site`): the same builders, maths and decoder as
+// the Streamlit component (core.js), fed from the exported files instead of from Python. Only this
+// file and site.html differ from the component. The address carries the state in the app's format
+// (`?model=&z=&label=`, plus `view=` here), so a link opens the same image in the site or the app.
+import { BUILDERS, createControl, loadRuntime } from "./core.js";
+import { codeFromText, codeToText, indexFromText } from "./codetext.js";
+import * as maths from "./maths.js";
+import { caption, element, select } from "./widgets.js";
+
+const VIEWS = ["generate", "map", "interpolate"];
+const LAB_PAGES = { generate: "Generate", map: "Latent_map", interpolate: "Interpolate" };
+const BLANK = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
+const $ = (id) => document.getElementById(id);
+const [root, extra, notes] = [$("root"), $("extra"), $("notes")];
+
+const noWebAssembly = typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function";
+const control = createControl({ release: released, fail: decodingFailed });
+window.latentControl = control; // stats, as in the component: read by the tests and the benchmark
+const runtime = loadRuntime(); // the runtime compiles while the page loads its files
+
+// A note above the views; a link's notes (kind "link") go when another address is opened.
+function note(text, kind) {
+  const node = element("p", { class: `failure note-${kind}`, text }, notes);
+  node.dataset.kind = kind;
+  return node;
+}
+
+function decodingFailed(error) {
+  const message = String(error && error.message ? error.message : error);
+  if (control.stats.error) return;
+  control.stats.error = message;
+  note(`In-browser decoding is unavailable: ${message}.`, "decoder");
+}
+
+if (noWebAssembly) {
+  control.stats.error = "no WebAssembly";
+  note(
+    "This browser has no WebAssembly, which the decoder needs: the controls work, but no image can be " +
+      "decoded here. Any current Chrome, Edge, Firefox or Safari has it (it may be turned off by a policy).",
+    "decoder",
+  );
+}
+
+async function fetchJson(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} could not be fetched (HTTP ${response.status})`);
+  return response.json();
+}
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the decoder file could not be fetched (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function loadImage(url) {
+  const image = new Image();
+  image.src = url;
+  await image.decode();
+  return image;
+}
+
+// Per model, fetched once: its files, and its decoder (the download starts before model.json is in).
+const models = new Map();
+const decoders = new Map();
+
+function modelFiles(entry) {
+  if (!models.has(entry.id)) {
+    const folder = entry.folder;
+    const files = Promise.all([fetchJson(`${folder}model.json`), fetchJson(`${folder}map.json`), loadImage(`${folder}sprite.png`)]);
+    const model = files.then(([info, data, sprite]) => ({ entry, info, data, sprite }));
+    model.catch(() => models.delete(entry.id));
+    models.set(entry.id, model);
+  }
+  return models.get(entry.id);
+}
+
+function decoderFor(entry) {
+  if (!decoders.has(entry.id)) {
+    const bytes = fetchBytes(`${entry.folder}decoder.onnx`);
+    bytes.catch(() => {});
+    const decoder = runtime.then(async ({ loadDecoder }) =>
+      loadDecoder(await bytes, entry.latent_dim, entry.shape, entry.conditional),
+    );
+    decoder.catch(() => decoders.delete(entry.id));
+    decoders.set(entry.id, decoder);
+  }
+  return decoders.get(entry.id);
+}
+
+const site = await fetchJson("site.json").catch((error) => {
+  root.replaceChildren();
+  note(`This site's list of models could not be loaded (${error.message}).`, "site");
+  throw error;
+});
+const byId = new Map(site.models.map((entry) => [entry.id, entry]));
+document.title = site.title;
+$("site-title").textContent = site.title;
+
+// What the address and the views share: the model, the view, the current code (and class).
+const state = { model: null, view: "generate", code: null, label: null, codeInUrl: false, method: null, ends: null, path: "linear" };
+let generation = 0; // a newer address or model choice makes older loads stale
+let update = () => {}; // the view's builder's update(next args)
+
+const modelPicker = $("model");
+site.models.forEach((entry) => element("option", { value: entry.id, text: `${entry.id} · ${entry.title}` }, modelPicker));
+$("model-row").hidden = site.models.length < 2;
+modelPicker.addEventListener("change", async () => {
+  state.codeInUrl = false; // a code belongs to the model it was made with
+  await showModel(byId.get(modelPicker.value), null);
+  writeUrl(true);
+});
+document.querySelectorAll("[data-view]").forEach((button) =>
+  button.addEventListener("click", () => {
+    state.view = button.dataset.view;
+    renderView();
+    writeUrl(true);
+  }),
+);
+window.addEventListener("popstate", () => openAddress());
+
+function clip(code) {
+  const { low, high } = state.model.info.bounds;
+  return code.map((v, d) => Math.min(high[d], Math.max(low[d], v)));
+}
+
+// Opens what the address names; what cannot be used is said, and the default is shown instead.
+async function openAddress() {
+  notes.querySelectorAll('[data-kind="link"]').forEach((node) => node.remove());
+  const params = new URLSearchParams(location.search);
+  const wanted = params.get("model");
+  let entry = site.models[0];
+  if (wanted && byId.has(wanted)) entry = byId.get(wanted);
+  else if (wanted) {
+    const available = site.models.map((m) => m.id).join(", ");
+    note(`Unknown model in the link: “${wanted}”. Available here: ${available}. Showing ${entry.id}.`, "link");
+  }
+  const view = params.get("view");
+  state.view = VIEWS.includes(view) ? view : "generate";
+  if (view && !VIEWS.includes(view)) note(`Unknown view in the link: “${view}”. Showing Generate.`, "link");
+  await showModel(entry, { z: params.get("z"), label: params.get("label") });
+}
+
+async function showModel(entry, link) {
+  const token = ++generation;
+  modelPicker.value = entry.id;
+  decoderFor(entry); // downloading while the model's other files arrive
+  let model;
+  try {
+    model = await modelFiles(entry);
+  } catch (error) {
+    if (token === generation) note(`The files of ${entry.id} could not be loaded: ${error.message}.`, "site");
+    return;
+  }
+  if (token !== generation) return;
+  const { info, data } = model;
+  state.model = model;
+  state.code = info.start.code.slice();
+  state.label = info.start.label;
+  state.method = data.tsne && info.latent_dim > 2 ? "t-SNE" : "PCA";
+  state.ends = defaultEnds(data);
+  $("card").textContent = info.card.join(" · ");
+  if (link && link.z) {
+    try {
+      state.code = clip(codeFromText(link.z, info.latent_dim));
+      state.codeInUrl = true;
+    } catch (error) {
+      note(`The link's code was not used: ${error.message}. Showing the first test image's code.`, "link");
+    }
+  }
+  if (link && link.z && info.conditional && link.label !== null) {
+    const label = indexFromText(link.label, info.class_names.length);
+    if (label === null) note(`The link's class was not used: it must be a number from 0 to ${info.class_names.length - 1}.`, "link");
+    else state.label = label;
+  }
+  renderView();
+  writeUrl(false);
+}
+
+// Interpolate starts from the first test image of the first class to the first of the second.
+function defaultEnds(data) {
+  if (!data.labels) return [0, Math.min(1, data.n_test - 1)];
+  const firstOf = new Map();
+  for (let i = data.n_test - 1; i >= 0; i--) firstOf.set(data.labels[i], i);
+  const classes = [...firstOf.keys()].sort((a, b) => a - b);
+  return [firstOf.get(classes[0]), firstOf.get(classes[1 % classes.length])];
+}
+
+function renderView() {
+  const model = state.model;
+  if (!model) return;
+  document.querySelectorAll("[data-view]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.view === state.view)));
+  extra.replaceChildren();
+  root.replaceChildren();
+  control.decoder = null;
+  control.waiting.clear();
+  update = { generate: showGenerate, map: showMap, interpolate: showInterpolate }[state.view](model);
+  const token = generation;
+  decoderFor(model.entry).then(
+    (decoder) => token === generation && state.model === model && control.ready(decoder),
+    decodingFailed,
+  );
+  updateLabLink();
+}
+
+function modelArgs(model, mode) {
+  const { info, entry } = model;
+  return {
+    mode,
+    model_url: `${entry.folder}decoder.onnx`,
+    latent_dim: info.latent_dim,
+    shape: info.shape,
+    conditional: info.conditional,
+    smooth: info.smooth,
+    image_px: info.image_px[mode],
+  };
+}
+
+const context = (data) => ({ data, makeRenderer: control.makeRenderer, control, maths, fitHeight: () => {} });
+
+// A map point's image, cut from the sprite.
+function thumbnail(parent, model, index, size, attributes = {}) {
+  const { info, sprite } = model;
+  const [, height, width] = info.shape;
+  const canvas = element("canvas", { class: "thumb", width: size, height: Math.round((size * height) / width), ...attributes }, parent);
+  const drawing = canvas.getContext("2d");
+  drawing.imageSmoothingEnabled = info.smooth;
+  const [row, column] = [Math.floor(index / info.sprite.columns), index % info.sprite.columns];
+  drawing.drawImage(sprite, column * width, row * height, width, height, 0, 0, canvas.width, canvas.height);
+  return canvas;
+}
+
+function numberField(parent, label, value, max, onChange) {
+  const row = element("label", { class: "select" }, parent);
+  element("span", { class: "name", text: label }, row);
+  const input = element("input", { type: "number", min: 0, max, step: 1, value, "aria-label": label }, row);
+  input.addEventListener("change", () => {
+    const n = Math.round(Number(input.value));
+    const index = Number.isFinite(n) ? Math.min(max, Math.max(0, n)) : 0;
+    input.value = String(index);
+    onChange(index);
+  });
+  return input;
+}
+
+function pointLabel(model, index) {
+  const { data } = model;
+  const kind = data.train && data.train[index] ? "training image" : "test image";
+  const name = data.labels && data.names ? ` (${data.names[data.labels[index]]})` : "";
+  return `${kind} ${index < data.n_test ? index : index - data.n_test}${name}`;
+}
+
+function startFrom(model, index) {
+  const { info, data } = model;
+  state.code = clip(data.codes[index]);
+  state.label = info.conditional && data.labels ? data.labels[index] : state.label;
+  state.codeInUrl = true;
+}
+
+function showGenerate(model) {
+  const { info, data } = model;
+  const bar = element("div", { class: "site-bar" }, extra);
+  let index = 0;
+  const field = numberField(bar, "Test image", index, data.n_test - 1, (i) => {
+    index = i;
+    box.replaceChildren();
+    thumbnail(box, model, index, 42);
+  });
+  field.dataset.testid = "test-image";
+  const box = element("span", { class: "thumb-box" }, bar);
+  thumbnail(box, model, index, 42);
+  let revision = 0;
+  const button = element("button", { type: "button", text: "Start from this test image" }, bar);
+  button.addEventListener("click", () => {
+    startFrom(model, index);
+    update({ revision: ++revision, code: state.code, label: state.label });
+    writeUrl(false);
+  });
+  return BUILDERS.generate(
+    root,
+    {
+      ...modelArgs(model, "generate"),
+      code: state.code,
+      label: state.label,
+      class_names: info.conditional ? info.class_names : null,
+      bounds: info.bounds,
+      dims: info.dims,
+      pcs: info.pcs,
+      revision,
+      preview: BLANK,
+    },
+    context(data),
+  );
+}
+
+let nearest = null; // the map view's box of thumbnails
+
+function showMap(model) {
+  const { info, data } = model;
+  const methods = data.tsne ? ["PCA", "t-SNE"] : ["PCA"];
+  const bar = element("div", { class: "site-bar" }, extra);
+  select(bar, {
+    label: "Map",
+    options: methods.map((m) => [m, m]),
+    value: state.method,
+    onChange: (value) => {
+      state.method = value;
+      renderView();
+    },
+  });
+  const t = data.train ? data.train.filter((v) => v).length : 0;
+  caption(bar, `${data.codes.length} images${t ? `: ${data.codes.length - t} test, ${t} training (outlined)` : ""}. Hover to decode; click to keep a spot.`);
+  const points = state.method === "PCA" ? data.pca : data.tsne;
+  const mapData = {
+    points,
+    labels: data.labels,
+    codes: state.method === "PCA" ? null : data.codes,
+    names: data.names,
+    colours: data.colours,
+    train: data.train,
+  };
+  const built = BUILDERS.map(root, { ...modelArgs(model, "map"), method: state.method, pca: info.pca }, context(mapData));
+  nearest = element("div", { class: "nearest", "data-testid": "nearest" }, root);
+  caption(nearest, "Click the map: the spot is kept, and the images nearest to it appear here.");
+  return built;
+}
+
+function showNearest(model, point) {
+  const points = state.method === "PCA" ? model.data.pca : model.data.tsne;
+  const order = points.map(([x, y], i) => [Math.hypot(x - point[0], y - point[1]), i]).sort((a, b) => a[0] - b[0]);
+  nearest.replaceChildren();
+  caption(nearest, "Nearest images to the kept spot (click one to open it in Generate):");
+  const row = element("div", { class: "thumbs" }, nearest);
+  for (const [, index] of order.slice(0, 8)) {
+    const item = element("button", { type: "button", class: "thumb-button", title: pointLabel(model, index) }, row);
+    thumbnail(item, model, index, 64);
+    element("span", { text: pointLabel(model, index) }, item);
+    item.addEventListener("click", () => {
+      startFrom(model, index);
+      state.view = "generate";
+      renderView();
+      writeUrl(true);
+    });
+  }
+}
+
+function showInterpolate(model) {
+  const { info, data } = model;
+  const bar = element("div", { class: "site-bar" }, extra);
+  const args = () => ({
+    ...modelArgs(model, "interpolate"),
+    z0: data.codes[state.ends[0]],
+    z1: data.codes[state.ends[1]],
+    method: state.path,
+    labels: info.conditional && data.labels ? state.ends.map((i) => data.labels[i]) : null,
+  });
+  ["Start", "End"].forEach((side, k) => {
+    const group = element("span", { class: "end" }, bar);
+    const box = element("span", { class: "thumb-box" }, group);
+    const field = numberField(group, `${side}: test image`, state.ends[k], data.n_test - 1, (i) => {
+      state.ends[k] = i;
+      box.replaceChildren();
+      thumbnail(box, model, i, 42);
+      update(args());
+    });
+    field.dataset.testid = `end-${k}`;
+    group.appendChild(box);
+    thumbnail(box, model, state.ends[k], 42);
+  });
+  select(bar, {
+    label: "Path",
+    options: [
+      ["linear", "linear"],
+      ["spherical", "spherical"],
+    ],
+    value: state.path,
+    onChange: (value) => {
+      state.path = value;
+      update(args());
+    },
+  });
+  return BUILDERS.interpolate(root, { ...args(), t: 0.5 }, context(null));
+}
+
+// A release (the user let go) makes its code the current one, which the address then carries.
+function released(value) {
+  const model = state.model;
+  if (!model || !value.code) return;
+  state.code = value.code.slice();
+  if (model.info.conditional && value.label !== undefined) state.label = value.label;
+  state.codeInUrl = true;
+  writeUrl(false);
+  if (value.event === "click" && value.point && nearest) showNearest(model, value.point);
+}
+
+function query() {
+  const params = new URLSearchParams({ model: state.model.entry.id });
+  if (state.codeInUrl) {
+    params.set("z", codeToText(state.code));
+    if (state.model.info.conditional && state.label !== null) params.set("label", String(state.label));
+  }
+  return params;
+}
+
+// Written only when it changes; a new model or view is a new history entry (Back returns to it).
+function writeUrl(push) {
+  if (!state.model) return;
+  const params = query();
+  if (state.view !== "generate") params.set("view", state.view);
+  const address = `${location.pathname}?${params}`;
+  if (address !== location.pathname + location.search) history[push ? "pushState" : "replaceState"](null, "", address);
+  updateLabLink();
+}
+
+function updateLabLink() {
+  const link = $("lab-link");
+  if (!site.lab_url || !state.model) return;
+  link.hidden = false;
+  link.href = `${site.lab_url}/${LAB_PAGES[state.view]}?${query()}`;
+}
+
+// The tests' and the benchmark's way in: decode with a model's decoder as the site loads it.
+window.latentSite = {
+  state,
+  async decode(modelId, codes, n, labels) {
+    const decoder = await decoderFor(byId.get(modelId));
+    return Array.from(await decoder.decode(codes, n, labels ?? 0));
+  },
+};
+
+await openAddress();
