@@ -112,11 +112,13 @@ def card(model_id: str, header: dict) -> list[str]:
     return [describe(header), *metric_lines(summarise(Path(f"{model_id}.safetensors"), header))]
 
 
-def model_files(model_id: str, checkpoint: Checkpoint) -> dict[str, bytes]:
-    """A model's folder: {file name: bytes}. AelibError for a model the site cannot show."""
+def model_files(model_id: str, checkpoint: Checkpoint, bundle: dict | None = None) -> dict[str, bytes]:
+    """A model's folder: {file name: bytes}. bundle: the explorer arrays (default: the checkpoint's,
+    when opened with open_checkpoint). AelibError for a model the site cannot show."""
     from .onnx_export import decoder_onnx
 
-    model, header, bundle = checkpoint.model, checkpoint.header, checkpoint.bundle
+    model, header = checkpoint.model, checkpoint.header
+    bundle = checkpoint.bundle if bundle is None else bundle
     if not getattr(model, "for_images", False):
         raise AelibError(f"{model_id}: not an image model; the site shows image models only")
     if not bundle or "codes" not in bundle or "images" not in bundle:
@@ -180,20 +182,21 @@ def check_lab_url(lab_url: str | None) -> str | None:
     return lab_url.rstrip("/")
 
 
-def site_files(models: list[tuple[str, Checkpoint]], lab_url: str | None = None) -> dict[str, bytes | Path]:
+def site_files(models: list[tuple], lab_url: str | None = None) -> dict[str, bytes | Path]:
     """Every file of the site: {relative path: bytes, or the Path of a file to copy}.
-    models: (model id, as in the app's `?model=`; the checkpoint, opened with its bundle)."""
+    models: (model id as in the app's `?model=`, Checkpoint[, bundle]) each, in the chooser's order;
+    without a bundle, the checkpoint's own (open_checkpoint reads it)."""
     if not models:
         raise AelibError("name at least one checkpoint to export")
     lab_url = check_lab_url(lab_url)
-    ids = [model_id for model_id, _ in models]
+    ids = [model_id for model_id, *_ in models]
     if len(set(ids)) != len(ids):
         raise AelibError(f"each model can be exported once; repeated: {sorted({i for i in ids if ids.count(i) > 1})}")
     files: dict[str, bytes | Path] = dict(frontend_files())
     catalogue, taken = [], set()
-    for model_id, checkpoint in models:
+    for model_id, checkpoint, *bundle in models:
         folder = _folder_name(model_id, taken)
-        for name, data in model_files(model_id, checkpoint).items():
+        for name, data in model_files(model_id, checkpoint, *bundle).items():
             files[f"models/{folder}/{name}"] = data
         model = checkpoint.model  # what the page needs to start the decoder's download at once
         catalogue.append(
@@ -216,7 +219,7 @@ def open_models(paths) -> list[tuple[str, Checkpoint]]:
     return [(Path(p).stem, open_checkpoint(p)) for p in paths]
 
 
-def export_site(models: list[tuple[str, Checkpoint]], out: str | Path, lab_url: str | None = None) -> dict:
+def export_site(models: list[tuple], out: str | Path, lab_url: str | None = None) -> dict:
     """Write the site into `out` (a new or empty folder, or an earlier export, which is replaced).
     Returns the bytes written: {"models": {id: bytes}, "shared": bytes, "total": bytes}."""
     out = Path(out)
@@ -234,14 +237,16 @@ def export_site(models: list[tuple[str, Checkpoint]], out: str | Path, lab_url: 
             shutil.copyfile(content, target)
         else:
             target.write_bytes(content)
-    return sizes(files, models)
+    return sizes(files)
 
 
-def sizes(files: dict[str, bytes | Path], models: list[tuple[str, Checkpoint]]) -> dict:
+def sizes(files: dict[str, bytes | Path]) -> dict:
+    """Bytes per model (its folder), shared (page and runtime) and in all."""
+
     def size(content) -> int:
         return content.stat().st_size if isinstance(content, Path) else len(content)
 
-    folders = {json.loads(files["site.json"])["models"][i]["folder"]: model_id for i, (model_id, _) in enumerate(models)}
+    folders = {entry["folder"]: entry["id"] for entry in json.loads(files["site.json"])["models"]}
     per_model = dict.fromkeys(folders.values(), 0)
     shared = 0
     for relative, content in files.items():
@@ -253,7 +258,7 @@ def sizes(files: dict[str, bytes | Path], models: list[tuple[str, Checkpoint]]) 
     return {"models": per_model, "shared": shared, "total": shared + sum(per_model.values())}
 
 
-def export_site_zip(models: list[tuple[str, Checkpoint]], lab_url: str | None = None, folder: str = "demo") -> bytes:
+def export_site_zip(models: list[tuple], lab_url: str | None = None, folder: str = "demo") -> bytes:
     """The site as a .zip (everything inside `folder/`), for a download button: unzip, then serve
     the folder with any static host. models as for site_files (a session's own models too)."""
     buffer = io.BytesIO()
