@@ -108,14 +108,20 @@ MEASURES = {
 }
 
 
+# Built-in directions per kind of image (measures_for has every measure that applies).
+BUILTIN = {"digit": ("thickness", "slant", "width"), "face": ("brightness", "lighting"), "other": ("brightness",)}
+
+
+def image_kind(dataset: str) -> str:
+    """'digit', 'face' or 'other', by the dataset's name (DIGIT_DATASETS, FACE_DATASETS)."""
+    return "digit" if dataset in DIGIT_DATASETS else "face" if dataset in FACE_DATASETS else "other"
+
+
 def measures_for(dataset: str) -> list[str]:
     """The measures that make sense for a dataset's images: the digit measures for digits, brightness
     and lighting for faces, and brightness for any other images."""
-    if dataset in DIGIT_DATASETS:
-        return ["thickness", "slant", "width", "height", "brightness"]
-    if dataset in FACE_DATASETS:
-        return ["brightness", "lighting"]
-    return ["brightness"]
+    kind = image_kind(dataset)
+    return ["thickness", "slant", "width", "height", "brightness"] if kind == "digit" else list(BUILTIN[kind])
 
 
 def measure(name: str, images: np.ndarray) -> np.ndarray:

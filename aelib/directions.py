@@ -25,8 +25,6 @@ from . import attributes
 
 DIRECTION_RANGE = 3.0  # sliders run over +-3 standard deviations of the codes along the direction
 STEPS = np.linspace(-DIRECTION_RANGE, DIRECTION_RANGE, 7)
-# Built-in directions per kind of image (attributes.measures_for has every measure that applies).
-BUILTIN = {"digit": ("thickness", "slant", "width"), "face": ("brightness", "lighting"), "other": ("brightness",)}
 
 
 @dataclass
@@ -36,7 +34,7 @@ class DecodeCheck:
     measure: str
     steps: np.ndarray  # (S,) slider positions, std along the direction
     values: np.ndarray  # (S,) the property's mean over the probe codes at each step
-    monotonic: bool  # values rise at every step
+    monotonic: bool  # values never fall from one step to the next, and end higher than they start
     rank_correlation: float  # Spearman's rho of step against the property, over every probe image
     class_kept: np.ndarray | None = None  # (S,) share of probes still read as their own class
     changes: dict[str, float] = field(default_factory=dict)  # measure -> (last - first step) / its spread
@@ -85,6 +83,11 @@ class Direction:
     def position(self, codes: np.ndarray) -> np.ndarray:
         """(N, D) or (D,) codes -> where they sit along the direction, in std: (N,) or ()."""
         return (np.asarray(codes, np.float32) - self.mean) @ self.vector / max(self.scale, 1e-8)
+
+    def shift(self, codes: np.ndarray, steps) -> np.ndarray:
+        """Codes (N, D) or (D,) moved by `steps` std along the direction (broadcast): an edit of a code."""
+        step = np.multiply.outer(np.asarray(steps, np.float32) * self.scale, self.vector)
+        return (np.asarray(codes, np.float32) + step).astype(np.float32)
 
     def move(self, codes: np.ndarray, steps) -> np.ndarray:
         """Codes (N, D) or (D,) moved along the direction until they read `steps` (broadcast)."""
@@ -212,98 +215,102 @@ def class_reader(codes, labels, k: int = 5):
     return KNeighborsClassifier(n_neighbors=min(k, len(codes))).fit(codes, labels)
 
 
+def _read(what: str, images, model, direction: Direction, reader, condition) -> np.ndarray:
+    """(N,) per decoded image: an aelib.attributes measure; "class:K", 1 where the reader reads class
+    K; or "position", the image encoded again and read along the direction (in std)."""
+    from .inference import encode
+
+    if what in attributes.MEASURES:
+        return attributes.measure(what, images)
+    code = encode(model, images, condition)
+    if what.startswith("class:"):
+        return (reader.predict(code) == int(what[6:])).astype(np.float64)
+    return direction.position(code).astype(np.float64)
+
+
 def decode_check(
-    model,
-    direction: Direction,
-    codes,
-    measure: str,
-    *,
-    labels=None,
-    reader=None,
-    reference=None,
-    others=(),
-    steps=STEPS,
-    n_probes: int = 16,
-    random_state=0,
-) -> DecodeCheck:
-    """Decode n_probes codes (drawn from codes (N, D)) moved to each step along the direction and
-    measure the property on the images. labels (N,): the probes' classes (a conditional model's
-    condition; with reader, see class_reader, the share still read as their class). reference:
-    images (M, ...) whose spread of each measure (`measure` and `others`) scales `changes`."""
+    model, direction: Direction, codes, measure: str, *, labels=None, reader=None, reference=None, others=(),
+    steps=STEPS, n_probes: int = 16, random_state=0,
+) -> DecodeCheck:  # fmt: skip
+    """Decode n_probes codes (drawn from codes (N, D)) moved to each step along the direction, and
+    read `measure` on the images (see _read). labels (N,): the probes' classes (a conditional model's
+    condition; with reader, see class_reader, the share still read as their class). others: more
+    attributes measures; `changes` scales each by its spread on reference images (M, ...)."""
     import torch
+    from scipy.stats import spearmanr
 
     from .inference import decode, encode
 
-    rng = np.random.default_rng(random_state)
-    rows = rng.choice(len(codes), min(n_probes, len(codes)), replace=False)
+    rows = np.random.default_rng(random_state).choice(len(codes), min(n_probes, len(codes)), replace=False)
     probes, steps = np.asarray(codes, np.float32)[rows], np.asarray(steps, np.float32)
-    moved = direction.move(probes[None], steps[:, None])  # (S, P, D)
+    moved = direction.move(probes[None], steps[:, None]).reshape(-1, probes.shape[1])  # (S * P, D)
     probe_labels = None if labels is None else np.asarray(labels)[rows]
     condition = np.tile(probe_labels, len(steps)) if model.is_conditional else None
     with torch.no_grad():
-        images = decode(model, moved.reshape(-1, moved.shape[-1]), condition)
-    names = [measure, *[o for o in others if o != measure]]
-    measured = {m: attributes.measure(m, images).reshape(len(steps), -1) for m in names}
-    values = measured[measure].mean(1)
-    from scipy.stats import spearmanr
-
-    rho = spearmanr(np.repeat(steps, len(rows)), measured[measure].ravel()).statistic
+        images = decode(model, moved, condition)
+    if measure.startswith("class:") and (reader is None or model.is_conditional):
+        measure = "position"  # a conditional model's class is its condition, not read from the code
+    read = {
+        m: _read(m, images, model, direction, reader, condition).reshape(len(steps), -1) for m in {measure, *others}
+    }
+    values = read[measure].mean(1)
+    rho = spearmanr(np.repeat(steps, len(rows)), read[measure].ravel()).statistic
     kept = None
     if reader is not None and probe_labels is not None and not model.is_conditional:
-        read = reader.predict(encode(model, images)).reshape(len(steps), -1)
-        kept = (read == probe_labels[None]).mean(1)
+        kept = (reader.predict(encode(model, images)).reshape(len(steps), -1) == probe_labels).mean(1)
     changes = {}
-    for m in names:
-        spread = float(np.std(attributes.measure(m, reference))) if reference is not None else 1.0
-        changes[m] = float((measured[m][-1].mean() - measured[m][0].mean()) / max(spread, 1e-12))
-    return DecodeCheck(measure, steps, values, bool(np.all(np.diff(values) > 0)), float(rho), kept, changes)
+    for m in [measure, *others] if reference is not None else []:
+        spread = float(np.std(attributes.measure(m, reference))) if m in attributes.MEASURES else 1.0
+        changes[m] = float((read[m][-1].mean() - read[m][0].mean()) / max(spread, 1e-12))
+    rho = float(np.nan_to_num(rho))  # constant readings (a class never read) have no rank correlation
+    rises = bool(np.all(np.diff(values) >= 0) and values[-1] > values[0])  # a share of classes may plateau
+    return DecodeCheck(measure, steps, values, rises, rho, kept, changes)
 
 
-def image_kind(dataset: str) -> str:
-    """'digit', 'face' or 'other' (see attributes.DIGIT_DATASETS and FACE_DATASETS)."""
-    if dataset in attributes.DIGIT_DATASETS:
-        return "digit"
-    return "face" if dataset in attributes.FACE_DATASETS else "other"
-
-
-def builtin_directions(model, bundle: dict, dataset: str, random_state=0, n_bootstrap=50) -> list[Direction]:
-    """The built-in directions of an image model (BUILTIN by image_kind), each a ridge regression of
-    the property measured on the bundle's images (test sample, and the training images a bundle may
-    hold) on their codes, with its full trust (bootstrap, held-out R^2, decode check)."""
+def define(model, bundle: dict, dataset: str, *, classes=None, measure=None, selections=None, vector=None,
+           name=None, random_state=0, n_bootstrap=50) -> Direction:  # fmt: skip
+    """A direction with its full trust, on the codes of the bundle's images (aelib.bundle.map_points:
+    the test sample and any training images it holds). Give one of: classes=(a, b) (class a towards
+    b, checked by the share of decoded probes read as b); measure, an aelib.attributes name (ridge on
+    the measured property, checked by measuring it); selections=(rows_a, rows_b), indices into those
+    points; vector (D,) typed (both checked by encoding the decoded images again: "position")."""
     from .bundle import map_points
 
     points = map_points(bundle)
-    if points["images"] is None:
-        return []
     codes, images, labels = points["codes"], points["images"], points["labels"]
-    reader = class_reader(codes, labels) if labels is not None and len(np.unique(labels)) > 1 else None
-    kind = image_kind(dataset)
-    out = []
-    for name in BUILTIN[kind]:
-        unit = attributes.MEASURES[name][1]
-        values = attributes.measure(name, images)
-        direction = from_property(
-            codes,
-            values,
-            name,
-            unit,
-            n_bootstrap=n_bootstrap,
-            random_state=random_state,
-            description=f"towards more {name} ({unit}), measured on the images (aelib.attributes.{name})",
-        )
+    options = {"random_state": random_state, "n_bootstrap": n_bootstrap}
+    if classes is not None:
+        direction, read = from_classes(codes, labels, *classes, name, **options), f"class:{classes[1]}"
+    elif measure is not None:
+        unit = attributes.MEASURES[measure][1]
+        about = f"towards more {measure} ({unit}), measured on the images (aelib.attributes.{measure})"
+        values = attributes.measure(measure, images)
+        direction, read = from_property(codes, values, name or measure, unit, description=about, **options), measure
+    elif selections is not None:
+        a, b = (np.asarray(rows, int) for rows in selections)
+        direction, read = from_selections(codes[a], codes[b], name or "A → B", **options), "position"
+    elif vector is not None:
+        direction, read = from_vector(vector, codes, name or "typed"), "position"
+    else:
+        raise ValueError("give classes, measure, selections or vector")
+    if images is not None:  # a class direction's probes are codes of class a: do they become b's?
+        many = labels is not None and len(np.unique(labels)) > 1
+        probes = np.ones(len(codes), bool) if classes is None else labels == classes[0]
         direction.trust.decode = decode_check(
-            model,
-            direction,
-            codes,
-            name,
-            labels=labels,
-            reader=reader,
-            reference=images,
-            others=attributes.measures_for(dataset),
-            random_state=random_state,
-        )
-        out.append(direction)
-    return out
+            model, direction, codes[probes], read, labels=None if labels is None else labels[probes],
+            reader=class_reader(codes, labels) if many else None, reference=images,
+            others=attributes.measures_for(dataset), random_state=random_state,
+        )  # fmt: skip
+    return direction
+
+
+def builtin_directions(model, bundle: dict, dataset: str, random_state=0) -> list[Direction]:
+    """The built-in directions of an image model (attributes.BUILTIN for its kind of images), each
+    a ridge regression of the measured property on the codes, with its full trust (see define)."""
+    if "images" not in bundle:
+        return []
+    names = attributes.BUILTIN[attributes.image_kind(dataset)]
+    return [define(model, bundle, dataset, measure=m, random_state=random_state) for m in names]
 
 
 _CACHE: dict[tuple, list[Direction]] = {}

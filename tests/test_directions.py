@@ -13,6 +13,7 @@ from aelib.directions import (
     angle,
     checkpoint_directions,
     decode_check,
+    define,
     from_classes,
     from_property,
     from_selections,
@@ -69,6 +70,7 @@ def test_selections_typed_vectors_and_the_slider_reading():
     assert angle(direction.vector, u) < 15 and direction.method == "selections"
     typed = from_vector(u * 3, codes, "typed")
     assert np.isclose(np.linalg.norm(typed.vector), 1) and typed.trust.level == "unknown"
+    assert np.allclose(typed.position(typed.shift(codes[:3], 2)) - typed.position(codes[:3]), 2, atol=1e-4)
     moved = typed.move(codes[:5], [1.5, -2, 0, 3, -3])
     assert np.allclose(typed.position(moved), [1.5, -2, 0, 3, -3], atol=1e-4)
     # the slider's formula is set_principal's, with the direction as the only "principal" one
@@ -135,3 +137,23 @@ def test_thickness_direction_thickens_mnist_conv_vae_over_the_slider_range():
     assert check.values[-1] > 2 * check.values[0] and check.rank_correlation > 0.9
     for name in ("slant", "width"):
         assert directions[name].trust.decode.monotonic and directions[name].trust.heldout > 0.5
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped checkpoints are not in this checkout")
+def test_class_selection_and_typed_directions_on_mnist_conv_vae():
+    from aelib.checkpoint import open_checkpoint
+
+    checkpoint = open_checkpoint(SHIPPED)
+    model, bundle = checkpoint.model, checkpoint.bundle
+    towards_8 = define(model, bundle, "mnist", classes=(3, 8))
+    check = towards_8.trust.decode
+    assert towards_8.name == "3 → 8" and towards_8.trust.heldout > 0.9
+    assert check.measure == "class:8" and check.monotonic and check.values[0] == 0 and check.values[-1] > 0.8
+    assert check.class_kept[0] > 0.9 and check.class_kept[-1] < 0.2  # the 3s stop reading as 3s
+    shuffled = {**bundle, "labels": np.random.default_rng(0).permutation(bundle["labels"])}
+    assert define(model, shuffled, "mnist", classes=(3, 8)).trust.level == "low"
+    ones, zeros = np.flatnonzero(bundle["labels"] == 1)[:30], np.flatnonzero(bundle["labels"] == 0)[:30]
+    wider = define(model, bundle, "mnist", selections=(ones, zeros), name="1 → 0 by hand")
+    assert wider.trust.decode.measure == "position" and wider.trust.decode.changes["width"] > 1
+    typed = define(model, bundle, "mnist", vector=np.eye(16)[0])
+    assert typed.trust.angle_90 is None and typed.trust.decode.rank_correlation > 0.9
