@@ -11,8 +11,8 @@ whether it rises monotonically, and what else changes (the class a probe reads, 
 nearest codes, and the other measures).
 
 Shapes: codes (N, D) float32, labels (N,) int, values (N,) float, a direction's vector (D,) unit.
-A slider on a direction reads `position`, in standard deviations of the codes along it from their
-mean, and `move` sets that reading (as aelib.latent.set_principal does for a principal direction).
+A slider reads `position`, in std of the codes along the direction from their mean, and `move` sets
+it (as aelib.latent.set_principal does for a principal direction); `shift` adds steps (an edit).
 """
 
 from __future__ import annotations
@@ -91,9 +91,7 @@ class Direction:
 
     def move(self, codes: np.ndarray, steps) -> np.ndarray:
         """Codes (N, D) or (D,) moved along the direction until they read `steps` (broadcast)."""
-        codes = np.asarray(codes, np.float32)
-        shift = (np.asarray(steps, np.float32) - self.position(codes)) * self.scale
-        return (codes + np.multiply.outer(shift, self.vector)).astype(np.float32)
+        return self.shift(codes, np.asarray(steps, np.float32) - self.position(codes))
 
 
 def angle(u: np.ndarray, v: np.ndarray) -> float:
@@ -174,15 +172,12 @@ def _direction(name, vector, codes, method, **about) -> Direction:
 def from_classes(codes, labels, a: int, b: int, name: str | None = None, **options) -> Direction:
     """From class a towards class b: the difference of their mean codes (codes of other classes are
     left out). options: n_bootstrap, random_state, description."""
-    labels = np.asarray(labels)
+    labels, codes = np.asarray(labels), np.asarray(codes)
+    counts = ((labels == a).sum(), (labels == b).sum())
+    if min(counts) == 0:
+        raise ValueError(f"both classes need codes: class {a} has {counts[0]}, class {b} {counts[1]}")
     keep = (labels == a) | (labels == b)
-    if not (labels == a).any() or not (labels == b).any():
-        raise ValueError(
-            f"both classes need codes: class {a} has {(labels == a).sum()}, class {b} {(labels == b).sum()}"
-        )
-    return estimate(
-        np.asarray(codes)[keep], labels[keep] == b, "binary", name or f"{a} → {b}", "class means", **options
-    )
+    return estimate(codes[keep], labels[keep] == b, "binary", name or f"{a} → {b}", "class means", **options)
 
 
 def from_selections(codes_a, codes_b, name: str = "A → B", **options) -> Direction:
@@ -327,3 +322,27 @@ def checkpoint_directions(checkpoint, random_state=0) -> list[Direction]:
     if key not in _CACHE:
         _CACHE[key] = builtin_directions(checkpoint.model, checkpoint.bundle, header["dataset"]["name"], random_state)
     return _CACHE[key]
+
+
+def trust_text(direction: Direction) -> str:
+    """One line: 'high trust: bootstrap spread 3.7° (90 %), held-out R^2 0.69, decoding raises thickness'."""
+    t, parts = direction.trust or Trust(), []
+    if t.angle_90 is not None:
+        parts.append(f"bootstrap spread {t.angle_90:.1f}° (90 %)")
+    if t.heldout is not None:
+        parts.append(f"held-out {t.heldout_kind} {t.heldout:.2f}")
+    if t.decode is not None:
+        parts.append(f"decoding {'raises' if t.decode.monotonic else 'does not steadily raise'} {t.decode.measure}")
+    return f"{t.level} trust" + (": " + ", ".join(parts) if parts else "")
+
+
+def slider_args(directions: list[Direction], reach: float = DIRECTION_RANGE) -> dict:
+    """The live panel's attribute sliders (latent_control.live_generate), JSON-ready: range, and per
+    direction its name, mean (D,), vector (D,), std (its scale) and trust {level, detail}. A slider
+    reads and sets a code as Direction.position and .move do (maths.js: toPrincipal, setPrincipal)."""
+
+    def one(d: Direction) -> dict:
+        trust = {"level": (d.trust or Trust()).level, "detail": trust_text(d)}
+        return {"name": d.name, "mean": d.mean.tolist(), "vector": d.vector.tolist(), "std": d.scale, "trust": trust}
+
+    return {"range": reach, "list": [one(d) for d in directions]}

@@ -18,6 +18,8 @@ from aelib.directions import (
     from_property,
     from_selections,
     from_vector,
+    slider_args,
+    trust_text,
 )
 from aelib.latent import set_principal, to_principal
 from aelib.zoo import DEFAULT_DIR
@@ -39,6 +41,10 @@ def test_a_planted_property_direction_is_recovered_with_high_trust():
     trust = direction.trust
     assert trust.level == "high" and trust.heldout_kind == "R^2"
     assert trust.heldout > 0.8 and trust.angle_90 < 5
+    assert trust_text(direction).startswith("high trust: bootstrap spread") and "held-out R^2" in trust_text(direction)
+    args = slider_args([direction])
+    assert args["range"] == DIRECTION_RANGE and args["list"][0]["trust"]["level"] == "high"
+    assert np.allclose(args["list"][0]["vector"], direction.vector) and args["list"][0]["std"] == direction.scale
 
 
 def test_a_planted_class_direction_is_recovered_with_high_trust():
