@@ -18,6 +18,7 @@ it (as aelib.latent.set_principal does for a principal direction); `shift` adds 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -100,7 +101,7 @@ def angle(u: np.ndarray, v: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(cos, -1, 1))))
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
+def _unit(vector: np.ndarray) -> np.ndarray:  # (D,) / its length; ValueError for a zero vector
     norm = float(np.linalg.norm(vector))
     if not np.isfinite(norm) or norm < 1e-12:
         raise ValueError("the direction is zero: the two groups have the same mean, or the vector is all zeros")
@@ -153,19 +154,15 @@ def estimate(
             angles.append(angle(vector, _fit(codes[rows], target[rows], kind, alpha)))
         except ValueError:
             angles.append(180.0)
-    trust = Trust(
-        angle_median=float(np.median(angles)) if angles else None,
-        angle_90=float(np.percentile(angles, 90)) if angles else None,
-        heldout=_heldout(codes, target, kind, alpha, random_state),
-        heldout_kind="accuracy" if kind == "binary" else "R^2",
-    )
+    spread = (float(np.median(angles)), float(np.percentile(angles, 90))) if angles else (None, None)
+    heldout = _heldout(codes, target, kind, alpha, random_state)
+    trust = Trust(*spread, heldout, "accuracy" if kind == "binary" else "R^2")
     return _direction(name, vector, codes, method, trust=trust, **about)
 
 
 def _direction(name, vector, codes, method, **about) -> Direction:
-    codes = np.asarray(codes, np.float64)
-    mean = codes.mean(0)
-    scale = float(np.std((codes - mean) @ vector)) or 1.0
+    mean = np.asarray(codes, np.float64).mean(0)
+    scale = float(np.std((np.asarray(codes, np.float64) - mean) @ vector)) or 1.0
     return Direction(name, np.asarray(vector, np.float32), mean.astype(np.float32), scale, method, **about)
 
 
@@ -317,10 +314,13 @@ def checkpoint_directions(checkpoint, random_state=0) -> list[Direction]:
     header = checkpoint.header
     if header["dataset"].get("kind", "image") != "image" or not checkpoint.bundle:
         return []
-    stat = checkpoint.path.stat()
-    key = (str(checkpoint.path), stat.st_size, stat.st_mtime_ns, random_state)
+    path = Path(checkpoint.path)
+    stat = path.stat() if path.is_file() else None  # a model made in this session: no cache
+    key = (str(path), stat.st_size, stat.st_mtime_ns, random_state) if stat else None
     if key not in _CACHE:
-        _CACHE[key] = builtin_directions(checkpoint.model, checkpoint.bundle, header["dataset"]["name"], random_state)
+        found = builtin_directions(checkpoint.model, checkpoint.bundle, header["dataset"]["name"], random_state)
+        _CACHE.update({key: found} if key else {})
+        return found
     return _CACHE[key]
 
 
