@@ -107,8 +107,7 @@ site.models.forEach((entry) => element("option", { value: entry.id, text: `${ent
 $("model-row").hidden = site.models.length < 2;
 modelPicker.addEventListener("change", async () => {
   state.codeInUrl = false; // a code belongs to the model it was made with
-  await showModel(byId.get(modelPicker.value), null);
-  writeUrl(true);
+  await showModel(byId.get(modelPicker.value), null, true);
 });
 document.querySelectorAll("[data-view]").forEach((button) =>
   button.addEventListener("click", () => {
@@ -141,7 +140,8 @@ async function openAddress() {
   await showModel(entry, { z: params.get("z"), label: params.get("label") });
 }
 
-async function showModel(entry, link) {
+// link: the address's z and label (null for a model chosen here); push: a new history entry.
+async function showModel(entry, link, push = false) {
   const token = ++generation;
   modelPicker.value = entry.id;
   decoderFor(entry); // downloading while the model's other files arrive
@@ -174,7 +174,7 @@ async function showModel(entry, link) {
     else state.label = label;
   }
   renderView();
-  writeUrl(false);
+  writeUrl(push);
 }
 
 // Interpolate starts from the first test image of the first class to the first of the second.
