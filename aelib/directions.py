@@ -57,11 +57,10 @@ class Trust:
     def level(self) -> str:
         """'high', 'medium' or 'low' (or 'unknown' with nothing measured), the weakest part deciding."""
         good = {"accuracy": (0.9, 0.65), "R^2": (0.5, 0.15)}.get(self.heldout_kind, (0, 0))
-        parts = []
-        if self.angle_90 is not None:
-            parts.append(2 if self.angle_90 <= 10 else 1 if self.angle_90 <= 30 else 0)
-        if self.heldout is not None:
-            parts.append(2 if self.heldout >= good[0] else 1 if self.heldout >= good[1] else 0)
+        parts = [] if self.angle_90 is None else [2 if self.angle_90 <= 10 else 1 if self.angle_90 <= 30 else 0]
+        if self.heldout_kind:  # too few codes to hold some out: low
+            held = -1.0 if self.heldout is None else self.heldout
+            parts.append(2 if held >= good[0] else 1 if held >= good[1] else 0)
         if self.decode is not None:
             parts.append(2 if self.decode.monotonic else 1 if self.decode.rank_correlation >= 0.5 else 0)
         return "unknown" if not parts else ("low", "medium", "high")[min(parts)]
@@ -171,8 +170,8 @@ def from_classes(codes, labels, a: int, b: int, name: str | None = None, **optio
     left out). options: n_bootstrap, random_state, description."""
     labels, codes = np.asarray(labels), np.asarray(codes)
     counts = ((labels == a).sum(), (labels == b).sum())
-    if min(counts) == 0:
-        raise ValueError(f"both classes need codes: class {a} has {counts[0]}, class {b} {counts[1]}")
+    if min(counts) == 0 or a == b:
+        raise ValueError(f"two classes with codes are needed: class {a} has {counts[0]}, class {b} {counts[1]}")
     keep = (labels == a) | (labels == b)
     return estimate(codes[keep], labels[keep] == b, "binary", name or f"{a} → {b}", "class means", **options)
 

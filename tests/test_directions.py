@@ -74,6 +74,7 @@ def test_selections_typed_vectors_and_the_slider_reading():
     a, b = codes[codes @ u < -1], codes[codes @ u > 1]
     direction = from_selections(a, b, random_state=0)
     assert angle(direction.vector, u) < 15 and direction.method == "selections"
+    assert from_selections(codes[:2], codes[2:4]).trust.level == "low"  # too few codes to hold any out
     typed = from_vector(u * 3, codes, "typed")
     assert np.isclose(np.linalg.norm(typed.vector), 1) and typed.trust.level == "unknown"
     assert np.allclose(typed.position(typed.shift(codes[:3], 2)) - typed.position(codes[:3]), 2, atol=1e-4)
@@ -89,6 +90,8 @@ def test_selections_typed_vectors_and_the_slider_reading():
         from_vector([1, 2], codes)
     with pytest.raises(ValueError):
         from_classes(codes, np.zeros(len(codes), int), 0, 3)
+    with pytest.raises(ValueError):
+        from_classes(codes, np.zeros(len(codes), int), 0, 0)
 
 
 def strokes(thick=1, slope=0.0, half_width=0, size=28):
