@@ -256,3 +256,32 @@ def test_without_webassembly_the_site_says_so(browser, static_site):
         assert page.evaluate(STATS)["drawn"] == 0
     finally:
         context.close()
+
+
+def test_codetext_js_writes_and_reads_the_apps_code_text(site_page, static_site):
+    """The site's float16 text of a code (codetext.js) is aelib.latent.code_to_text's, bit for bit,
+    rounding ties, subnormals and overflow included; and it reads the app's text back exactly."""
+    open_site(site_page, static_site)
+    rng = np.random.default_rng(5)
+    tricky = [0.0, -0.0, 1e-8, 3e-8, 6e-8, 1e-5, 3.0517578125e-05, 0.1, 1 / 3, -2.5, 1.00048828125, 65504, 65520, 1e6]
+    codes = [np.asarray(tricky, np.float32), *rng.normal(0, 2, (20, 16)).astype(np.float32)]
+    finite = codes[1:]
+    js = site_page.evaluate(
+        """async ([codes, texts, dims]) => {
+            const m = await import("./codetext.js");
+            return {
+                texts: codes.map((c) => m.codeToText(c)),
+                read: texts.map((t) => m.codeFromText(t, dims)),
+                bad: ["%%%", "AAAA"].map((t) => { try { m.codeFromText(t, dims); } catch (e) { return e.message; } }),
+            };
+        }""",
+        [[c.tolist() for c in codes], [code_to_text(c) for c in finite], 16],
+    )
+    with np.errstate(over="ignore"):  # 65520 and 1e6 overflow float16 to infinity, on purpose
+        assert js["texts"] == [code_to_text(c) for c in codes]
+    for text, read in zip([code_to_text(c) for c in finite], js["read"], strict=True):
+        np.testing.assert_array_equal(np.asarray(read, np.float32), code_from_text(text, 16))
+    assert js["bad"] == [
+        "the code in the link is not valid base64",
+        "the code in the link has 1 value; this model takes 16",
+    ]
