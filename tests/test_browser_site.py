@@ -16,7 +16,7 @@ import urllib.request
 
 import numpy as np
 import pytest
-from streamlit_server import SHOTS, free_port, require_chromium
+from streamlit_server import ROOT, SHOTS, free_port, require_chromium
 from test_site import export_models, shipped
 
 from aelib import inference, load_checkpoint
@@ -25,6 +25,7 @@ from aelib.latent import code_from_text, code_to_text
 
 require_chromium()
 DIGITS, FACES, CVAE = "mnist_conv_vae", "olivetti_conv_vae", "mnist_cvae"
+DOCS = ROOT / "docs" / "screenshots"
 STATS = "() => JSON.parse(JSON.stringify(window.latentControl.stats))"
 DRAWN = "(window.latentControl ? window.latentControl.stats.drawn : 0)"  # images drawn so far
 
@@ -184,9 +185,12 @@ def test_hovering_the_map_redraws_and_a_click_shows_the_nearest_images(site_page
     move_each_redraws(page, live_map, [(0.2 + 0.6 * i / 19, 0.5) for i in range(20)])
     assert not np.array_equal(image_pixels(page), first)
     box = live_map.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.mouse.click(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.42)
     page.locator('[data-testid="nearest"] .thumb-button').nth(7).wait_for(timeout=5000)
     assert "view=map" in page.url and "z=" in page.url
+    move_each_redraws(page, live_map, [(0.35, 0.6), (0.36, 0.6)])  # the image of another spot beside them
+    DOCS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS / "static_site.png"))  # the README's picture of the site
     page.locator('[data-testid="nearest"] .thumb-button').first.click()  # opens it in Generate
     page.wait_for_function("() => !location.search.includes('view=')", timeout=5000)
     page.locator('fieldset input[type="range"]').first.wait_for()

@@ -192,6 +192,7 @@ function renderView() {
   document.querySelectorAll("[data-view]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.view === state.view)));
   extra.replaceChildren();
   root.replaceChildren();
+  root.dataset.view = state.view;
   control.decoder = null;
   control.waiting.clear();
   update = { generate: showGenerate, map: showMap, interpolate: showInterpolate }[state.view](model);
