@@ -22,11 +22,12 @@ class JobSlots:
         self._free = threading.BoundedSemaphore(n_slots)
         self._lock = threading.Lock()
         self.waiting = 0
+        self.reserved_mb = 0.0  # memory the running jobs said they need, given back as they end
 
     @contextlib.contextmanager
-    def slot(self, on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
+    def slot(self, on_wait: Callable[[int], None] | None = None, need_mb: float = 0.0) -> Iterator[None]:
         """Run the body in a slot. If none is free, on_wait(place in line, 1 = next) is called
-        once before waiting."""
+        once before waiting. `need_mb` is counted in `reserved_mb` while the body runs."""
         if not self._free.acquire(blocking=False):
             with self._lock:
                 self.waiting += 1
@@ -38,7 +39,11 @@ class JobSlots:
             finally:
                 with self._lock:
                     self.waiting -= 1
+        with self._lock:
+            self.reserved_mb += need_mb
         try:
             yield
         finally:
+            with self._lock:
+                self.reserved_mb -= need_mb
             self._free.release()

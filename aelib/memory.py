@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,19 +105,31 @@ def memory_state() -> MemoryState:
     return MemoryState(None, _process_rss_mb())
 
 
+# What a training adds on top of its data and weights, measured by benchmarks/train_memory.py with
+# the CPU build of torch: about 40 MB while it runs (activations, the explorer bundle, t-SNE at the
+# end), and, the first time in a process, about 100 MB of code that PyTorch's optimizers import
+# (torch._dynamo, through the optimizers' `_disable_dynamo` wrapper) and that stays loaded after.
+WORKING_MB = 40
+FIRST_TRAINING_MB = 100
+
+
 def training_need_mb(n_images: int, image_shape, n_parameters: int = 2_000_000) -> float:
     """Rough peak of a training job: the data as float32 three times over (train, test, a batch's
-    augmented copy), weights with Adam's two moments and gradients, and 120 MB of working memory
-    (activations, the explorer bundle, t-SNE at the end). Measured by benchmarks/memory.py."""
+    augmented copy), weights with Adam's two moments and gradients, working memory, and the
+    optimizer's one-time imports while this process has not made them yet."""
     values = n_images * math.prod(image_shape)
-    return 3 * values * 4 / MB + 4 * n_parameters * 4 / MB + 120
+    first = FIRST_TRAINING_MB if "torch._dynamo.convert_frame" not in sys.modules else 0
+    return 3 * values * 4 / MB + 4 * n_parameters * 4 / MB + WORKING_MB + first
 
 
-def require_room(need_mb: float, what: str, state: MemoryState | None = None, smaller: str = "a smaller job") -> None:
+def require_room(
+    need_mb: float, what: str, state: MemoryState | None = None, smaller: str = "a smaller job", returned_mb: float = 0
+) -> None:
     """Raise NotEnoughMemory, with the numbers, when `what` (needing about `need_mb`) does not fit;
-    `smaller` names what the user can shrink ("fewer or smaller images")."""
+    `smaller` names what the user can shrink ("fewer or smaller images"). `returned_mb`: memory
+    that running jobs hold and give back when they end (a job that queues behind them will have it)."""
     state = state or memory_state()
-    if need_mb > state.room_mb:
+    if need_mb > state.room_mb + returned_mb:
         raise NotEnoughMemory(
             f"Not started: {what} needs about {need_mb:.0f} MB and this server has {max(state.room_mb, 0):.0f} MB "
             f"free of its {state.limit_mb:.0f} MB (others are using it). Try {smaller}, or again in a minute "

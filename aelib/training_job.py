@@ -25,6 +25,7 @@ from .checkpoint import load_bundle, load_checkpoint, save_checkpoint
 from .datasets.base import ImageData
 from .inference import sample_grid
 from .jobs import JobSlots
+from .memory import NotEnoughMemory, require_room
 from .train import TrainConfig, fit
 
 HEARTBEAT_TIMEOUT_S = 60.0  # a page that stopped polling this long ago (closed tab) stops its training
@@ -63,6 +64,8 @@ class TrainingJob:
     Cancel stops before the next batch and keeps the last finished epoch's weights. So does the
     end of whoever started it: `alive()` turning false (e.g. the browser session closed), or by
     default nobody calling `snapshot()` for HEARTBEAT_TIMEOUT_S.
+    need_mb: the job's memory need (aelib.memory.training_need_mb), checked when its turn comes:
+    status "refused", with the numbers in `message`, when it does not fit then.
     """
 
     def __init__(
@@ -74,11 +77,13 @@ class TrainingJob:
         header: dict | None = None,
         n_map_samples: int = 1000,
         alive=None,
+        need_mb: float = 0.0,
     ):
         self.model, self.data, self.config = model, data, config
         self.slots = slots or JobSlots(1)
         self.header = {"dataset": data.card(), **(header or {})}
         self.n_map_samples = n_map_samples
+        self.need_mb = need_mb
         self.alive = alive or (lambda: time.monotonic() - self._last_poll < HEARTBEAT_TIMEOUT_S)
         self._lock = threading.Lock()
         self._cancel = threading.Event()
@@ -111,7 +116,9 @@ class TrainingJob:
 
     def _run(self) -> None:
         try:
-            with self.slots.slot(on_wait=lambda place: self._update(queue_place=place)):
+            with self.slots.slot(on_wait=lambda place: self._update(queue_place=place), need_mb=self.need_mb):
+                if self.need_mb:  # the jobs it queued behind may have left less than when it was asked for
+                    require_room(self.need_mb, f"training on {len(self.data.x_train):,} images", smaller="fewer images")
                 self._update(status="training", queue_place=0)
                 started = time.perf_counter()
                 self._train(started)
@@ -130,6 +137,8 @@ class TrainingJob:
                     seconds=time.perf_counter() - started,
                     message=f"stopped after {epochs} epoch(s); the model of epoch {epochs} is kept" if stopped else "",
                 )
+        except NotEnoughMemory as exc:
+            self._update(status="refused", queue_place=0, message=str(exc))
         except Exception as exc:  # shown to the user; the server and other sessions carry on
             self._update(status="failed", message=f"{type(exc).__name__}: {exc}")
         finally:

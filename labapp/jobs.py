@@ -25,12 +25,13 @@ def heavy_job(progress, need_mb: float = 150, what: str = "this job"):
     waiting, when the job's `need_mb` does not fit in the memory left to the server."""
     from aelib.memory import require_room
 
-    require_room(need_mb, what)
     slots = job_slots()
+    require_room(need_mb, what, returned_mb=slots.reserved_mb)  # (the jobs it waits for give theirs back)
     with slots.slot(
         on_wait=lambda place: progress.progress(
             0.0, text=f"Queued, number {place} in line: this server runs {slots.n_slots} heavy job(s) at a time…"
-        )
+        ),
+        need_mb=need_mb,
     ):
         require_room(need_mb, what)  # others' jobs may have grown while this one waited
         yield

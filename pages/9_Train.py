@@ -159,8 +159,10 @@ def start(data, label: str, name: str, config: dict, train_config: TrainConfig) 
     model = build_model(name, **config)
     n_parameters = sum(p.numel() for p in model.parameters())
     need = training_need_mb(len(data.x_train) + len(data.x_test), data.image_shape, n_parameters)
+    slots = job_slots()
     try:  # refused with the numbers rather than letting the server's memory cap kill everyone's session
-        require_room(need, f"training on {len(data.x_train):,} images", smaller="fewer or smaller images")
+        what = f"training on {len(data.x_train):,} images"
+        require_room(need, what, smaller="fewer or smaller images", returned_mb=slots.reserved_mb)
     except NotEnoughMemory as exc:
         st.session_state[keys.TRAIN_REFUSED] = str(exc)
         return
@@ -168,8 +170,8 @@ def start(data, label: str, name: str, config: dict, train_config: TrainConfig) 
     # One intra-op thread per job, as the server decodes with: at these sizes a second one gains
     # little (a 28x28 conv VAE: 3.1 s vs 3.3 s for two epochs here), and the other sessions keep a core.
     st.session_state[keys.TRAIN_JOB] = TrainingJob(
-        model, data, train_config, slots=job_slots(), alive=session_alive()
-    ).start()
+        model, data, train_config, slots=slots, alive=session_alive(), need_mb=need
+    ).start()  # (it checks the memory again when its turn comes)
 
 
 def session_alive():
@@ -200,6 +202,8 @@ def watch_progress(job, label: str, was_running: bool) -> None:
             text=f"{snapshot.status.capitalize()}: epoch {snapshot.epoch}/"
             f"{snapshot.n_epochs}, {snapshot.seconds:.0f} s{left}",
         )
+    if snapshot.status == "refused":
+        st.error(plain(snapshot.message))
     if snapshot.status == "failed":
         st.error(f"Training failed: {plain(snapshot.message)}")
     if snapshot.status == "cancelled":
