@@ -135,7 +135,8 @@ def model_files(model_id: str, checkpoint: Checkpoint, bundle: dict | None = Non
         "shape": [int(s) for s in model.config.image_shape],
         "conditional": bool(model.is_conditional),
         "variational": bool(model.is_variational),
-        "class_names": names or None,
+        # a cvae's classes by name (by number when its data set has no names)
+        "class_names": names or ([str(i) for i in range(model.config.n_classes)] if model.is_conditional else None),
         "smooth": header["dataset"]["name"] not in CRISP_DATASETS,
         "image_px": IMAGE_PX,
         "pca": {"mean": _floats(bundle["pca_mean"]), "components": _floats(bundle["pca_components"])},
