@@ -2,14 +2,13 @@
 // the Streamlit component (core.js), fed from the exported files instead of from Python. Only this
 // file and site.html differ from the component. The address carries the state in the app's format
 // (`?model=&z=&label=`, plus `view=` here), so a link opens the same image in the site or the app.
-import { BUILDERS, createControl, loadRuntime } from "./core.js";
+import { createControl, loadRuntime } from "./core.js";
 import { codeFromText, codeToText, indexFromText } from "./codetext.js";
-import * as maths from "./maths.js";
-import { caption, element, select } from "./widgets.js";
+import { attach, buildView, defaultEnds, showNearest } from "./site_views.js";
+import { element } from "./widgets.js";
 
 const VIEWS = ["generate", "map", "interpolate"];
 const LAB_PAGES = { generate: "Generate", map: "Latent_map", interpolate: "Interpolate" };
-const BLANK = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
 const $ = (id) => document.getElementById(id);
 const [root, extra, notes] = [$("root"), $("extra"), $("notes")];
 
@@ -101,14 +100,22 @@ $("site-title").textContent = site.title;
 const state = { model: null, view: "generate", code: null, label: null, codeInUrl: false, method: null, ends: null, path: "linear" };
 let generation = 0; // a newer address or model choice makes older loads stale
 let update = () => {}; // the view's builder's update(next args)
+attach({
+  state,
+  control,
+  root,
+  extra,
+  clip: (code) => clip(code),
+  update: (next) => update(next),
+  renderView: () => renderView(),
+  writeUrl: (push) => writeUrl(push),
+});
 
 const modelPicker = $("model");
 site.models.forEach((entry) => element("option", { value: entry.id, text: `${entry.id} · ${entry.title}` }, modelPicker));
 $("model-row").hidden = site.models.length < 2;
-modelPicker.addEventListener("change", async () => {
-  state.codeInUrl = false; // a code belongs to the model it was made with
-  await showModel(byId.get(modelPicker.value), null, true);
-});
+// A code belongs to the model it was made with: another model starts from its own first image.
+modelPicker.addEventListener("change", () => showModel(byId.get(modelPicker.value), null, true));
 document.querySelectorAll("[data-view]").forEach((button) =>
   button.addEventListener("click", () => {
     state.view = button.dataset.view;
@@ -159,6 +166,7 @@ async function showModel(entry, link, push = false) {
   state.label = info.start.label;
   state.method = data.tsne && info.latent_dim > 2 ? "t-SNE" : "PCA";
   state.ends = defaultEnds(data);
+  state.codeInUrl = false;
   $("card").textContent = info.card.join(" · ");
   if (link && link.z) {
     try {
@@ -177,15 +185,6 @@ async function showModel(entry, link, push = false) {
   writeUrl(push);
 }
 
-// Interpolate starts from the first test image of the first class to the first of the second.
-function defaultEnds(data) {
-  if (!data.labels) return [0, Math.min(1, data.n_test - 1)];
-  const firstOf = new Map();
-  for (let i = data.n_test - 1; i >= 0; i--) firstOf.set(data.labels[i], i);
-  const classes = [...firstOf.keys()].sort((a, b) => a - b);
-  return [firstOf.get(classes[0]), firstOf.get(classes[1 % classes.length])];
-}
-
 function renderView() {
   const model = state.model;
   if (!model) return;
@@ -195,192 +194,13 @@ function renderView() {
   root.dataset.view = state.view;
   control.decoder = null;
   control.waiting.clear();
-  update = { generate: showGenerate, map: showMap, interpolate: showInterpolate }[state.view](model);
+  update = buildView(model);
   const token = generation;
   decoderFor(model.entry).then(
     (decoder) => token === generation && state.model === model && control.ready(decoder),
     decodingFailed,
   );
   updateLabLink();
-}
-
-function modelArgs(model, mode) {
-  const { info, entry } = model;
-  return {
-    mode,
-    model_url: `${entry.folder}decoder.onnx`,
-    latent_dim: info.latent_dim,
-    shape: info.shape,
-    conditional: info.conditional,
-    smooth: info.smooth,
-    image_px: info.image_px[mode],
-  };
-}
-
-const context = (data) => ({ data, makeRenderer: control.makeRenderer, control, maths, fitHeight: () => {} });
-
-// A map point's image, cut from the sprite.
-function thumbnail(parent, model, index, size, attributes = {}) {
-  const { info, sprite } = model;
-  const [, height, width] = info.shape;
-  const canvas = element("canvas", { class: "thumb", width: size, height: Math.round((size * height) / width), ...attributes }, parent);
-  const drawing = canvas.getContext("2d");
-  drawing.imageSmoothingEnabled = info.smooth;
-  const [row, column] = [Math.floor(index / info.sprite.columns), index % info.sprite.columns];
-  drawing.drawImage(sprite, column * width, row * height, width, height, 0, 0, canvas.width, canvas.height);
-  return canvas;
-}
-
-function numberField(parent, label, value, max, onChange) {
-  const row = element("label", { class: "select" }, parent);
-  element("span", { class: "name", text: label }, row);
-  const input = element("input", { type: "number", min: 0, max, step: 1, value, "aria-label": label }, row);
-  input.addEventListener("change", () => {
-    const n = Math.round(Number(input.value));
-    const index = Number.isFinite(n) ? Math.min(max, Math.max(0, n)) : 0;
-    input.value = String(index);
-    onChange(index);
-  });
-  return input;
-}
-
-function pointLabel(model, index) {
-  const { data } = model;
-  const kind = data.train && data.train[index] ? "training image" : "test image";
-  const name = data.labels && data.names ? ` (${data.names[data.labels[index]]})` : "";
-  return `${kind} ${index < data.n_test ? index : index - data.n_test}${name}`;
-}
-
-function startFrom(model, index) {
-  const { info, data } = model;
-  state.code = clip(data.codes[index]);
-  state.label = info.conditional && data.labels ? data.labels[index] : state.label;
-  state.codeInUrl = true;
-}
-
-function showGenerate(model) {
-  const { info, data } = model;
-  const bar = element("div", { class: "site-bar" }, extra);
-  let index = 0;
-  const field = numberField(bar, "Test image", index, data.n_test - 1, (i) => {
-    index = i;
-    box.replaceChildren();
-    thumbnail(box, model, index, 42);
-  });
-  field.dataset.testid = "test-image";
-  const box = element("span", { class: "thumb-box" }, bar);
-  thumbnail(box, model, index, 42);
-  let revision = 0;
-  const button = element("button", { type: "button", text: "Start from this test image" }, bar);
-  button.addEventListener("click", () => {
-    startFrom(model, index);
-    update({ revision: ++revision, code: state.code, label: state.label });
-    writeUrl(false);
-  });
-  return BUILDERS.generate(
-    root,
-    {
-      ...modelArgs(model, "generate"),
-      code: state.code,
-      label: state.label,
-      class_names: info.conditional ? info.class_names : null,
-      bounds: info.bounds,
-      dims: info.dims,
-      pcs: info.pcs,
-      revision,
-      preview: BLANK,
-    },
-    context(data),
-  );
-}
-
-let nearest = null; // the map view's box of thumbnails
-
-function showMap(model) {
-  const { info, data } = model;
-  const methods = data.tsne ? ["PCA", "t-SNE"] : ["PCA"];
-  const bar = element("div", { class: "site-bar" }, extra);
-  select(bar, {
-    label: "Map",
-    options: methods.map((m) => [m, m]),
-    value: state.method,
-    onChange: (value) => {
-      state.method = value;
-      renderView();
-    },
-  });
-  const t = data.train ? data.train.filter((v) => v).length : 0;
-  caption(bar, `${data.codes.length} images${t ? `: ${data.codes.length - t} test, ${t} training (outlined)` : ""}. Hover to decode; click to keep a spot.`);
-  const points = state.method === "PCA" ? data.pca : data.tsne;
-  const mapData = {
-    points,
-    labels: data.labels,
-    codes: state.method === "PCA" ? null : data.codes,
-    names: data.names,
-    colours: data.colours,
-    train: data.train,
-  };
-  const built = BUILDERS.map(root, { ...modelArgs(model, "map"), method: state.method, pca: info.pca }, context(mapData));
-  nearest = element("div", { class: "nearest", "data-testid": "nearest" }, root);
-  caption(nearest, "Click the map: the spot is kept, and the images nearest to it appear here.");
-  return built;
-}
-
-function showNearest(model, point) {
-  const points = state.method === "PCA" ? model.data.pca : model.data.tsne;
-  const order = points.map(([x, y], i) => [Math.hypot(x - point[0], y - point[1]), i]).sort((a, b) => a[0] - b[0]);
-  nearest.replaceChildren();
-  caption(nearest, "Nearest images to the kept spot (click one to open it in Generate):");
-  const row = element("div", { class: "thumbs" }, nearest);
-  for (const [, index] of order.slice(0, 8)) {
-    const item = element("button", { type: "button", class: "thumb-button", title: pointLabel(model, index) }, row);
-    thumbnail(item, model, index, 64);
-    element("span", { text: pointLabel(model, index) }, item);
-    item.addEventListener("click", () => {
-      startFrom(model, index);
-      state.view = "generate";
-      renderView();
-      writeUrl(true);
-    });
-  }
-}
-
-function showInterpolate(model) {
-  const { info, data } = model;
-  const bar = element("div", { class: "site-bar" }, extra);
-  const args = () => ({
-    ...modelArgs(model, "interpolate"),
-    z0: data.codes[state.ends[0]],
-    z1: data.codes[state.ends[1]],
-    method: state.path,
-    labels: info.conditional && data.labels ? state.ends.map((i) => data.labels[i]) : null,
-  });
-  ["Start", "End"].forEach((side, k) => {
-    const group = element("span", { class: "end" }, bar);
-    const box = element("span", { class: "thumb-box" }, group);
-    const field = numberField(group, `${side}: test image`, state.ends[k], data.n_test - 1, (i) => {
-      state.ends[k] = i;
-      box.replaceChildren();
-      thumbnail(box, model, i, 42);
-      update(args());
-    });
-    field.dataset.testid = `end-${k}`;
-    group.appendChild(box);
-    thumbnail(box, model, state.ends[k], 42);
-  });
-  select(bar, {
-    label: "Path",
-    options: [
-      ["linear", "linear"],
-      ["spherical", "spherical"],
-    ],
-    value: state.path,
-    onChange: (value) => {
-      state.path = value;
-      update(args());
-    },
-  });
-  return BUILDERS.interpolate(root, { ...args(), t: 0.5 }, context(null));
 }
 
 // A release (the user let go) makes its code the current one, which the address then carries.
@@ -391,7 +211,7 @@ function released(value) {
   if (model.info.conditional && value.label !== undefined) state.label = value.label;
   state.codeInUrl = true;
   writeUrl(false);
-  if (value.event === "click" && value.point && nearest) showNearest(model, value.point);
+  if (value.event === "click" && value.point) showNearest(model, value.point);
 }
 
 function query() {
