@@ -8,7 +8,7 @@ three parts: the spread of the direction over bootstrap resamples (angle in degr
 projection on it predicts the attribute on held-out codes (balanced accuracy or R^2), and a decode
 check (decode_check): the property measured on images decoded along the direction against the step,
 whether it rises monotonically, and what else changes (the class a probe reads, by the labels of its
-nearest codes, and the other measures).
+nearest codes, and the other measures). Numpy only (see aelib.attributes).
 
 Shapes: codes (N, D) float32, labels (N,) int, values (N,) float, a direction's vector (D,) unit.
 A slider reads `position`, in std of the codes along the direction from their mean, and `move` sets
@@ -112,28 +112,28 @@ def _fit(codes: np.ndarray, target: np.ndarray, kind: str, alpha: float) -> np.n
     difference of the group means; "regression" the gradient of a ridge fit of the target on them."""
     if kind == "binary":
         return _unit(codes[target].mean(0) - codes[~target].mean(0))
-    from sklearn.linear_model import Ridge
-
-    return _unit(Ridge(alpha=alpha).fit(codes, target).coef_)
+    x, y = codes - codes.mean(0), target - target.mean()  # ridge with an intercept, in closed form
+    return _unit(np.linalg.solve(x.T @ x + alpha * np.eye(x.shape[1]), x.T @ y))
 
 
 def _heldout(codes, target, kind, alpha, random_state) -> float | None:
     """Balanced accuracy (binary: threshold halfway between the projected training means) or R^2
-    (regression: a line fitted to the training projections) on a held-out 30 % of the codes."""
-    from sklearn.metrics import balanced_accuracy_score, r2_score
-    from sklearn.model_selection import train_test_split
-
+    (regression: a line fitted to the training projections) on a held-out 30 % of each group's codes."""
     if kind == "binary" and min(target.sum(), (~target).sum()) < 4 or len(codes) < 10:
         return None
-    stratify = target if kind == "binary" else None
-    train, test = train_test_split(np.arange(len(codes)), test_size=0.3, random_state=random_state, stratify=stratify)
+    rng = np.random.default_rng(random_state)
+    groups = [np.flatnonzero(target), np.flatnonzero(~target)] if kind == "binary" else [np.arange(len(codes))]
+    test = np.concatenate([rng.permutation(g)[: round(0.3 * len(g))] for g in groups])
+    train = np.setdiff1d(np.arange(len(codes)), test)
     vector = _fit(codes[train], target[train], kind, alpha)
     p_train, p_test = codes[train] @ vector, codes[test] @ vector
     if kind == "binary":
         cut = (p_train[target[train]].mean() + p_train[~target[train]].mean()) / 2
-        return float(balanced_accuracy_score(target[test], p_test > cut))
+        hit = (p_test > cut) == target[test]
+        return float((hit[target[test]].mean() + hit[~target[test]].mean()) / 2)
     slope, intercept = np.polyfit(p_train, target[train], 1)
-    return float(r2_score(target[test], slope * p_test + intercept))
+    y = target[test]
+    return float(1 - ((y - slope * p_test - intercept) ** 2).sum() / max(((y - y.mean()) ** 2).sum(), 1e-12))
 
 
 def estimate(
@@ -198,12 +198,15 @@ def from_vector(vector, codes, name: str = "typed") -> Direction:
     return _direction(name, _unit(vector), codes, "typed", trust=Trust())
 
 
-def class_reader(codes, labels, k: int = 5):
-    """The class a code reads as: the majority label of its k nearest codes (Euclidean) among codes
-    (N, D) with labels (N,); its .predict takes (M, D)."""
-    from sklearn.neighbors import KNeighborsClassifier
+def rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho of two (N,) arrays (tied values share their mean rank); 0 if either is constant."""
 
-    return KNeighborsClassifier(n_neighbors=min(k, len(codes))).fit(codes, labels)
+    def ranks(v):
+        _, inverse, counts = np.unique(v, return_inverse=True, return_counts=True)
+        return (np.cumsum(counts) - (counts - 1) / 2)[inverse]
+
+    rx, ry = ranks(np.ravel(x)), ranks(np.ravel(y))
+    return 0.0 if rx.std() == 0 or ry.std() == 0 else float(np.corrcoef(rx, ry)[0, 1])
 
 
 def _read(what: str, images, model, direction: Direction, reader, condition) -> np.ndarray:
@@ -215,7 +218,7 @@ def _read(what: str, images, model, direction: Direction, reader, condition) -> 
         return attributes.measure(what, images)
     code = encode(model, images, condition)
     if what.startswith("class:"):
-        return (reader.predict(code) == int(what[6:])).astype(np.float64)
+        return (reader(code) == int(what[6:])).astype(np.float64)
     return direction.position(code).astype(np.float64)
 
 
@@ -225,10 +228,9 @@ def decode_check(
 ) -> DecodeCheck:  # fmt: skip
     """Decode n_probes codes (drawn from codes (N, D)) moved to each step along the direction, and
     read `measure` on the images (see _read). labels (N,): the probes' classes (a conditional model's
-    condition; with reader, see class_reader, the share still read as their class). others: more
+    condition; with reader, see attributes.class_reader, the share still read as their class). others: more
     attributes measures; `changes` scales each by its spread on reference images (M, ...)."""
     import torch
-    from scipy.stats import spearmanr
 
     from .inference import decode, encode
 
@@ -245,15 +247,14 @@ def decode_check(
         m: _read(m, images, model, direction, reader, condition).reshape(len(steps), -1) for m in {measure, *others}
     }
     values = read[measure].mean(1)
-    rho = spearmanr(np.repeat(steps, len(rows)), read[measure].ravel()).statistic
+    rho = rank_correlation(np.repeat(steps, len(rows)), read[measure])
     kept = None
     if reader is not None and probe_labels is not None and not model.is_conditional:
-        kept = (reader.predict(encode(model, images)).reshape(len(steps), -1) == probe_labels).mean(1)
+        kept = (reader(encode(model, images)).reshape(len(steps), -1) == probe_labels).mean(1)
     changes = {}
     for m in [measure, *others] if reference is not None else []:
         spread = float(np.std(attributes.measure(m, reference))) if m in attributes.MEASURES else 1.0
         changes[m] = float((read[m][-1].mean() - read[m][0].mean()) / max(spread, 1e-12))
-    rho = float(np.nan_to_num(rho))  # constant readings (a class never read) have no rank correlation
     rises = bool(np.all(np.diff(values) >= 0) and values[-1] > values[0])  # a share of classes may plateau
     return DecodeCheck(measure, steps, values, rises, rho, kept, changes)
 
@@ -289,7 +290,7 @@ def define(model, bundle: dict, dataset: str, *, classes=None, measure=None, sel
         probes = np.ones(len(codes), bool) if classes is None else labels == classes[0]
         direction.trust.decode = decode_check(
             model, direction, codes[probes], read, labels=None if labels is None else labels[probes],
-            reader=class_reader(codes, labels) if many else None, reference=images,
+            reader=attributes.class_reader(codes, labels) if many else None, reference=images,
             others=attributes.measures_for(dataset), random_state=random_state,
         )  # fmt: skip
     return direction

@@ -166,3 +166,42 @@ def test_class_selection_and_typed_directions_on_mnist_conv_vae():
     assert wider.trust.decode.measure == "position" and wider.trust.decode.changes["width"] > 1
     typed = define(model, bundle, "mnist", vector=np.eye(16)[0])
     assert typed.trust.angle_90 is None and typed.trust.decode.rank_correlation > 0.9
+
+
+def test_numpy_stand_ins_equal_scipy_and_scikit_learn():
+    from scipy.stats import spearmanr
+    from sklearn.linear_model import Ridge
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from aelib.directions import rank_correlation
+
+    rng = np.random.default_rng(4)
+    x, y = rng.integers(0, 5, 200), rng.integers(0, 3, 200) + 0.1 * rng.integers(0, 5, 200)  # many ties
+    assert rank_correlation(x, y) == pytest.approx(spearmanr(x, y).statistic, abs=1e-12)
+    assert rank_correlation(x, np.ones(200)) == 0
+    codes, u, _ = planted(n=300, d=8)
+    values = codes @ u + rng.normal(size=300)
+    ridge = from_property(codes, values, "v", alpha=5.0, n_bootstrap=2).vector
+    expected = Ridge(alpha=5.0).fit(codes, values).coef_
+    assert np.allclose(ridge, expected / np.linalg.norm(expected), atol=1e-5)
+    labels = rng.integers(0, 4, 300)
+    queries = rng.normal(size=(50, 8)).astype(np.float32)
+    knn = KNeighborsClassifier(n_neighbors=5).fit(codes, labels).predict(queries)
+    assert (attributes.class_reader(codes, labels)(queries) == knn).mean() > 0.95  # ties may break apart
+
+
+def test_directions_import_neither_scikit_learn_nor_scipy_in_a_subprocess():
+    """They run in the app server, whose memory budget (#27) has no room for them (over 100 MiB)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np; from aelib.checkpoint import open_checkpoint; from aelib.directions import define;"
+        "c = open_checkpoint(sys.argv[1]); define(c.model, c.bundle, 'mnist', classes=(3, 8), n_bootstrap=3);"
+        "define(c.model, c.bundle, 'mnist', measure='thickness', n_bootstrap=3);"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'skimage') if m in sys.modules))"
+    )
+    if not SHIPPED.exists():
+        pytest.skip("the shipped checkpoints are not in this checkout")
+    out = subprocess.run([sys.executable, "-c", code, str(SHIPPED)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
