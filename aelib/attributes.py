@@ -1,7 +1,8 @@
 """Properties measured on images, for naming directions in latent space (aelib.directions).
 
 Every measure takes images (N, H, W) or (N, C, H, W), float in [0, 1] or uint8 (colour is
-averaged to grey), and returns (N,) float64, one number per image:
+averaged to grey), and returns (N,) float64, one number per image (`measure` works through 500
+images at a time, in float32, so a whole bundle costs the server little memory):
 
   thickness  digits: mean stroke thickness in px, the width of the rectangle with the ink's area
              and perimeter (Morpho-MNIST, Castro et al. 2019, measures it on the skeleton instead)
@@ -27,10 +28,10 @@ FACE_DATASETS = ("frey", "olivetti", "celeba")
 
 
 def as_gray(images: np.ndarray) -> np.ndarray:
-    """(N, H, W), (N, 1, H, W), (N, 3, H, W) or (N, H, W, 3), uint8 or float -> (N, H, W) float64 in [0, 1]."""
+    """(N, H, W), (N, 1, H, W), (N, 3, H, W) or (N, H, W, 3), uint8 or float -> (N, H, W) float32 in [0, 1]."""
     array = np.asarray(images)
     scale = 255.0 if array.dtype == np.uint8 else 1.0
-    array = array.astype(np.float64) / scale
+    array = array.astype(np.float32) / np.float32(scale)
     if array.ndim == 4:
         array = array.mean(1) if array.shape[1] in (1, 3) else array.mean(-1)
     if array.ndim != 3:
@@ -122,11 +123,12 @@ def measures_for(dataset: str) -> list[str]:
     return ["thickness", "slant", "width", "height", "brightness"] if kind == "digit" else list(BUILTIN[kind])
 
 
-def measure(name: str, images: np.ndarray) -> np.ndarray:
-    """MEASURES[name] on images: (N,) float64. KeyError names the known measures."""
+def measure(name: str, images: np.ndarray, chunk: int = 500) -> np.ndarray:
+    """MEASURES[name] on images, `chunk` at a time: (N,) float64. KeyError names the known measures."""
     if name not in MEASURES:
         raise KeyError(f"unknown measure {name!r}; known: {', '.join(MEASURES)}")
-    return MEASURES[name][0](images)
+    parts = [MEASURES[name][0](images[i : i + chunk]) for i in range(0, len(images), chunk)]
+    return np.concatenate(parts).astype(np.float64) if parts else np.zeros(0)
 
 
 def class_reader(codes, labels, k: int = 5):
