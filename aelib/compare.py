@@ -299,6 +299,7 @@ def shared_scale(errors: list[np.ndarray], percentile: float = 99.5) -> float:
 def noise_figure(curves: dict[str, np.ndarray]):
     """Plotly line chart: PSNR (dB) of the reconstruction of noisy inputs against the noise std,
     one line per model; curves maps a model's name to (len(NOISE_LEVELS),) values."""
+    import pandas  # noqa: F401  (before plotly: see aelib/figures.py)
     import plotly.graph_objects as go
 
     fig = go.Figure(

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+
+# pandas before plotly, in every module that builds figures: plotly looks for pandas in sys.modules
+# (without importing it) when it builds or serialises a figure, so a figure built in one session
+# while another session's thread was still importing pandas saw a half-initialised module and failed
+# (`benchmarks/load.py`, 20 sessions). Importing it here waits for any import in progress to finish.
+# (Not in app.py: the first page, Home, has no figure and need not wait 0.7 s for pandas.)
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 
 GRID_TRACE_NAME = "decode here"

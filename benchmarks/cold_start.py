@@ -1,7 +1,8 @@
 """Cold start (#27): what a visitor waits for after the server restarts (Community Cloud wakes a
 sleeping app by starting it again). From `streamlit run` to: the server answering, the first image
-on Home, and the first image the live panel decodes in the browser on Generate (a second visitor's
-tab, opened right after). Then, in a fresh interpreter, which heavy packages the first page imports.
+on Home, and the first image the live panel decodes in the browser on Generate (opened in a second
+tab after --read-s seconds on Home; generate_after_open_s counts from that click). Then, in a fresh
+interpreter, which heavy packages the first page imports, and the floor: a minimal Streamlit app.
 
     python benchmarks/cold_start.py [--repeats 3] [--python VENV/bin/python] [--app OTHER_CHECKOUT/app.py]
 
@@ -39,7 +40,23 @@ def live_drawn(page) -> bool:
     return False
 
 
-def one_start(browser, app: Path, python: str, log: Path) -> dict:
+def minimal_start(browser, python: str, folder: Path) -> dict:
+    """The floor: a one-slider, one-image Streamlit app (benchmarks/ui_latency.py's) from `streamlit run`."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from ui_latency import MINIMAL_APP
+
+    app = folder / "minimal_app.py"
+    app.write_text(MINIMAL_APP)
+    started = time.perf_counter()
+    with streamlit_server(folder / "minimal.log", script=app, python=python, timeout=120) as server:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server["url"])
+        page.wait_for_function(FIRST_IMAGE, timeout=180_000)
+        page.close()
+        return {"minimal_app_first_image_s": round(time.perf_counter() - started, 2)}
+
+
+def one_start(browser, app: Path, python: str, log: Path, read_s: float) -> dict:
     started = time.perf_counter()
     with streamlit_server(log, script=app, python=python, timeout=120) as server:
         times = {"server_answers_s": time.perf_counter() - started}
@@ -47,6 +64,7 @@ def one_start(browser, app: Path, python: str, log: Path) -> dict:
         page.goto(server["url"])
         page.wait_for_function(FIRST_IMAGE, timeout=180_000)
         times["home_first_image_s"] = time.perf_counter() - started
+        page.wait_for_timeout(read_s * 1000)  # the visitor reads Home before clicking on
         second = browser.new_page(viewport={"width": 1400, "height": 1000})
         opened = time.perf_counter()
         second.goto(f"{server['url']}/Generate?model=mnist_conv_vae")
@@ -80,13 +98,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--read-s", type=float, default=5.0, help="seconds on Home before Generate opens")
     parser.add_argument("--app", type=Path, default=ROOT / "app.py", help="another checkout's app.py (before/after)")
     args = parser.parse_args()
     runs = []
     with chromium() as browser, tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeats):
-            runs.append(one_start(browser, args.app.resolve(), args.python, Path(tmp) / f"server{i}.log"))
+            runs.append(one_start(browser, args.app.resolve(), args.python, Path(tmp) / f"server{i}.log", args.read_s))
             print(json.dumps({"repeat": i + 1, **runs[-1]}), flush=True)
+        floor = minimal_start(browser, args.python, Path(tmp))
     medians = {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
     print(
         json.dumps(
@@ -94,6 +114,7 @@ def main() -> None:
                 "benchmark": "cold_start",
                 "first": runs[0],
                 "median": medians,
+                **floor,
                 **first_page_imports(args.app.resolve(), args.python),
             }
         )

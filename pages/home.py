@@ -5,10 +5,12 @@ from pathlib import Path
 import streamlit as st
 
 from aelib.zoo import metric_lines
+from labapp import keys
 from labapp.display import plain
 from labapp.frame import PAGE_BY_KEY, link_query, setup_page
 from labapp.models import DEFAULT_MODEL, model_entries
 from labapp.picker import choose_model
+from labapp.warmup import prepare
 
 setup_page("Autoencoder Lab")
 intro = st.container()  # written once the active model is known: the text gives its image size
@@ -62,7 +64,7 @@ EXPLORE = [
 
 
 def use_model(model_id: str) -> None:
-    st.session_state["active_model"] = st.session_state["_url_model"] = model_id
+    st.session_state[keys.ACTIVE_MODEL] = st.session_state[keys.URL_MODEL] = model_id
     st.query_params["model"] = model_id
 
 
@@ -126,3 +128,5 @@ for kind, (title, blurb) in SECTIONS.items():
     for i, entry in enumerate(group):
         with columns[i % 3].container(border=True):
             gallery_card(entry)
+if shown and not shown[0].get("user"):  # (a session's own model lives in its session, not here)
+    prepare(shown[0])  # the next click's decoder and verdict reference, made while the visitor reads
