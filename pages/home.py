@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from aelib.site import export_site_zip
 from aelib.zoo import metric_lines
 from labapp import keys
 from labapp.display import plain
@@ -86,6 +87,22 @@ def start_here(entry: dict) -> None:
             for key, label in EXPLORE:
                 page = PAGE_BY_KEY[key]
                 st.page_link(page.path, label=label, icon=page.icon, query_params=link_query(key))
+            if shown and shown[0]["id"] == entry["id"] and "codes" in shown[2]:
+                web_demo_button(entry, *shown[1:])
+
+
+def web_demo_button(entry: dict, checkpoint, bundle: dict) -> None:
+    """The explorer of this model as a static site (aelib.site), built only when clicked."""
+    st.download_button(
+        "Download as a web demo (.zip)",
+        data=lambda: export_site_zip([(entry["id"], checkpoint, bundle)]),
+        file_name=f"{entry['id']}_web_demo.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        help="Generate, Latent map and Interpolate for this model as a folder of files that runs in any "
+        "browser, with no Python: unzip it and serve it with `python -m http.server` or GitHub Pages.",
+        on_click="ignore",
+    )
 
 
 def describe_entry(entry: dict) -> str:

@@ -152,3 +152,19 @@ def test_a_link_in_the_url_is_shown_as_text(page, server, evil):
     assert alert.count() == 1
     assert alert.locator("a, img").count() == 0, alert.inner_html()
     assert not [url for url in requests if url.split("//", 1)[1].startswith("attacker")]
+
+
+def test_home_downloads_the_active_model_as_a_web_demo(page, server, tmp_path):
+    """#24: the button on Home gives a .zip of the static site for the active model."""
+    import zipfile
+
+    visit(page, server, "home", "olivetti_conv_vae")
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Download as a web demo (.zip)").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == "olivetti_conv_vae_web_demo.zip"
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        assert {"demo/index.html", "demo/models/olivetti_conv_vae/decoder.onnx"} <= names, sorted(names)[:20]
+        assert b"<html" in archive.read("demo/index.html").lower()
