@@ -3,6 +3,8 @@ the tests write themselves; nothing is downloaded and no data folder outside the
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 from app_fixtures import ROOT, make_tiny_checkpoints
@@ -74,7 +76,8 @@ def server(tmp_path_factory):
     from streamlit_server import SHOTS, streamlit_server
 
     kept = tmp_path_factory.mktemp("user_models")
-    with streamlit_server(SHOTS.parent / "streamlit.log", env={"AELIB_USER_MODELS": str(kept)}) as running:
+    log = SHOTS.parent / f"streamlit_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"  # one server per worker
+    with streamlit_server(log, env={"AELIB_USER_MODELS": str(kept)}) as running:
         yield {**running, "user_models": kept}
 
 
