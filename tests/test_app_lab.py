@@ -62,7 +62,10 @@ def test_denoise_compares_models_and_baselines(app):
     assert names[0] == "noisy input"
     assert any(n.startswith("denoising AE") for n in names) and any(n.startswith("plain AE") for n in names)
     assert "median filter 3x3" in names and "non-local means" in names
-    assert all(np.isfinite(psnr) and -1 <= ssim <= 1 for psnr, ssim in rows.values())
+    # the numbers are real: the denoising AE and non-local means take noise away, nothing is the clean image
+    denoised = next(v for n, v in rows.items() if n.startswith("denoising AE"))
+    assert denoised[0] > rows["noisy input"][0] and rows["non-local means"][0] > rows["noisy input"][0]
+    assert all(ssim < 1 for _, ssim in rows.values())
     next(s for s in at.selectbox if s.label == "Noise").set_value("masking").run()
     assert not at.exception
     assert shown_table(at, "| image | PSNR (dB) | SSIM |")["noisy input"] != rows["noisy input"]

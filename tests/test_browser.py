@@ -7,7 +7,6 @@ and stops it by its process id. Screenshots of every page go to tests/_artifacts
 from __future__ import annotations
 
 import os
-import time
 import urllib.parse
 
 import pytest
@@ -80,7 +79,7 @@ def test_selecting_a_point_on_the_latent_map_shows_its_image(page, server):
     page.locator('[data-testid="stButtonGroup"] button', has_text="Click").click()  # click mode, not hover
     page.wait_for_selector(".js-plotly-plot", timeout=20000)
     wait_until_idle(page)
-    time.sleep(1.0)
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullData?.[0]?.x?.length > 0")
     x, y = page.evaluate("""() => {
         const gd = document.querySelector('.js-plotly-plot');
         const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, trace = gd._fullData[0];

@@ -6,7 +6,6 @@ defaults, faded map, crashes on small samples)."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from streamlit_server import PAGE_PATHS, SHOTS, require_chromium, wait_until_idle
@@ -164,7 +163,7 @@ def test_latent_map_decodes_a_spot_in_the_margin_and_marks_it(page, server, mode
 def test_latent_map_box_selection_counts_only_real_points(page, server):
     visit(page, server, "latent_map", DIGITS)
     choose_mouse(page, "Box select")
-    time.sleep(0.5)
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout?.dragmode === 'select'")
     drag(page, (0.40, 0.40), (0.60, 0.60))
     heading = page.wait_for_selector("text=/Selected \\d+ point/", timeout=20000).inner_text()
     settle(page)

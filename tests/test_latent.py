@@ -19,10 +19,14 @@ from aelib.latent import (
     tsne,
 )
 
-rng = np.random.default_rng(0)
+
+@pytest.fixture
+def rng():
+    """A generator per test: no test's numbers depend on which tests ran before it."""
+    return np.random.default_rng(0)
 
 
-def test_pca_inverse_is_exact_on_the_principal_plane():
+def test_pca_inverse_is_exact_on_the_principal_plane(rng):
     codes = rng.normal(size=(300, 6)).astype(np.float32) * np.array([5, 3, 1, 0.5, 0.2, 0.1], np.float32)
     pca = PCAMap.fit(codes)
     coords = pca.transform(codes)
@@ -33,7 +37,7 @@ def test_pca_inverse_is_exact_on_the_principal_plane():
     assert abs(pca.components[0, 0]) > 0.99
 
 
-def test_principal_sliders_move_along_the_top_direction():
+def test_principal_sliders_move_along_the_top_direction(rng):
     codes = rng.normal(size=(500, 4)).astype(np.float32) * np.array([4, 1, 1, 1], np.float32)
     mean, directions, std = principal_directions(codes)
     moved = from_principal(mean, directions, std, np.array([2.0, 0.0]))
@@ -85,7 +89,7 @@ def test_informative_dims_orders_by_score():
     assert informative_dims(np.array([0.1, 3.0, 0.0, 1.0]), 2).tolist() == [1, 3]
 
 
-def test_tsne_separates_clusters_and_reports_progress():
+def test_tsne_separates_clusters_and_reports_progress(rng):
     codes = np.vstack([rng.normal(0, 0.1, (40, 5)), rng.normal(5, 0.1, (40, 5))]).astype(np.float32)
     calls = []
     embedding = tsne(codes, callback=lambda i, n: calls.append((i, n)))
