@@ -45,10 +45,8 @@ export function createControl({ release = () => {}, fail = () => {} } = {}) {
   // Decodes the newest request as soon as the previous decode is done: every input event asks for
   // a frame, none is queued behind a stale one. onDrawn(decodeMs) runs after each new image is drawn.
   control.makeRenderer = function makeRenderer(canvas, shape, smooth, onDrawn = () => {}) {
-    const [, height, width] = shape;
-    const offscreen = document.createElement("canvas");
-    offscreen.width = width;
-    offscreen.height = height;
+    // The canvas has the image's own size (widgets.imageCanvas); CSS enlarges it, crisp or smooth.
+    canvas.style.imageRendering = smooth ? "auto" : "pixelated";
     const context = canvas.getContext("2d");
     let wanted = null;
     let busy = false;
@@ -64,10 +62,7 @@ export function createControl({ release = () => {}, fail = () => {} } = {}) {
         stats.decodes += 1;
         stats.decodeMs.push(performance.now() - started);
         if (stats.decodeMs.length > 600) stats.decodeMs.splice(0, 300);
-        offscreen.getContext("2d").putImageData(maths.toImageData(pixels, shape), 0, 0);
-        context.imageSmoothingEnabled = smooth;
-        context.imageSmoothingQuality = "high";
-        context.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
+        context.putImageData(maths.toImageData(pixels, shape), 0, 0);
         stats.drawn += 1;
         stats.drawnAt.push(performance.now());
         if (stats.drawnAt.length > 600) stats.drawnAt.splice(0, 300);

@@ -40,13 +40,16 @@ export function select(parent, { label, options, value, onChange }) {
   return node;
 }
 
-// The decoded image: a square canvas (or the image's aspect ratio) `size` pixels on its long side.
+// The decoded image, shown `size` CSS pixels on its long side. The canvas holds the model's own
+// pixels (28x28, 64x64) and CSS scales it: each frame writes 784-12,288 pixels instead of resampling
+// them to 300x300 on the CPU, which cost the 64x64 face model a third of its frames (#30).
 export function imageCanvas(parent, shape, size, testId) {
   const [, height, width] = shape;
   const scale = size / Math.max(height, width);
   const canvas = element("canvas", { class: "decoded", "data-testid": testId }, parent);
-  canvas.width = Math.round(width * scale);
-  canvas.height = Math.round(height * scale);
+  canvas.width = width;
+  canvas.height = height;
+  canvas.style.setProperty("--display-width", `${Math.round(width * scale)}px`);
   return canvas;
 }
 
