@@ -79,6 +79,13 @@ def metric_lines(entry: dict) -> list[str]:
     """'reconstruction error: 0.0040 MSE per pixel', one line per card metric the entry has
     (a series or table model's items are values, not pixels)."""
     lines = [f"{words}: {unit.format(entry[key])}" for key, (words, unit) in METRIC_WORDS.items() if key in entry]
+    if entry.get("iw_nll", 0) < 0:  # Frey's Gaussian decoder: a newcomer reads "-800 nats" as a bug
+        lines = [
+            line + " (below zero: pixel values are continuous here, and a density, unlike a probability, can exceed 1)"
+            if line.startswith(METRIC_WORDS["iw_nll"][0])
+            else line
+            for line in lines
+        ]
     return lines if entry.get("kind", "image") == "image" else [line.replace("pixels", "values") for line in lines]
 
 

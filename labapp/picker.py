@@ -52,12 +52,15 @@ def active_model_id(ids: list[str], entries: list[dict] | None = None, need_text
     same_data = [i for i in ids if active in by_id and by_id[i]["dataset"] == by_id[active]["dataset"]]
     default_data = [i for i in ids if DEFAULT_MODEL in by_id and by_id[i]["dataset"] == by_id[DEFAULT_MODEL]["dataset"]]
     fallback = next(iter(same_data or ([DEFAULT_MODEL] if DEFAULT_MODEL in ids else default_data) or ids))
-    if active != st.session_state.get(keys.IMPLICIT_MODEL):  # (said only of a model the user chose)
+    if active != st.session_state.get(keys.IMPLICIT_MODEL):  # a model the user chose: said plainly
         st.info(
             f"{active} does not fit this page{' (' + need_text + ')' if need_text else ''}: showing "
             f"{fallback}. Your choice is kept for the other pages.",
             icon="ℹ️",
         )
+    else:  # the newcomer's model, chosen for them: a quiet line, so the switch is never silent
+        reason = f": {need_text}" if need_text else ""
+        st.caption(f"This page shows {fallback}{reason}. Pick another in the sidebar.")
     return fallback
 
 

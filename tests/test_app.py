@@ -173,6 +173,12 @@ def test_model_without_bundle_gets_a_clear_message(app, page):
     assert any("no explorer bundle" in i.value for i in at.info)
 
 
+def test_a_newcomers_page_that_needs_another_model_says_which_it_shows(app):
+    at = open_page(app, "denoise")  # a new session: the default model is no denoising model
+    assert not at.info  # (no "does not fit": the newcomer chose nothing)
+    assert any("This page shows digits_dae: it needs a model trained with --denoise" in c.value for c in at.caption)
+
+
 def test_a_page_that_needs_another_model_says_so_and_keeps_the_users_choice(app):
     at = open_page(app, "denoise")
     at.query_params["model"] = "digits_vae2d"  # a real model, but not a denoising one

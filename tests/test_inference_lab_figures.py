@@ -182,3 +182,5 @@ def test_card_lines_speak_of_values_for_series_and_tables():
     card = {"pca_probe_accuracy": 0.9, "mse_per_pixel": 0.01}
     assert "same probe on PCA of the pixels: 90.0%" in metric_lines(card)
     assert "same probe on PCA of the values: 90.0%" in metric_lines({**card, "kind": "series"})
+    assert "can exceed 1" in " ".join(metric_lines({**card, "iw_nll": -812.0}))
+    assert "can exceed 1" not in " ".join(metric_lines({**card, "iw_nll": 85.5}))
