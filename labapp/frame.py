@@ -55,9 +55,10 @@ def setup_page(title: str) -> None:
     release_freed_memory()
     # a local icon: a ":material/...:" page icon makes every page view fetch it from fonts.gstatic.com
     st.set_page_config(page_title=f"{title} · Autoencoder Lab", page_icon=str(ICON), layout="wide")
+    active = _link_model()  # (once per run, not once per link)
     with st.sidebar:
         for page in PAGES:  # (each link carries the address its page will show: one history entry)
-            st.page_link(page.path, label=page.title, icon=page.icon, query_params=link_query(page.key))
+            st.page_link(page.path, label=page.title, icon=page.icon, query_params=link_query(page.key, active))
         st.divider()
         browser_models.set_cookie()  # only once this browser has models kept on the server
     # Image captions wrap between words, not inside them ("reconstru ction" under narrow images).
@@ -65,11 +66,12 @@ def setup_page(title: str) -> None:
     st.title(title)
 
 
-def link_query(page_key: str) -> dict[str, str]:
+def link_query(page_key: str, active: str | None = None) -> dict[str, str]:
     """The query a link to a page carries: exactly what that page writes into the address bar on
     arrival (the session's active model; on Generate its current code and class), so the page
-    changes nothing there and one click makes one history entry, not two."""
-    active = _link_model()
+    changes nothing there and one click makes one history entry, not two. `active`: the model
+    the links name, when the caller has already worked it out."""
+    active = active or _link_model()
     if not active:
         return {}
     return {"model": active, **(generate_query(active) if page_key == "generate" else {})}
