@@ -1,8 +1,11 @@
 """A phone in a lecture hall (#27): at 390x844 with touch, dragging the first live slider with a
-finger redraws the image and keeps it fully on screen; the map follows a finger; no page is wider
+finger redraws the image and keeps it fully on screen; the map, the pad and the interpolation scrub
+follow a finger; no page is wider
 than the screen. For a digit and a face model."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 from streamlit_server import PAGE_PATHS, SHOTS, require_chromium, wait_until_idle
@@ -73,6 +76,34 @@ def test_a_finger_over_the_live_map_decodes_under_it(phone, server):
     touch_drag(phone, points)
     after = frame.locator("body").evaluate(STATS)
     assert after["drawn"] - before["drawn"] >= 5, (before["drawn"], after["drawn"])
+
+
+def drag_redraws(phone, frame, target, points_on_box, least: int) -> None:
+    """A finger dragged across `target` (points as fractions of its box) redraws the live image at
+    least `least` times."""
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    before = frame.locator("body").evaluate(STATS)
+    touch_drag(phone, [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points_on_box])
+    phone.wait_for_function(
+        "([f, n]) => document.querySelector(f).contentWindow.latentControl.stats.drawn >= n",
+        arg=[FRAME, before["drawn"] + least],
+        timeout=10000,
+    )
+
+
+@pytest.mark.parametrize("model", ["mnist_conv_vae", "olivetti_conv_vae"])
+def test_a_finger_on_the_pad_redraws(phone, server, model):
+    frame = open_live(phone, server, "generate", model)
+    circle = [(0.5 + 0.35 * math.cos(k / 3), 0.5 + 0.35 * math.sin(k / 3)) for k in range(16)]
+    drag_redraws(phone, frame, frame.locator('[data-testid="live-pad"]'), circle, least=5)
+
+
+@pytest.mark.parametrize("model", ["mnist_conv_vae", "olivetti_conv_vae"])
+def test_a_finger_scrubs_the_interpolation(phone, server, model):
+    frame = open_live(phone, server, "interpolate", model)
+    across = [(0.05 + 0.9 * i / 15, 0.5) for i in range(16)]
+    drag_redraws(phone, frame, frame.locator('[data-testid="slider-t"]'), across, least=5)
 
 
 @pytest.mark.parametrize("page_key", ["latent_map", "generate", "interpolate", "reconstruct", "home"])
