@@ -1,7 +1,6 @@
 """A phone in a lecture hall (#27): at 390x844 with touch, dragging the first live slider with a
 finger redraws the image and keeps it fully on screen; the map, the pad and the interpolation scrub
-follow a finger; no page is wider
-than the screen. For a digit and a face model."""
+follow a finger; no page is wider than the screen. For a digit and a face model."""
 
 from __future__ import annotations
 
