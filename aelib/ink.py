@@ -19,6 +19,11 @@ from .imaging import shrink_to
 # blurred, stays above it (0.1-0.2); paper texture, JPEG noise and the other side of the page
 # showing through stay below it (0.02-0.05 in benchmarks/hard_uploads.py's photos).
 MIN_INK = 0.06
+# Otsu's threshold separates ink from paper when the variance between its two classes is at least
+# this share of all the variance (Otsu 1979's effectiveness; about 0.64 when it splits one normal
+# population, 0.9-1.0 for strokes on paper in benchmarks/real_uploads.py's drawings, crops and
+# close-ups, 0.4-0.67 for a ballpoint photo whose ink is a fraction of a percent of the pixels).
+SPLIT = 0.8
 
 
 def dark_ink(gray: np.ndarray) -> bool:
@@ -102,14 +107,25 @@ def find_ink(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
 def ink_mask(flat: np.ndarray, floor: float = 0.0) -> np.ndarray:
     """Hysteresis thresholding (skimage.filters.apply_hysteresis_threshold; Canny 1986): pixels
     above Otsu's threshold, never below the paper's own noise (the median and spread of the
-    pixels under Otsu's threshold: the paper even where strokes cover most of a tight crop) nor
-    below `floor` (MIN_INK in flat's units), and the fainter pixels connected to them, down to
-    half that. A faint, blurred ballpoint line stays in one piece; show-through and paper texture,
-    which never reach the high threshold, stay out; a blank page yields nothing."""
+    paper) nor below `floor` (MIN_INK in flat's units), and the fainter pixels connected to them,
+    down to half that. A faint, blurred ballpoint line stays in one piece; show-through and paper
+    texture, which never reach the high threshold, stay out; a blank page yields nothing.
+
+    The paper is the pixels under Otsu's threshold only when that threshold splits two
+    populations (its between-class variance is most of the variance: ink against paper, where
+    strokes may cover most of a tight crop); otherwise it is every pixel. A 1-px ballpoint line
+    is 0.3% of a photo: Otsu's threshold then cuts the paper's own noise in half, and the half
+    under it has half the spread, which put the noise threshold inside the paper's grain (the
+    cause of the ballpoint kind's fall from 86% to 77% in benchmarks/real_uploads.py)."""
     from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 
     otsu = float(threshold_otsu(flat)) if np.ptp(flat) > 0 else 1.0
-    paper = flat[flat <= otsu]
+    above = flat > otsu
+    share = float(above.mean())
+    split = (
+        0 < share < 1 and share * (1 - share) * (flat[above].mean() - flat[~above].mean()) ** 2 >= SPLIT * flat.var()
+    )
+    paper = flat[~above] if split else flat
     median = float(np.median(paper))
     noise = max(median + 8 * float(np.median(np.abs(paper - median))) + 0.08, floor)
     high = max(otsu, noise)
