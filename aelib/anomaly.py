@@ -25,7 +25,7 @@ def reconstruction_errors(model, x: torch.Tensor, y=None) -> np.ndarray:
     y = y if model.is_conditional else None
 
     def per_item(xb, yb):
-        return squared_error(model.decode(model.encode(xb, yb), yb), xb).flatten(1).mean(1)
+        return squared_error(model.reconstruct(xb, yb), xb).flatten(1).mean(1)
 
     return batched(per_item, x, y).numpy().astype(np.float32)
 

@@ -23,4 +23,4 @@ def encode_all(model, x, y=None, batch_size: int = 500) -> torch.Tensor:
 
 def reconstruct_all(model, x, y=None, batch_size: int = 500) -> torch.Tensor:
     model.eval()
-    return batched(lambda xb, yb: model.decode(model.encode(xb, yb), yb), x, y, batch_size)
+    return batched(model.reconstruct, x, y, batch_size)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .imaging import psnr, tile
-from .inference import decode, encode
+from .inference import decode, encode, rebuild
 from .noise import corrupt
 
 # MNIST's six kinds, in the order the article introduces them: the page's default selection.
@@ -143,7 +143,7 @@ def reconstruct(model, images: np.ndarray, labels=None) -> np.ndarray:
     if model.is_conditional and labels is None:
         labels = best_labels(model, images)
     labels = labels if model.is_conditional else None
-    return decode(model, encode(model, images, labels), labels)
+    return rebuild(model, images, labels)
 
 
 def error_maps(images: np.ndarray, recons: np.ndarray) -> np.ndarray:
@@ -281,7 +281,7 @@ def strip(images: np.ndarray, n_cols: int | None = None) -> np.ndarray:
 
 def series_reconstructions(model, signals: np.ndarray) -> np.ndarray:
     """(N, L) signals -> (N, L) reconstructions by a series model."""
-    recon = decode(model, encode(model, signals[:, None, None, :]))
+    recon = rebuild(model, signals[:, None, None, :])
     return recon.reshape(len(signals), -1)
 
 

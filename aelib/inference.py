@@ -57,6 +57,14 @@ def decode(model, codes: np.ndarray, labels=None) -> np.ndarray:
     return for_display(model.decode(z, _labels(model, labels, len(z))))
 
 
+@torch.no_grad()
+def rebuild(model, images: np.ndarray, labels=None) -> np.ndarray:
+    """(N, H, W[, 3]) images (or (N, 1, 1, T) series) in display layout -> their reconstructions,
+    the same shape: model.reconstruct on numpy arrays."""
+    x = to_model_input(images, model.config.image_shape)
+    return for_display(model.reconstruct(x, _labels(model, labels, len(x))))
+
+
 def reconstruct(model, image: np.ndarray, label=None) -> dict:
     """One (H, W) image in [0, 1] -> code, reconstruction, per-pixel squared error and its mean."""
     code = encode(model, image[None], None if label is None else [label])[0]
@@ -155,7 +163,7 @@ def sample_grid(model, x: torch.Tensor, y=None, n: int = 10, noise: tuple | None
     y = y[:n] if (y is not None and model.is_conditional) else None
     model_input = corrupt(x, *noise, generator=generator) if noise else x
     rows = [x, model_input] if noise else [x]
-    rows.append(model.decode(model.encode(model_input, y), y))
+    rows.append(model.reconstruct(model_input, y))
     if model.is_variational:
         labels = torch.arange(2 * n) % max(model.config.n_classes, 1) if model.is_conditional else None
         rows.append(model.sample(2 * n, y=labels, generator=generator))  # not the global RNG: training may run

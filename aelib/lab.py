@@ -117,7 +117,7 @@ def denoise_comparison(clean: np.ndarray, kind: str, level: float, models: dict,
     noisy = inference.for_display(corrupt(x, kind, level, generator=torch.Generator().manual_seed(seed)))[0]
     outputs = {"noisy input": noisy}
     for name, model in models.items():
-        outputs[name] = inference.decode(model, inference.encode(model, noisy[None]))[0]
+        outputs[name] = inference.rebuild(model, noisy[None])[0]
     outputs.update(classical_baselines(noisy))
     rows = [{"name": "clean", "image": clean, "psnr": float("inf"), "ssim": 1.0}]
     for name, output in outputs.items():

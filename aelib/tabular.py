@@ -59,5 +59,5 @@ def train_table_ae(
 def row_errors(model, features: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     """Squared reconstruction error per row and feature, in z-scored units: (N, D)."""
     x = as_rows((features - mean) / std)
-    recon = model.decode(model.encode(x))
+    recon = model.reconstruct(x)
     return squared_error(recon, x)[:, 0, 0].numpy()

@@ -42,7 +42,7 @@ threshold = threshold_panel(scores, is_anomaly, key=f"anomaly_{entry['id']}_{lis
 k = st.slider("Most anomalous", 4, 16, 8)
 top = np.argsort(-scores)[:k]
 images = bundle_images({"images": all_images[top]})
-recon = inference.decode(checkpoint.model, inference.encode(checkpoint.model, images))
+recon = inference.rebuild(checkpoint.model, images)
 show_images(images, [f"score {scores[i]:.4f}" + (" ⚠" if is_anomaly[i] else "") for i in top], height=90, n_cols=k)
 st.caption("Their reconstructions:")  # one line, not a word too long for each 90-px column
 show_images(recon, height=90, n_cols=k)

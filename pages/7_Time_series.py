@@ -34,7 +34,7 @@ with beats_tab:
     candidates = np.flatnonzero(labels == cls) if cls is not None else np.arange(len(signals))
     nth = st.slider("Beat", 0, len(candidates) - 1, 0) if len(candidates) > 1 else 0
     index = int(candidates[nth])
-    recon = inference.decode(model, inference.encode(model, signals[index][None, None, None]))[0].ravel()
+    recon = inference.rebuild(model, signals[index][None, None, None])[0].ravel()
     st.plotly_chart(
         series_overlay(
             signals[index], recon, f"beat {index}: {names[labels[index]] if names else ''} · score {scores[index]:.4f}"

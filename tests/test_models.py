@@ -36,6 +36,20 @@ def test_shapes_and_finite_loss(name, image_shape, seeded):
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)
+def test_reconstruct_is_decode_of_the_code_on_tensors_and_arrays(name, seeded):
+    from aelib import inference
+
+    model = build_model(name, **small_config(name, (1, 12, 12), latent_dim=3)).eval()
+    x = torch.rand(3, 1, 12, 12)
+    y = labels_for(model, 3)
+    with torch.no_grad():
+        expected = model.decode(model.encode(x, y), y)
+        assert torch.equal(model.reconstruct(x, y), expected)
+    rebuilt = inference.rebuild(model, x[:, 0].numpy(), None if y is None else y.numpy())
+    assert rebuilt.shape == (3, 12, 12) and torch.allclose(torch.from_numpy(rebuilt), expected[:, 0], atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
 def test_loss_falls_when_trained_on_digits(name, small_digits, seeded):
     model = build_model(name, **small_config(name, small_digits.image_shape))
     records = []

@@ -81,6 +81,10 @@ class AutoEncoder(nn.Module):
         """(B, latent_dim) -> (B, C, H, W): an image in [0, 1], or real values with output='identity'."""
         return self.activate(self.decode_logits(z, y))
 
+    def reconstruct(self, x: torch.Tensor, y=None) -> torch.Tensor:
+        """(B, C, H, W) -> (B, C, H, W): decode(encode(x)), through the posterior mean for VAEs."""
+        return self.decode(self.encode(x, y), y)
+
     def forward(self, x, y=None) -> dict:
         z = self.encode(x, y)
         logits = self.decode_logits(z, y)
