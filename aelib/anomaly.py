@@ -105,6 +105,15 @@ def fpr_threshold(normal_scores: np.ndarray, rate: float) -> float:
     return float(normal[len(normal) - 1 - allowed]) if allowed < len(normal) else float(normal[0]) - 1e-12
 
 
+def threshold_range(scores: np.ndarray, presets: dict[str, float], start: str | None = None):
+    """A threshold slider's (low, high, start) for (N,) scores: from the lowest score to the 99.5th
+    percentile (one extreme item must not squeeze the rest into a sliver) or the highest preset;
+    `start` names the preset to start at (else the median score)."""
+    low = float(scores.min())
+    high = max(float(np.percentile(scores, 99.5)), *presets.values(), low + 1e-6)
+    return low, high, float(np.clip(presets.get(start, np.median(scores)), low, high))
+
+
 def threshold_choices(
     scores: np.ndarray, is_anomaly: np.ndarray, percentile: float = 95.0, target_fpr: float = 0.01
 ) -> dict[str, float]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aelib.anomaly import operating_point, roc, threshold_choices, threshold_metrics
+from aelib.anomaly import operating_point, roc, threshold_choices, threshold_metrics, threshold_range
 from aelib.figures import roc_figure, score_histograms
 
 CUSTOM = "custom"
@@ -31,9 +31,7 @@ def threshold_panel(
     )
     presets = threshold_choices(scores, is_anomaly, target_fpr=rate)
     choice = left.radio("Threshold preset", [*presets, CUSTOM], horizontal=True, key=f"{key}_preset")
-    low = float(scores.min())
-    high = max(float(np.percentile(scores, 99.5)), *presets.values(), low + 1e-6)
-    start = float(np.clip(presets.get(choice, np.median(scores)), low, high))
+    low, high, start = threshold_range(scores, presets, choice)
     threshold = st.slider(
         f"Threshold (reconstruction error, {unit})",
         low,

@@ -96,3 +96,13 @@ def test_a_bundle_with_training_images_maps_them_all(small_digits):
     assert np.allclose(points["pca"][:50], bundle["pca"], atol=1e-5)  # the test codes' plane, extended
     del bundle["train_index"]
     assert check_bundle(bundle, 3) == ["missing array 'train_index'"]
+
+
+def test_threshold_range_ignores_one_extreme_score_but_reaches_every_preset():
+    from aelib.anomaly import threshold_range
+
+    scores = np.concatenate([np.linspace(0.0, 1.0, 999), [1000.0]])
+    low, high, start = threshold_range(scores, {"best F1": 0.8, "FPR 1%": 1.5}, "best F1")
+    assert low == 0.0 and 1.5 <= high < 10 and start == 0.8
+    assert threshold_range(scores, {"best F1": 0.8}, None)[2] == pytest.approx(np.median(scores))
+    assert threshold_range(np.full(5, 2.0), {}, None)[:2] == (2.0, 2.0 + 1e-6)  # a constant score still slides
