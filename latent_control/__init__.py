@@ -101,12 +101,14 @@ def _model_args(model, decoder_url: str, smooth: bool, image_px: int) -> dict:
 
 
 def live_generate(
-    model, decoder_url, *, code, label, class_names, bounds, dims, pcs, revision, key, smooth, preview, image_px=280
-) -> dict | None:
+    model, decoder_url, *, code, label, class_names, bounds, dims, pcs, revision, key, smooth, preview, image_px=280,
+    attributes=None,
+) -> dict | None:  # fmt: skip
     """bounds: (low (D,), high (D,)) every code is clipped to; dims: indices of the latent sliders;
     pcs: (mean (D,), directions (k, D), std (k,), range in std). `revision` changes whenever Python
     moves the code, so the browser takes it over. preview: the server's decoded image of `code`
-    ((H, W) or (H, W, 3) in [0, 1]), shown until the browser's decoder is ready."""
+    ((H, W) or (H, W, 3) in [0, 1]), shown until the browser's decoder is ready. attributes: named
+    attribute directions as sliders (aelib.directions.slider_args), or None."""
     low, high = bounds
     mean, directions, std, pc_range = pcs
     return _component(
@@ -120,6 +122,7 @@ def live_generate(
         pcs={"mean": _floats(mean), "directions": _floats(directions), "std": _floats(std), "range": pc_range},
         revision=revision,
         preview="data:image/png;base64," + base64.b64encode(png_bytes(preview)).decode(),
+        directions=attributes,
         key=key,
         default=None,
     )

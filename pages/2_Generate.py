@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from aelib import inference
+from aelib.directions import slider_args
 from aelib.imaging import tile
 from aelib.latent import (
     code_from_text,
@@ -21,6 +22,7 @@ from aelib.latent import (
     traversal,
 )
 from labapp import keys
+from labapp.directions import define_section, directions_of, version
 from labapp.display import big, bundle_images, plain
 from labapp.frame import code_state, generate_query
 from labapp.keys import code_keys
@@ -209,6 +211,7 @@ def live_controls(image: np.ndarray) -> bool:
         "Drag a slider or the point on the pad: the image is decoded in your browser as you move. "
         "The other tabs and pages get the code when you let go."
     )
+    live_key = f"live_{key}" + (f"_{version(key)}" if version(key) else "")  # new sliders: a new panel
     value = live_generate(
         model,
         url,
@@ -220,13 +223,14 @@ def live_controls(image: np.ndarray) -> bool:
         pcs=(mean, directions[:n_pcs], std[:n_pcs], PC_RANGE),
         revision=st.session_state.get(REVISION, 0),
         preview=image,
-        key=f"live_{key}",
+        key=live_key,
         smooth=st.session_state.get(keys.SMOOTH_IMAGES, False),
+        attributes=slider_args(directions_of(entry, checkpoint, bundle)),
     )
     if live_failed(value):
         st.caption("Use the server-side tabs: Latent sliders, Principal directions, Traversal.")
         return False
-    if release := new_release(value, f"live_{key}"):
+    if release := new_release(value, live_key):
         set_code(release["code"], from_browser=True)
         if model.is_conditional and release.get("label") is not None:
             st.session_state[LABEL] = int(release["label"])
@@ -255,6 +259,7 @@ def generator() -> None:
     tabs = st.tabs(
         ["Live (in your browser)", "Latent sliders", "Principal directions", "Traversal"]
         + (["Manifold grid"] if show_grid else [])
+        + ["Attribute directions"]
     )
     image = decoded()  # one decode for the live preview and the server-side tabs
     with tabs[0]:
@@ -270,6 +275,8 @@ def generator() -> None:
         principal_sliders(image)
     with tabs[3]:
         traversals()
+    with tabs[-1]:  # issue #25: define a direction (it joins the live sliders), see how far to trust each
+        define_section(entry, checkpoint, bundle, names, st.session_state[CODE], current_label())
     # The address bar always reproduces this image (without a code while it is the starting one);
     # written only when it changes, since each write is a browser history entry (Back restores it).
     current_label()

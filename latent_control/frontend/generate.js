@@ -1,22 +1,34 @@
-// Generate: sliders for the most used latent dimensions and for principal directions, and a 2-D
-// pad that moves the code along two of them; the image follows every movement.
+// Generate: sliders for the most used latent dimensions, principal directions and named attribute
+// directions, and a 2-D pad that moves the code along two of them; the image follows every movement.
 import { caption, element, imageCanvas, select, slider } from "./widgets.js";
 
-// An axis is a latent dimension ("d:3") or a principal direction ("p:0"): read and write it.
+// An axis is a latent dimension ("d:3"), a principal direction ("p:0") or an attribute direction
+// ("a:0", from aelib.directions.slider_args): read and write it. An attribute direction is read in
+// std of the codes along it from their mean, as a principal direction is: the same maths moves both.
 function axisTools(args, maths) {
   const dims = new Map(args.dims.map((d) => [d.index, d]));
+  const attributes = (args.directions?.list ?? []).map((a) => ({ mean: a.mean, directions: [a.vector], std: [a.std] }));
+  // [the directions an axis belongs to, its index among them]
+  const along = (axis, i) => (axis[0] === "a" ? [attributes[i], 0] : [args.pcs, i]);
   return {
     range(axis) {
       const [kind, i] = [axis[0], Number(axis.slice(2))];
-      return kind === "d" ? [dims.get(i).low, dims.get(i).high] : [-args.pcs.range, args.pcs.range];
+      if (kind === "d") return [dims.get(i).low, dims.get(i).high];
+      const reach = kind === "a" ? args.directions.range : args.pcs.range;
+      return [-reach, reach];
     },
     get(code, axis) {
       const i = Number(axis.slice(2));
-      return axis[0] === "d" ? code[i] : maths.toPrincipal(args.pcs, code, i);
+      if (axis[0] === "d") return code[i];
+      const [pcs, k] = along(axis, i);
+      return maths.toPrincipal(pcs, code, k);
     },
     set(code, axis, value) {
       const i = Number(axis.slice(2));
-      if (axis[0] === "p") return maths.setPrincipal(args.pcs, code, i, value);
+      if (axis[0] !== "d") {
+        const [pcs, k] = along(axis, i);
+        return maths.setPrincipal(pcs, code, k, value);
+      }
       const next = code.slice();
       next[i] = value;
       return next;
@@ -92,7 +104,7 @@ export function buildGenerate(root, args, { makeRenderer, control, maths, fitHei
       });
     }
   };
-  const addSlider = (parent, axis, name, step) => {
+  const addSlider = (parent, axis, name, step, trust) => {
     const [low, high] = axes.range(axis);
     const entry = { axis };
     entry.widget = slider(parent, {
@@ -105,6 +117,13 @@ export function buildGenerate(root, args, { makeRenderer, control, maths, fitHei
       onInput: (v) => move(axes.set(code, axis, v), entry),
       onRelease: release,
     });
+    if (trust) {
+      // An attribute direction: its name is a word, and its trust shows beside the value.
+      const row = entry.widget.input.parentElement;
+      row.firstChild.style.width = "76px";
+      row.title = trust.detail;
+      element("span", { class: "trust", "data-testid": `trust-${axis}`, text: trust.level }, row).style.width = "56px";
+    }
     sliders.push(entry);
   };
 
@@ -128,9 +147,16 @@ export function buildGenerate(root, args, { makeRenderer, control, maths, fitHei
   const pcBox = element("fieldset", {}, controls);
   element("legend", { text: "Principal directions (std from the mean)" }, pcBox);
   args.pcs.std.forEach((_, i) => addSlider(pcBox, `p:${i}`, `PC${i + 1}`, 0.01));
+  const attributes = args.directions?.list ?? [];
+  if (attributes.length) {
+    const box = element("fieldset", { "data-testid": "attribute-directions" }, controls);
+    element("legend", { text: "Attribute directions (std from the mean; trust: hover)" }, box);
+    attributes.forEach((a, i) => addSlider(box, `a:${i}`, a.name, 0.01, a.trust));
+  }
 
   const choices = [
     ...args.pcs.std.map((_, i) => [`p:${i}`, `PC${i + 1}`]),
+    ...attributes.map((a, i) => [`a:${i}`, a.name]),
     ...args.dims.map((d) => [`d:${d.index}`, `z[${d.index}]`]),
   ];
   const padAxes = [choices[0][0], (choices[1] || choices[0])[0]];

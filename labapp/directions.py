@@ -1,0 +1,172 @@
+"""Attribute directions on the pages (issue #25): a model's built-in directions (aelib.directions,
+computed once per shipped checkpoint for all sessions, once per session for a session's own model),
+the ones this session defined (kept per model for the session), and the widgets that define one,
+show its trust, and decode along it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from aelib import attributes, inference
+from aelib.directions import DIRECTION_RANGE, builtin_directions, define, trust_text
+from aelib.imaging import tile
+from labapp.display import big, plain
+
+STEPS = np.linspace(-DIRECTION_RANGE, DIRECTION_RANGE, 7)
+
+
+def session_key(model_id: str) -> str:
+    """The directions this session defined for a model (a list of aelib.directions.Direction)."""
+    return f"directions_{model_id}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _shipped(path: str, mtime: float, dataset: str, _model, _bundle) -> list:
+    return builtin_directions(_model, _bundle, dataset)  # shared by all sessions: never modified
+
+
+def directions_of(entry: dict, checkpoint, bundle: dict) -> list:
+    """The model's built-in directions, then this session's; [] for a model without images."""
+    if entry.get("kind", "image") != "image" or "images" not in bundle:
+        return []
+    with st.spinner("Measuring the model's images for its attribute directions (once per model)…"):
+        if entry.get("user"):
+            own = f"_builtin_directions_{entry['id']}"
+            if own not in st.session_state:
+                st.session_state[own] = builtin_directions(checkpoint.model, bundle, entry["dataset"])
+            builtin = st.session_state[own]
+        else:
+            mtime = Path(entry["path"]).stat().st_mtime
+            builtin = _shipped(entry["path"], mtime, entry["dataset"], checkpoint.model, bundle)
+    return [*builtin, *st.session_state.get(session_key(entry["id"]), [])]
+
+
+def keep(model_id: str, direction) -> None:
+    """Add (or replace, by name) a direction this session defined."""
+    kept = [d for d in st.session_state.get(session_key(model_id), []) if d.name != direction.name]
+    st.session_state[session_key(model_id)] = [*kept, direction]
+    st.session_state[f"_directions_version_{model_id}"] = version(model_id) + 1
+
+
+def version(model_id: str) -> int:
+    """How many times this session changed the model's directions: part of the live panel's key, so
+    the panel is built again with the new sliders."""
+    return st.session_state.get(f"_directions_version_{model_id}", 0)
+
+
+def show_trust(direction) -> None:
+    """Its trust in one line, then the decode check: the property measured at each step, what else
+    changed over the range, and the share of probes still read as their own class."""
+    st.markdown(f"**{plain(direction.name)}**: {plain(trust_text(direction))}")
+    check = direction.trust.decode if direction.trust else None
+    if check is None:
+        return
+    what = "the code read back along it (std)" if check.measure == "position" else check.measure
+    what = f"share read as class {check.measure[6:]}" if check.measure.startswith("class:") else what
+    steps = ", ".join(f"{s:+.0f}" for s in check.steps)
+    lines = [f"{what} on images decoded at {steps} std: " + " → ".join(f"{v:.3g}" for v in check.values)]
+    others = [f"{k} {v:+.1f}" for k, v in check.changes.items() if k != check.measure]
+    if others:
+        lines.append("change over the range, in std of each measure on the test images: " + ", ".join(others))
+    if check.class_kept is not None:
+        kept = check.class_kept
+        lines.append(f"still read as their own class: {kept[0]:.0%} at the low end, {kept[-1]:.0%} at the high end")
+    st.caption(plain("; ".join(lines)))
+
+
+def strip(model, direction, code, label=None, edit: bool = False) -> np.ndarray:
+    """The images decoded along a direction from `code` (D,) at each of STEPS, tiled in a row: the
+    code set to each step (edit=False), or shifted by it (edit=True: the middle is the code itself)."""
+    code = np.asarray(code, np.float32)[None]
+    codes = (direction.shift(code, STEPS[:, None]) if edit else direction.move(code, STEPS[:, None]))[:, 0]
+    images = inference.decode(model, codes, None if label is None else [label] * len(STEPS))
+    return tile(images, n_cols=len(STEPS), pad=1)
+
+
+def edit_along(model, directions: list, code, label=None, key: str = "edit") -> None:
+    """Reconstruct's "edit this image along a direction": its code shifted from -3 to +3 std."""
+    if not directions:
+        return
+    names = [d.name for d in directions]
+    pick = st.selectbox("Edit it along a direction", range(len(names)), format_func=names.__getitem__, key=key)
+    chosen = directions[pick]
+    st.image(big(strip(model, chosen, code, label, edit=True), 90), width="content")
+    moves = ", ".join(f"{s:+.0f}" for s in STEPS)
+    st.caption(plain(f"Its code moved {moves} std along “{chosen.name}” (the middle is the reconstruction); "
+                     f"{trust_text(chosen)}."))  # fmt: skip
+
+
+def define_section(entry: dict, checkpoint, bundle: dict, names: list[str], code=None, label=None) -> None:
+    """Define a direction from two classes, a measured property or a typed vector (it joins the live
+    panel's sliders for this session); then every direction's trust and, from `code`, its strip."""
+    model, dataset, model_id = checkpoint.model, entry["dataset"], entry["id"]
+    ways = (["two classes"] if bundle.get("labels") is not None else []) + ["a measured property", "a typed vector"]
+    way = st.radio("Define a direction from", ways, horizontal=True, key=f"define_way_{model_id}")
+    spec, name = {}, ""
+    if way == "two classes":
+        classes = sorted({int(v) for v in bundle["labels"]})
+        show = names.__getitem__ if names else str
+        cols = st.columns(2)
+        a = cols[0].selectbox("From class", classes, format_func=show, key=f"define_a_{model_id}")
+        b = cols[1].selectbox(
+            "Towards class", classes, min(1, len(classes) - 1), format_func=show, key=f"define_b_{model_id}"
+        )
+        spec, name = {"classes": (a, b)}, f"{show(a)} → {show(b)}"
+    elif way == "a measured property":
+        measure = st.selectbox("Property", attributes.measures_for(dataset), key=f"define_m_{model_id}")
+        st.caption(plain(" ".join(attributes.MEASURES[measure][0].__doc__.split())))
+        spec, name = {"measure": measure}, f"more {measure}"
+    else:
+        text = st.text_input(f"{model.config.latent_dim} numbers, separated by commas or spaces", key=f"v_{model_id}")
+        try:
+            spec = {"vector": [float(v) for v in text.replace(",", " ").split()]} if text.strip() else {}
+        except ValueError:
+            st.error("Only numbers, please.")
+        name = "typed vector"
+    name = st.text_input("Its name", name, max_chars=40, key=f"define_name_{model_id}_{way}_{name}") or name
+    if st.button("Add this direction", disabled=not spec, key=f"define_go_{model_id}"):
+        try:
+            with st.spinner("Estimating the direction and checking it (bootstrap, held-out codes, decoding)…"):
+                direction = define(model, bundle, dataset, name=name, **spec)
+        except ValueError as exc:
+            st.error(plain(str(exc)))
+        else:
+            keep(model_id, direction)
+            st.rerun()  # the live panel, drawn above, takes the new slider
+    show_directions(entry, checkpoint, bundle, code, label)
+
+
+def show_directions(entry: dict, checkpoint, bundle: dict, code=None, label=None) -> None:
+    """Every direction's trust and decode check, and (from `code`) the images along it."""
+    for direction in directions_of(entry, checkpoint, bundle):
+        show_trust(direction)
+        if code is not None:
+            st.image(big(strip(checkpoint.model, direction, code, label), 80), width="content")
+
+
+def from_selection(entry: dict, checkpoint, bundle: dict, chosen: list[int]) -> None:
+    """Latent map: keep the selected points (indices into aelib.bundle.map_points) as group A or B;
+    with both, define the direction from A towards B for this session."""
+    model_id = entry["id"]
+    groups = st.session_state.setdefault(f"_direction_groups_{model_id}", {})
+    cols = st.columns(3)
+    for column, group in zip(cols, "AB", strict=False):
+        if column.button(f"Use these {len(chosen)} as group {group}", key=f"group_{group}_{model_id}"):
+            groups[group] = [int(i) for i in chosen]
+    cols[2].caption(" · ".join(f"group {g}: {len(groups[g])} points" for g in sorted(groups)) or "no groups yet")
+    if len(groups) < 2:
+        return
+    name = st.text_input("The direction from group A to group B, named", "A → B", max_chars=40, key=f"ab_{model_id}")
+    if st.button("Make this direction (it joins Generate's sliders)", key=f"make_ab_{model_id}"):
+        try:
+            with st.spinner("Estimating the direction and checking it…"):
+                direction = define(checkpoint.model, bundle, entry["dataset"], selections=(groups["A"], groups["B"]),
+                                   name=name)  # fmt: skip
+        except ValueError as exc:
+            st.error(plain(str(exc)))
+            return
+        keep(model_id, direction)
+        show_trust(direction)
