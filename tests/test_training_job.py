@@ -22,14 +22,18 @@ def new_model(digits, name="vae"):
     return build_model(name, image_shape=digits.image_shape, latent_dim=2, hidden=(32,))
 
 
-def wait_for(job, statuses, timeout=120):
+def wait_until(condition, timeout=120, what="the condition"):
+    """Poll `condition()` until it is true; fail after `timeout` seconds (a busy CI machine is slow,
+    never wrong: the deadline is generous and only a stuck job reaches it)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        snapshot = job.snapshot()
-        if snapshot.status in statuses:
-            return snapshot
-        time.sleep(0.05)
-    raise AssertionError(f"job still {job.snapshot().status}")
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+    return value
+
+
+def wait_for(job, statuses, timeout=120):
+    return wait_until(lambda: (s := job.snapshot()).status in statuses and s, timeout, f"status in {statuses}")
 
 
 def test_a_job_trains_reports_progress_and_ends_with_a_checkpoint_and_bundle(digits):
@@ -58,10 +62,9 @@ def test_a_job_trains_reports_progress_and_ends_with_a_checkpoint_and_bundle(dig
 
 def test_cancel_stops_within_a_batch_and_keeps_the_last_finished_epoch(digits):
     job = tj.TrainingJob(new_model(digits), digits, TrainConfig(epochs=500, batch_size=16)).start()
-    while job.snapshot().epoch < 1:
-        time.sleep(0.01)
+    wait_until(lambda: job.snapshot().epoch >= 1, what="a first finished epoch")
     job.cancel()
-    snapshot = wait_for(job, ("cancelled",), timeout=10)
+    snapshot = wait_for(job, ("cancelled",))
     assert snapshot.epoch >= 1 and "is kept" in snapshot.message
     weights = job.model.state_dict()
     assert all(torch.equal(weights[k], job.finished_weights[k]) for k in weights)
@@ -77,8 +80,8 @@ def test_a_second_job_queues_until_the_slot_is_free(digits):
     second = tj.TrainingJob(
         new_model(digits), digits, TrainConfig(epochs=1, batch_size=64), slots=slots, n_map_samples=50
     ).start()
-    time.sleep(0.3)
-    assert second.snapshot().status == "queued" and second.snapshot().queue_place == 1
+    wait_until(lambda: second.snapshot().queue_place == 1, what="the second job's place in line")
+    assert second.snapshot().status == "queued" and first.snapshot().status == "training"
     first.cancel()
     assert wait_for(second, ("done", "failed")).status == "done"
 
@@ -86,9 +89,8 @@ def test_a_second_job_queues_until_the_slot_is_free(digits):
 def test_a_job_nobody_watches_stops(digits, monkeypatch):
     monkeypatch.setattr(tj, "HEARTBEAT_TIMEOUT_S", 0.3)
     job = tj.TrainingJob(new_model(digits), digits, TrainConfig(epochs=500, batch_size=16)).start()
-    time.sleep(1.0)  # no snapshot() calls: the page that started it is gone
-    job.thread.join(timeout=10)
-    assert job.snapshot().status == "cancelled" and job.checkpoint is None
+    job.thread.join(timeout=120)  # no snapshot() calls: the page that started it is gone
+    assert not job.thread.is_alive() and job.snapshot().status == "cancelled" and job.checkpoint is None
 
 
 def test_a_failing_job_reports_the_error(digits):
@@ -106,5 +108,5 @@ def test_a_job_stops_when_its_session_ends(digits):
     ).start()
     wait_for(job, ("training",))
     session_open[0] = False
-    job.thread.join(timeout=10)
-    assert job.snapshot().status == "cancelled"
+    job.thread.join(timeout=120)
+    assert not job.thread.is_alive() and job.snapshot().status == "cancelled"
