@@ -20,8 +20,10 @@ def prepared_upload(data: bytes, name: str, dataset: str, image_shape: tuple, fa
     return {**prepared, "gray": shrink_to(prepared["gray"], 300)}
 
 
-def upload_verdict(model, image: np.ndarray, entry: dict, label=None) -> None:
-    """One line on how typical an upload is for this model (the Reconstruct page has the details)."""
+def upload_verdict(model, image: np.ndarray, entry: dict, label=None, evidence: dict | None = None) -> None:
+    """One line on how typical an upload is for this model (the Reconstruct page has the details).
+    evidence: what the upload pipeline set aside (prepare_upload's "evidence"), so that the verdict
+    judges what was uploaded, not only the part that was kept."""
     from aelib import inference
     from aelib.lab import typicality
 
@@ -29,7 +31,7 @@ def upload_verdict(model, image: np.ndarray, entry: dict, label=None) -> None:
     if reference is None:
         return
     result = inference.reconstruct(model, image, label)
-    verdict = typicality(image, result, get_bundle(entry), reference)
+    verdict = typicality(image, result, get_bundle(entry), reference, evidence)
     (st.caption if verdict["typical"] else st.warning)(verdict["verdict"].capitalize() + ".")
 
 

@@ -62,7 +62,7 @@ def endpoint(column, side: str, default_index: int):
             st.error(plain(str(exc)))
             st.stop()
         label = 0 if model.is_conditional else None
-        upload_verdict(model, prepared["image"], entry, label)
+        upload_verdict(model, prepared["image"], entry, label, prepared.get("evidence"))
         return (
             inference.encode(model, prepared["image"][None], None if label is None else [label])[0],
             prepared["image"],

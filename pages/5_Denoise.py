@@ -55,13 +55,14 @@ else:
         st.info("Upload an image.")
         st.stop()
     try:
-        clean = inference.prepare_upload(
+        prepared = inference.prepare_upload(
             upload.getvalue(), upload.name, entry["dataset"], checkpoint.model.config.image_shape
-        )["image"]
+        )
+        clean = prepared["image"]
     except AelibError as exc:
         st.error(plain(str(exc)))
         st.stop()
-    upload_verdict(checkpoint.model, clean, entry)
+    upload_verdict(checkpoint.model, clean, entry, evidence=prepared.get("evidence"))
 
 rows = denoise_comparison(clean, kind, level, models, seed=int(seed))
 show_images([r["image"] for r in rows], [r["name"] for r in rows], height=130, n_cols=len(rows))

@@ -167,3 +167,22 @@ def test_home_downloads_the_active_model_as_a_web_demo(page, server, tmp_path):
         names = set(archive.namelist())
         assert {"demo/index.html", "demo/models/olivetti_conv_vae/decoder.onnx"} <= names, sorted(names)[:20]
         assert b"<html" in archive.read("demo/index.html").lower()
+
+
+def test_a_photo_of_a_cup_on_denoise_is_not_called_a_digit(page, server, tmp_path):
+    """#22: a photograph uploaded to a digit model on Denoise gets a warning, never "typical" (the
+    verdict line also weighs what the digit pipeline set aside)."""
+    from PIL import Image
+    from skimage import data
+
+    photo = tmp_path / "coffee.png"
+    Image.fromarray(data.coffee()).save(photo)
+    visit(page, server, "denoise", "mnist_denoising_conv_ae")
+    page.get_by_test_id("stRadio").get_by_text("Upload").click()
+    wait_until_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+    page.wait_for_selector("text=PSNR", timeout=60000)
+    wait_until_idle(page)
+    warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
+    assert any(w.lower().startswith(("unusual", "unlike")) for w in warnings), warnings
+    assert "typical for this model" not in page.inner_text('[data-testid="stMain"]').lower()
