@@ -121,7 +121,7 @@ def prepare_digit(gray: np.ndarray) -> Prepared:
     # stroke width (benchmarks/real_uploads.py's drawing28: 90% through the full pipeline, 74% as it is)
     if not inverted and gray.shape == (28, 28) and top - paper > 0.3 and border.max() - paper < 0.15 * (top - paper):
         image = np.clip((ink - paper) / (top - paper), 0, 1).astype(np.float32)  # already MNIST's format
-        evidence = {"kept_share": 1.0, "lines_share": 0.0, "n_parts": 1, **shape_of(image > 0.3)}
+        evidence = {"kept_share": 1.0, "lines_share": 0.0, "n_parts": 1, "clutter": 0.0, **shape_of(image > 0.3)}
         notes.append("already in MNIST's format: used as it is")
         return Prepared(image, [("grey", gray), ("model input", image)], notes, evidence=evidence)
     flat, mask, evidence = find_ink(working_copy(ink))

@@ -144,7 +144,13 @@ def score(model, bundle, data: bytes, name: str, label: int, exclude: int | None
         if exclude is None
         else {**bundle, **{k: np.delete(bundle[k], exclude, 0) for k in ("codes", "labels", "images", "score")}}
     )
-    out = explain_reconstruction(model, prepared["image"], view, reference=reference if exclude is None else None)
+    out = explain_reconstruction(
+        model,
+        prepared["image"],
+        view,
+        reference=reference if exclude is None else None,
+        evidence=prepared["evidence"],  # as the Reconstruct page does: the verdict judges the upload
+    )
     typical = out["typicality"]
     return {
         "hit": out["nearest_label"] == label,
@@ -196,6 +202,12 @@ def run(checkpoint: str, per_kind: int, data_root: str | None, folder: str | Non
             for i in range(per_kind)
         ]
         results[kind] = summarise(rows)
+    if "mnist" in results and data_root:  # the same digits without a file or the pipeline: the k-NN's own limit
+        from aelib.inference import encode, nearest
+
+        codes = encode(model, digits[:per_kind].astype(np.float32))
+        raw = [np.argmax(np.bincount(bundle["labels"][nearest(bundle["codes"], c)])) for c in codes]
+        results["mnist"]["raw_accuracy"] = round(float(np.mean(np.array(raw) == labels[:per_kind])), 3)
     if folder:
         files = [p for p in sorted(Path(folder).iterdir()) if re.search(r"\d", p.name)]
         rows = [
@@ -223,6 +235,8 @@ def main() -> None:
             f"{kind:15s} {r['n']:4d} {r['accuracy']:9.1%} {r['refused']:8d} {r['median_error_percentile']:8.1f} "
             f"{r['typical']:8.1%} {if_typical:>8s}"
         )
+    if "raw_accuracy" in results.get("mnist", {}):
+        print(f"mnist raw (the test digits themselves, no file, no pipeline): {results['mnist']['raw_accuracy']:.1%}")
     print(
         json.dumps(
             {

@@ -88,3 +88,46 @@ def test_on_a_face_model_a_photo_without_a_face_is_no_face_and_a_portrait_is_not
     coffee, astronaut = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert coffee["verdict"] == "no_face" and coffee["verdict_text"].startswith("No face found")
     assert astronaut["verdict"] in ("typical", "unusual", "unlike") and "face detector" in astronaut["verdict_text"]
+
+
+def test_two_moderate_warnings_add_up_where_each_alone_is_typical(reference):
+    """The score is the length of the error's and the code's excess, not the larger one: an input
+    both redrawn a little worse and lying a little farther out than most test images is unusual
+    (benchmarks/upload_verdict.py: clothes ranked 0.981 -> 0.994 against MNIST test digits)."""
+    from aelib.verdict import knn_distance
+
+    limit = reference[True]["typical"]
+    (e_centre, e_scale), (c_centre, c_scale) = reference["error"], reference["code"]
+    units = 0.8 * limit  # each part alone: below the typical limit
+
+    def code_at(target):  # a code along the diagonal whose k-NN distance is `target` robust units
+        radii = np.linspace(0, 10, 2001)
+        found = [
+            (np.log(knn_distance(reference["codes"], r * np.ones(2) / np.sqrt(2))) - c_centre) / c_scale for r in radii
+        ]
+        return radii[int(np.argmin(np.abs(np.array(found) - target)))] * np.ones(2) / np.sqrt(2)
+
+    mse = float(np.exp(e_centre + e_scale * units))
+    assert grade(np.zeros(2), mse, 1.0, reference)["word"] == "typical"  # the error alone
+    assert grade(code_at(units), float(np.exp(e_centre)), 1.0, reference)["word"] == "typical"  # the code alone
+    both = grade(code_at(units), mse, 1.0, reference)
+    assert both["word"] == "unusual" and both["score"] > limit
+
+
+def test_a_photograph_of_a_scene_is_judged_by_its_clutter_not_by_the_sliver_it_kept(reference):
+    """aelib.ink.clutter: the share of the upload away from the digit as bright as its strokes.
+    0 on a page with a digit; a photograph of a cup keeps a stroke-like sliver, but the rest of
+    it is full of marks as bright, and the verdict says so."""
+    from skimage import color, data
+
+    from aelib.inference import prepare_upload
+
+    page = prepare_upload((ROOT / "assets" / "samples" / "digit_photo.png").read_bytes(), "d.png", "mnist", (1, 28, 28))
+    cup = io.BytesIO()
+    Image.fromarray((color.rgb2gray(data.coffee()) * 255).astype(np.uint8)).save(cup, format="PNG")
+    scene = prepare_upload(cup.getvalue(), "coffee.png", "mnist", (1, 28, 28))
+    assert page["evidence"]["clutter"] < 0.01 and scene["evidence"]["clutter"] > 0.03
+    clean = {"kept_share": 1.0, "lines_share": 0.0, "n_parts": 1}
+    assert grade(np.zeros(2), 0.01, 1.0, reference, {**clean, "clutter": 0.0})["word"] == "typical"
+    cluttered = grade(np.zeros(2), 0.01, 1.0, reference, {**clean, "clutter": scene["evidence"]["clutter"]})
+    assert cluttered["word"] != "typical" and "photograph of a scene" in cluttered["text"]
