@@ -149,12 +149,14 @@ def show_directions(entry: dict, checkpoint, bundle: dict, code=None, label=None
 
 def from_selection(entry: dict, checkpoint, bundle: dict, chosen: list[int]) -> None:
     """Latent map: keep the selected points (indices into aelib.bundle.map_points) as group A or B;
-    with both, define the direction from A towards B for this session."""
+    with both, define the direction from A towards B for this session (the groups stay meanwhile)."""
     model_id = entry["id"]
     groups = st.session_state.setdefault(f"_direction_groups_{model_id}", {})
+    if not chosen and not groups:
+        return
     cols = st.columns(3)
     for column, group in zip(cols, "AB", strict=False):
-        if column.button(f"Use these {len(chosen)} as group {group}", key=f"group_{group}_{model_id}"):
+        if chosen and column.button(f"Use these {len(chosen)} as group {group}", key=f"group_{group}_{model_id}"):
             groups[group] = [int(i) for i in chosen]
     cols[2].caption(" · ".join(f"group {g}: {len(groups[g])} points" for g in sorted(groups)) or "no groups yet")
     if len(groups) < 2:

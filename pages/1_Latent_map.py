@@ -12,6 +12,7 @@ from aelib.figures import GRID_TRACE_NAME, latent_scatter
 from aelib.imaging import tile
 from aelib.latent import PCAMap, neighbour_blend
 from labapp import keys
+from labapp.directions import from_selection
 from labapp.display import big, bundle_images, plain
 from labapp.frame import PAGE_BY_KEY, link_query
 from labapp.jobs import heavy_job
@@ -174,6 +175,8 @@ elif spot is not None:
         query_params=link_query("generate"),
     )
 
+if points["images"] is not None:  # issue #25: two selections make a direction (group A towards B)
+    from_selection(entry, checkpoint, bundle, chosen)
 buffer = io.StringIO()
 table = np.column_stack([np.arange(n_points), -np.ones(n_points) if labels is None else labels[:n_points], coords])
 np.savetxt(buffer, table, delimiter=",", header="index,label,x,y", comments="", fmt=["%d", "%d", "%.5f", "%.5f"])

@@ -9,6 +9,7 @@ from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
 from aelib.imaging import thumbnail, tile
 from aelib.lab import explain_reconstruction
 from labapp import keys
+from labapp.directions import directions_of, edit_along
 from labapp.display import big, bundle_images, label_names, plain, show_images
 from labapp.frame import setup_page
 from labapp.models import typicality_reference
@@ -136,6 +137,7 @@ def show_result(n: int, item: dict) -> None:
     cols[3].plotly_chart(
         heatmap(out["error_map"], f"squared error, 0 to {out['error_map'].max():.3f}"), key=f"err_{n}", theme=None
     )  # keep our colour scale; Streamlit's theme would replace it
+    edit_along(model, directions_of(entry, checkpoint, bundle), out["code"], given, key=f"edit_{n}")  # issue #25
     left, right = st.columns([2, 3])  # the map gets the wider column, its legend a row of its own
     with left:
         st.plotly_chart(code_bars(out["code"]), key=f"code_{n}")

@@ -62,3 +62,27 @@ def test_maths_js_equals_aelib_latent(page, server):
         got = np.asarray(js[name], np.float64)
         assert got.shape == np.shape(expected), name
         assert np.abs(got - expected).max() < 1e-5, (name, got, expected)
+
+
+def test_attribute_sliders_in_maths_js_equal_aelib_directions(page, server):
+    """Generate's attribute sliders (generate.js) read and set a code with maths.js's toPrincipal and
+    setPrincipal on one direction (aelib.directions.slider_args): Direction.position and .move."""
+    from aelib.directions import from_property, slider_args
+
+    rng = np.random.default_rng(5)
+    codes = rng.normal(size=(200, 6)).astype(np.float32) * [3, 2, 1, 1, 0.5, 0.2]
+    direction = from_property(codes, codes @ [0.2, -1, 0.5, 0, 0, 2] + rng.normal(size=200), "planted", n_bootstrap=5)
+    code = codes[3]
+    page.goto(server["url"])
+    wait_until_idle(page)
+    page.goto(f"{server['url']}/{COMPONENT_PAGE}")
+    js = page.evaluate(
+        """async ([a, code]) => {
+            const m = await import("./maths.js");
+            const one = { mean: a.mean, directions: [a.vector], std: [a.std] };  // as generate.js builds it
+            return { read: m.toPrincipal(one, code, 0), moved: m.setPrincipal(one, code, 0, 1.7) };
+        }""",
+        [slider_args([direction])["list"][0], code.tolist()],
+    )
+    assert abs(js["read"] - direction.position(code)) < 1e-5
+    assert np.abs(np.asarray(js["moved"]) - direction.move(code, 1.7)).max() < 1e-5
