@@ -174,6 +174,10 @@ elif spot is not None:
         label="It is now the current code: open it on Generate",
         query_params=link_query("generate"),
     )
+    if points["images"] is not None:  # issue #25: the spot's nearest images in latent space
+        near = inference.nearest(codes[:n_points], code, k=8)
+        strip = tile(bundle_images({"images": points["images"]}, near), n_cols=len(near), pad=2)
+        right.image(big(strip, 64), caption="the 8 images whose codes are nearest to this spot", width="content")
 
 if points["images"] is not None:  # issue #25: two selections make a direction (group A towards B)
     from_selection(entry, checkpoint, bundle, chosen)

@@ -109,3 +109,14 @@ def test_two_selections_on_the_latent_map_make_a_direction(page, server):
     wait_until_idle(page)
     page.screenshot(path=str(SHOTS / "directions_from_map.png"), full_page=True)
     page.get_by_text("A → B: low trust").first.wait_for(timeout=60000)  # one image each: nothing held out
+
+
+def test_a_kept_spot_on_the_latent_map_shows_its_nearest_images(page, server):
+    frame = open_live(page, server, "latent_map", DIGITS)
+    live_map = frame.locator('[data-testid="live-map"]')
+    live_map.scroll_into_view_if_needed()
+    box = live_map.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    nearest = page.locator('[data-testid="stImage"]', has_text="nearest to this spot")
+    nearest.wait_for(timeout=20000)
+    assert nearest.locator("img").bounding_box()["width"] > 8 * 40  # eight thumbnails in a row
