@@ -5,6 +5,7 @@ show its trust, and decode along it."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -28,19 +29,27 @@ def _shipped(path: str, mtime: float, dataset: str, _model, _bundle) -> list:
     return builtin_directions(_model, _bundle, dataset)  # shared by all sessions: never modified
 
 
+_MEASURED: set = set()  # the shipped checkpoints whose directions this server has (no spinner for them)
+
+
 def directions_of(entry: dict, checkpoint, bundle: dict) -> list:
     """The model's built-in directions, then this session's; [] for a model without images."""
     if entry.get("kind", "image") != "image" or "images" not in bundle:
         return []
-    with st.spinner("Measuring the model's images for its attribute directions (once per model)…"):
-        if entry.get("user"):
-            own = f"_builtin_directions_{entry['id']}"
+    own = f"_builtin_directions_{entry['id']}"
+    shipped = None if entry.get("user") else (entry["path"], Path(entry["path"]).stat().st_mtime)
+    if (shipped in _MEASURED) if shipped else (own in st.session_state):
+        waiting = contextlib.nullcontext()
+    else:
+        waiting = st.spinner("Measuring the model's images for its attribute directions (once per model)…")
+    with waiting:
+        if shipped:
+            builtin = _shipped(*shipped, entry["dataset"], checkpoint.model, bundle)
+            _MEASURED.add(shipped)
+        else:
             if own not in st.session_state:
                 st.session_state[own] = builtin_directions(checkpoint.model, bundle, entry["dataset"])
             builtin = st.session_state[own]
-        else:
-            mtime = Path(entry["path"]).stat().st_mtime
-            builtin = _shipped(entry["path"], mtime, entry["dataset"], checkpoint.model, bundle)
     return [*builtin, *st.session_state.get(session_key(entry["id"]), [])]
 
 
