@@ -32,6 +32,14 @@ def _shipped(path: str, mtime: float, dataset: str, _model, _bundle) -> list:
 _MEASURED: set = set()  # the shipped checkpoints whose directions this server has (no spinner for them)
 
 
+def prepare_shipped(entry: dict, checkpoint, bundle: dict) -> None:
+    """Measure a shipped model's built-in directions ahead of its first Generate visit (warm-up)."""
+    if entry.get("kind", "image") == "image" and "images" in bundle and not entry.get("user"):
+        shipped = (entry["path"], Path(entry["path"]).stat().st_mtime)
+        _shipped(*shipped, entry["dataset"], checkpoint.model, bundle)
+        _MEASURED.add(shipped)
+
+
 def directions_of(entry: dict, checkpoint, bundle: dict) -> list:
     """The model's built-in directions, then this session's; [] for a model without images."""
     if entry.get("kind", "image") != "image" or "images" not in bundle:
