@@ -139,7 +139,8 @@ def operating_point(metrics: dict) -> tuple[float, float]:
 
 
 def anomaly_setups(bundle: dict, header: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The normal-vs-anomaly comparisons a bundle supports: name -> (scores, is_anomaly)."""
+    """The normal-vs-anomaly comparisons a bundle supports: name -> (scores, is_anomaly). A
+    one-class model's own task (the one its card's AUC measures) comes first."""
     setups = {}
     if "ood_score" in bundle:
         scores = np.concatenate([bundle["score"], bundle["ood_score"]])
@@ -153,4 +154,5 @@ def anomaly_setups(bundle: dict, header: dict) -> dict[str, tuple[np.ndarray, np
             bundle["score"],
             ~np.isin(bundle["labels"], keep),
         )
+        setups = dict(reversed(setups.items()))  # (a dict keeps insertion order: the one-class task first)
     return setups

@@ -55,13 +55,27 @@ if upload is not None:
             upload.getvalue(), upload.name, entry["dataset"], checkpoint.model.config.image_shape
         )
         result = score_image(checkpoint.model, prepared["image"], threshold)
+        side = "above" if result["anomalous"] else "below"
         verdict = "**anomalous**" if result["anomalous"] else "**normal**"
-        st.markdown(f"{plain(upload.name)}: score {result['score']:.4f} against threshold {threshold:.4f}: {verdict}")
+        st.markdown(
+            f"**By its score** ({setup.split(':')[0]}): {plain(upload.name)} scores {result['score']:.4f}, "
+            f"{side} the threshold {threshold:.4f}: {verdict}."
+        )
         if "codes" in bundle and "images" in bundle:  # graded: the whole upload, not only the part kept
             graded = typicality(
                 prepared["image"], result, bundle, typicality_reference(entry), prepared.get("evidence")
             )
+            st.markdown("**Compared with everything in the test set** (the code, the error and what was set aside):")
             {"typical": st.success, "unusual": st.warning}.get(graded["word"], st.error)(plain(graded["text"]))
+            if (graded["word"] == "typical") == result["anomalous"]:
+                st.caption(
+                    "The two answers differ because they ask different questions. The score asks only how well "
+                    "this model rebuilds the image, against the threshold set above"
+                    + (", and this model was trained on one class only" if "one-class" in setup else "")
+                    + "; the second asks whether the image is like the test images at all. A photograph can be "
+                    "rebuilt with a low error and still be nothing like them; a digit of another class is like "
+                    "them and still an anomaly for a one-class model."
+                )
         show_images(
             [thumbnail(prepared["gray"], 110), prepared["image"], result["recon"]],
             ["your upload", "preprocessed", "reconstruction"],

@@ -32,12 +32,15 @@ with beats_tab:
     classes = sorted(set(labels.tolist())) if labels is not None else [None]
     cls = st.selectbox("Class", classes, format_func=lambda c: names[c] if c is not None and names else "all")
     candidates = np.flatnonzero(labels == cls) if cls is not None else np.arange(len(signals))
-    nth = st.slider("Beat", 0, len(candidates) - 1, 0) if len(candidates) > 1 else 0
+    n = len(candidates)
+    nth = st.slider(f"Beat of this class (1 to {n})", 1, n, 1) - 1 if n > 1 else 0
     index = int(candidates[nth])
     recon = inference.rebuild(model, signals[index][None, None, None])[0].ravel()
     st.plotly_chart(
         series_overlay(
-            signals[index], recon, f"beat {index}: {names[labels[index]] if names else ''} · score {scores[index]:.4f}"
+            signals[index],
+            recon,
+            f"test beat #{index}: {names[labels[index]] if names else ''} · score {scores[index]:.4f}",
         )
     )
 

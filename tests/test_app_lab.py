@@ -95,8 +95,8 @@ def test_anomaly_threshold_moves_the_metrics_and_upload_gets_a_verdict(app):
     assert int(moved["missed"]) >= int(first["missed"])
     at.file_uploader[0].set_value(GOOD).run()
     assert not at.exception
-    verdict = next(m.value for m in at.markdown if m.value.startswith("seven.png: score"))
-    assert verdict.endswith(("**anomalous**", "**normal**"))
+    verdict = next(m.value for m in at.markdown if "seven.png scores" in m.value)
+    assert verdict.startswith("**By its score** (one-class)") and verdict.endswith(("**anomalous**.", "**normal**."))
     graded = [a.value for a in [*at.success, *at.warning, *at.error]]  # and the graded verdict on the upload
     assert any(v.startswith(("Typical", "Unusual", "Unlike")) for v in graded)
     at.file_uploader[0].set_value(BAD_FILES[1]).run()
