@@ -182,12 +182,15 @@ def grade(
     severity, reasons = 0, []
     if score > limits["typical"]:
         severity = 2 if score > limits["unlike"] else 1
+        # The percentile is the combined score's (error, code, fill, clutter together), so it is said of
+        # the whole, not of the part that weighs most: a user compares it with the error's own percentile.
         what = {
-            "error": "the model cannot redraw it well: its reconstruction error is higher than",
-            "code": "its code lies farther from its nearest test codes than",
-            "fill": "its marks are a filled shape rather than pen strokes: they fill more of their box than",
+            "error": "the model cannot redraw it well (its reconstruction error is what stands out most)",
+            "code": "its code lies far from the test images' codes",
+            "fill": "its marks are a filled shape rather than pen strokes",
         }[part]
-        reasons.append(f"{what} {'all the' if percentile >= 99.95 else f'{percentile:.1f}% of the'} test images'")
+        share = "all the" if percentile >= 99.95 else f"{percentile:.1f}% of the"
+        reasons.append(f"{what}; taken together, it lies farther out than {share} test images")
         if CLUTTER * values["clutter"] >= 1:
             reasons.append(
                 f"marks as bright as its strokes cover {values['clutter']:.0%} of the rest of the upload: "
@@ -211,10 +214,7 @@ def grade(
     elif abs(score - limits["unlike"]) < NEAR:
         near = "unlike" if word == "unusual" else "unusual"
     if word == "typical" and use_code:
-        text = (
-            f"{titles[word]}: its reconstruction error and its code lie within the test images' range "
-            f"({100 - percentile:.0f}% of the test images lie farther out)"
-        )
+        text = f"{titles[word]}: its reconstruction error and its code lie within the test images' range"
     elif word == "typical":
         worse = 100 - percentile
         text = (

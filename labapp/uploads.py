@@ -32,7 +32,8 @@ def upload_verdict(model, image: np.ndarray, entry: dict, label=None, evidence: 
         return
     result = inference.reconstruct(model, image, label)
     verdict = typicality(image, result, get_bundle(entry), reference, evidence)
-    (st.caption if verdict["typical"] else st.warning)(verdict["verdict"].capitalize() + ".")
+    text = verdict["verdict"]
+    (st.caption if verdict["typical"] else st.warning)(text[:1].upper() + text[1:].rstrip(".") + ".")
 
 
 def draw_digit(key: str, note: str = "") -> None:

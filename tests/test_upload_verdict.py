@@ -31,7 +31,7 @@ def test_a_code_among_the_test_codes_is_typical_and_a_far_one_unlike(reference):
     inside = grade(np.array([0.3, -0.2]), 0.01, 1.0, reference)
     assert inside["word"] == "typical" and inside["text"].startswith("Typical for this model")
     far = grade(np.array([30.0, -30.0]), 0.01, 1.0, reference)
-    assert far["word"] == "unlike" and "code lies farther" in far["text"]
+    assert far["word"] == "unlike" and "code lies far from" in far["text"]
     centre, scale = reference["error"]
     poor = grade(np.array([0.3, -0.2]), np.exp(centre + scale * (reference[True]["typical"] + 1.5)), 1.0, reference)
     assert poor["word"] == "unusual" and "cannot redraw it well" in poor["text"]
