@@ -180,3 +180,14 @@ def index_from_text(text: str | None, n: int) -> int | None:
         return None
     value = int(text)
     return value if value < n else None
+
+
+def code_bounds(codes: np.ndarray, variational: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The latent sliders' range per dimension, (D,) low and high, from (N, D) test codes: +-3.5
+    for a VAE (its prior is N(0, I)), else the codes' 0.5th to 99.5th percentiles (a plain AE's
+    codes have any scale; one outlier must not stretch a slider)."""
+    latent_dim = codes.shape[1]
+    if variational:
+        return np.full(latent_dim, -3.5), np.full(latent_dim, 3.5)
+    low, high = np.percentile(codes, 0.5, axis=0), np.percentile(codes, 99.5, axis=0)
+    return np.minimum(low, high - 1e-3), high

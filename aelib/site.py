@@ -34,7 +34,7 @@ from .bundle import map_points
 from .checkpoint import Checkpoint, open_checkpoint
 from .errors import AelibError
 from .imaging import CRISP_DATASETS, png_bytes, tile
-from .latent import informative_dims, principal_directions
+from .latent import code_bounds, informative_dims, principal_directions
 from .zoo import describe, metric_lines, summarise
 
 FRONTEND = Path(__file__).resolve().parent.parent / "latent_control" / "frontend"
@@ -55,11 +55,7 @@ def generate_args(model, bundle: dict) -> dict:
     dimensions), the principal directions and the starting code (the first test image's)."""
     codes = bundle["codes"]
     latent_dim = codes.shape[1]
-    if model.is_variational:
-        low, high = np.full(latent_dim, -3.5), np.full(latent_dim, 3.5)
-    else:
-        low, high = np.percentile(codes, 0.5, axis=0), np.percentile(codes, 99.5, axis=0)
-        low, high = np.minimum(low, high - 1e-3), high
+    low, high = code_bounds(codes, model.is_variational)
     mean, directions, std = principal_directions(codes)
     n_pcs = min(latent_dim, N_PCS)
     dims = informative_dims(bundle["dim_score"], min(latent_dim, N_SLIDERS))

@@ -16,45 +16,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from streamlit_server import chromium, free_port
+from streamlit_server import chromium, static_server
 
 from aelib.site import export_site, export_site_zip, open_models
 from aelib.zoo import checkpoint_dir
 
 MODELS = {"mnist_conv_vae": "conv MNIST", "olivetti_conv_vae": "conv 64x64 Olivetti"}
 FIRST_IMAGE = "() => window.latentControl && window.latentControl.stats.firstImageMs !== null"
-
-
-def serve(folder: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(folder)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return server, url
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("http.server did not start")
 
 
 def site_first_image_ms(page, url: str) -> float:
@@ -121,17 +99,12 @@ def main() -> None:
             name: {p.name: p.stat().st_size for p in sorted((out / "models" / name).iterdir())} for name in MODELS
         }
         result["zip_one_model_bytes"] = len(export_site_zip(models[:1]))
-        server, origin = serve(Path(tmp))
-        try:
-            with chromium() as browser:
-                result["site"] = {
-                    name: site_timings(browser, f"{origin}/course/demo/?model={name}", args.repeats) for name in MODELS
-                }
-                if not args.no_streamlit:
-                    result["streamlit"] = streamlit_timings(browser, args.repeats)
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(10)
+        with static_server(Path(tmp), "course/demo/site.json") as origin, chromium() as browser:
+            result["site"] = {
+                name: site_timings(browser, f"{origin}/course/demo/?model={name}", args.repeats) for name in MODELS
+            }
+            if not args.no_streamlit:
+                result["streamlit"] = streamlit_timings(browser, args.repeats)
     report(result)
     print(json.dumps(result))
 

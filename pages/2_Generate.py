@@ -13,6 +13,7 @@ from aelib import inference
 from aelib.directions import slider_args
 from aelib.imaging import tile
 from aelib.latent import (
+    code_bounds,
     code_from_text,
     index_from_text,
     informative_dims,
@@ -33,11 +34,7 @@ from latent_control import live_generate
 
 entry, checkpoint, bundle, model, codes, key, labels, names = explorer_page("Generate")
 latent_dim = codes.shape[1]
-if model.is_variational:
-    low, high = np.full(latent_dim, -3.5), np.full(latent_dim, 3.5)
-else:
-    low, high = np.percentile(codes, 0.5, axis=0), np.percentile(codes, 99.5, axis=0)
-    low, high = np.minimum(low, high - 1e-3), high
+low, high = code_bounds(codes, model.is_variational)
 CODE, REVISION, LABEL = code_keys(key)
 PC_RANGE = 3.0
 mean, directions, std = principal_directions_of(codes)

@@ -92,6 +92,36 @@ def streamlit_server(
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+@contextlib.contextmanager
+def static_server(folder: Path, probe: str = "", timeout: float = 30):
+    """`python -m http.server` serving `folder` on a free port (its own process group, stopped by
+    its id); yields the origin once `origin/probe` answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"http.server exited with status {process.returncode}")
+            try:
+                urllib.request.urlopen(f"{origin}/{probe}", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"http.server did not answer within {timeout:.0f} s") from None
+                time.sleep(0.05)
+        yield origin
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+
+
 def _wait_healthy(url: str, process, timeout: float) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -6,17 +6,12 @@ leaves the folder or fails."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 
 import numpy as np
 import pytest
-from streamlit_server import ROOT, SHOTS, free_port, require_chromium
+from streamlit_server import ROOT, SHOTS, require_chromium, static_server
 from test_site import export_models, shipped
 
 from aelib import inference, load_checkpoint
@@ -36,36 +31,8 @@ def static_site(tmp_path_factory):
     process group, stopped by its id)."""
     root = tmp_path_factory.mktemp("static")
     export_models(root / "course" / "demo", (DIGITS, FACES, CVAE), lab_url="https://lab.example.org")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    origin = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(f"{origin}/course/demo/site.json", server)
+    with static_server(root, "course/demo/site.json") as origin:
         yield {"origin": origin, "url": f"{origin}/course/demo/"}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
-
-
-def wait_until_serving(url: str, server, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"http.server did not answer within {timeout:.0f} s") from None
-        try:
-            server.wait(0.05)  # (returns at once if the server has exited)
-            raise RuntimeError(f"http.server exited with status {server.returncode}")
-        except subprocess.TimeoutExpired:
-            pass
 
 
 @pytest.fixture

@@ -97,3 +97,13 @@ def test_tsne_separates_clusters_and_reports_progress(rng):
     between = np.linalg.norm(embedding[:40].mean(0) - embedding[40:].mean(0))
     within = embedding[:40].std(0).mean()
     assert between > 3 * within
+
+
+def test_code_bounds_are_the_prior_for_a_vae_and_the_codes_spread_otherwise(rng):
+    from aelib.latent import code_bounds
+
+    codes = rng.normal(size=(1000, 3)) * np.array([1.0, 10.0, 0.0])  # the last dimension never moves
+    codes[0, 0] = 1e6  # one outlier
+    low, high = code_bounds(codes, variational=False)
+    assert high[0] < 10 and low[1] < -20 and high[1] > 20 and high[2] - low[2] == pytest.approx(1e-3)
+    assert np.all(code_bounds(codes, variational=True)[1] == 3.5)
