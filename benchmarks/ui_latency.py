@@ -79,7 +79,7 @@ def live_models() -> dict[str, str]:
     from aelib import zoo
 
     entries, _ = zoo.list_checkpoints()
-    return {e["id"]: f"{e['model']} {e['dataset']}" for e in entries if e.get("kind", "image") == "image"}
+    return {e["id"]: e["id"] for e in entries if e.get("kind", "image") == "image"}
 
 
 FRAME = 'iframe[title*="latent_control"]'
@@ -105,7 +105,7 @@ def first_image_ms(page, url: str, model: str) -> dict:
     the browser decodes) and the first image decoded in the browser; and the component's own share."""
     page.goto(f"{url}/{PAGE_PATHS['generate']}?model={model}")
     ready = IN_FRAME % "w && w.latentControl && w.latentControl.stats.firstImageMs !== null"
-    page.wait_for_function(ready.replace(".contentWindow", "?.contentWindow"), arg=FRAME, timeout=60000)
+    page.wait_for_function(ready.replace(".contentWindow", "?.contentWindow"), arg=FRAME, timeout=180_000)
     offset, timeline = page.evaluate(
         IN_FRAME % "[w.performance.timeOrigin - performance.timeOrigin, w.latentControl.stats.timeline]", FRAME
     )
@@ -244,7 +244,7 @@ def report_live(label: str, results: dict) -> None:
             d = live[drag]
             spread = d["frames_per_s_runs"]
             print(
-                f"{label} {live['model']:20s} {drag:11s}: {d['frames_per_s']:6.1f} frames/s "
+                f"{label} {live['model']:26s} {drag:11s}: {d['frames_per_s']:6.1f} frames/s "
                 f"(median of {len(spread)}: {min(spread)}-{max(spread)}) "
                 f"({d['frames_drawn']} images for {d['pointer_moves']} pointer moves, "
                 f"{d['display_frames_with_a_new_image']:.0%} of display frames), decode median "
@@ -252,7 +252,7 @@ def report_live(label: str, results: dict) -> None:
             )
         cold, warm = live["first_image_ms_cold_cache"], live["first_image_ms_warm_cache"]
         print(
-            f"{label} {live['model']:20s} first image on screen {cold['on_screen']} / {warm['on_screen']} ms "
+            f"{label} {live['model']:26s} first image on screen {cold['on_screen']} / {warm['on_screen']} ms "
             f"(cold / warm cache), decoded in the browser {cold['decoded_in_browser']} / "
             f"{warm['decoded_in_browser']} ms; {live['decodes_per_s_back_to_back']} decodes/s back to back"
         )
