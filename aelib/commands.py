@@ -226,12 +226,13 @@ def cmd_checkpoints(args) -> int:
     if args.markdown:
         print(markdown_table(entries))
         return 0
-    for entry in entries:
+    paths = [os.path.relpath(entry["path"]) for entry in entries]
+    width = max(map(len, paths), default=0)  # the columns line up whatever the longest name
+    for entry, path in zip(entries, paths, strict=True):
         metrics = ", ".join(
             f"{k}={v:.4g}" for k, v in entry.items() if isinstance(v, float) and k not in ("latent_dim",)
         )
-        path = os.path.relpath(entry["path"])
-        print(f"{path:42s} {entry['model']:10s} {entry['dataset']:14s} z={entry['latent_dim']:<3d} {metrics}")
+        print(f"{path:{width}s}  {entry['model']:10s} {entry['dataset']:14s} z={entry['latent_dim']:<3d} {metrics}")
     for error in errors:
         print(f"unreadable: {error}")
     if args.json:

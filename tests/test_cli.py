@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ def run(*args, cwd=None):
 
 def test_train_then_eval_round_trip_on_digits(tmp_path):
     out = tmp_path / "cvae.safetensors"
-    started = time.perf_counter()
     trained = run(
         "train",
         "--model",
@@ -45,9 +43,9 @@ def test_train_then_eval_round_trip_on_digits(tmp_path):
     evaluated = run("eval", str(out), "--iw-samples", "20", "--json", "--save")
     assert evaluated.returncode == 0, evaluated.stderr
     metrics = json.loads(evaluated.stdout.strip().splitlines()[-1])
-    assert metrics["iw_nll"] > 0 and metrics["elbo"] < 0 and 0 <= metrics["probe_accuracy"] <= 1
+    # two epochs already put the classes apart: a linear probe on 4-D codes beats chance (10%) by far
+    assert metrics["iw_nll"] > 0 and metrics["elbo"] < 0 and metrics["probe_accuracy"] > 0.3
     assert "pca_probe_accuracy" in metrics and metrics["n_test"] == 297
-    assert time.perf_counter() - started < 120
     listed = run("checkpoints", "--dir", str(tmp_path), "--json")
     entries = json.loads(listed.stdout.strip().splitlines()[-1])
     assert entries[0]["model"] == "conv_vae" and entries[0]["iw_nll"] == pytest.approx(metrics["iw_nll"])
