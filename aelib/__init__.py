@@ -9,11 +9,18 @@ aelib never imports Streamlit; the app in pages/ is a thin layer over it.
 """
 
 from . import models  # noqa: F401  (registers every model)
-from .checkpoint import Checkpoint, load_bundle, load_checkpoint, open_checkpoint, read_header, save_checkpoint
 from .datasets import ImageData, load_dataset
 from .errors import AelibError, CheckpointError, DataError, ImageDecodeError, UnknownNameError
+from .io.checkpoint import (
+    Checkpoint,
+    load_bundle,
+    load_checkpoint,
+    open_checkpoint,
+    read_header,
+    save_checkpoint,
+)
 from .registry import DATASETS, MODELS, build_model, register_dataset, register_model
-from .train import TrainConfig, TrainState, fit
+from .training.train import TrainConfig, TrainState, fit
 
 __version__ = "0.1.0"
 

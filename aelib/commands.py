@@ -8,12 +8,20 @@ import time
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
-from . import checks, distributed, models  # noqa: F401  (registers models)
-from .checkpoint import load_checkpoint, read_header, read_optimizer_state, save_checkpoint, update_checkpoint
+from . import models  # noqa: F401  (registers models)
 from .datasets import keep_classes, list_datasets, load_dataset
 from .errors import AelibError
+from .io import checks
+from .io.checkpoint import (
+    load_checkpoint,
+    read_header,
+    read_optimizer_state,
+    save_checkpoint,
+    update_checkpoint,
+)
 from .registry import MODELS, build_model, get_model_class
-from .train import TrainConfig, TrainState, fit
+from .training import distributed
+from .training.train import TrainConfig, TrainState, fit
 
 
 def cmd_models(args) -> int:
@@ -170,7 +178,7 @@ def _load_for_eval(path, data_root):
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate, one_class_metrics
+    from .scoring.evaluate import evaluate, one_class_metrics
 
     checkpoint, header, data = _load_for_eval(args.path, args.data_root)
     metrics = evaluate(
@@ -195,10 +203,10 @@ def cmd_eval(args) -> int:
 
 
 def cmd_bundle(args) -> int:
-    from .bundle import build_bundle
-    from .imaging import png_bytes, to_uint8, upscale
-    from .inference import sample_grid
-    from .noise import parse_noise
+    from .explore.inference import sample_grid
+    from .io.bundle import build_bundle
+    from .preprocess.imaging import png_bytes, to_uint8, upscale
+    from .training.noise import parse_noise
 
     checkpoint, header, data = _load_for_eval(args.path, args.data_root)
     ood = load_dataset(args.ood_dataset, args.data_root) if args.ood_dataset else None
@@ -220,7 +228,7 @@ def cmd_bundle(args) -> int:
 
 
 def cmd_checkpoints(args) -> int:
-    from .zoo import list_checkpoints, markdown_table
+    from .io.zoo import list_checkpoints, markdown_table
 
     entries, errors = list_checkpoints(args.dir)
     if args.markdown:
@@ -241,7 +249,7 @@ def cmd_checkpoints(args) -> int:
 
 
 def cmd_export_onnx(args) -> int:
-    from .onnx_export import decoder_onnx
+    from .io.onnx_export import decoder_onnx
 
     model = load_checkpoint(args.path).model
     out = Path(args.out or Path(args.path).with_suffix(".decoder.onnx"))
@@ -252,7 +260,7 @@ def cmd_export_onnx(args) -> int:
 
 
 def cmd_export_site(args) -> int:
-    from .site import export_site, open_models
+    from .io.site import export_site, open_models
 
     written = export_site(open_models(args.paths), args.out, args.lab_url)
     for model_id, size in written["models"].items():
@@ -265,10 +273,10 @@ def cmd_export_site(args) -> int:
 def cmd_reconstruct(args) -> int:
     """Per file: the preprocessing notes, error, its percentile, the verdict and the majority label
     of the 5 nearest test images; the same functions as the Reconstruct page."""
-    from .checkpoint import open_checkpoint
-    from .imaging import png_bytes, to_uint8
-    from .inference import prepare_upload
-    from .lab import explain_reconstruction
+    from .explore.inference import prepare_upload
+    from .explore.lab import explain_reconstruction
+    from .io.checkpoint import open_checkpoint
+    from .preprocess.imaging import png_bytes, to_uint8
 
     checkpoint = open_checkpoint(args.path)
     bundle, names = checkpoint.bundle, checkpoint.header["dataset"].get("class_names") or []

@@ -1,4 +1,4 @@
-"""Trust numbers of every built-in attribute direction (aelib.directions) on every shipped image model.
+"""Trust numbers of every built-in attribute direction (aelib.explore.directions) on every shipped image model.
 
     python benchmarks/directions_trust.py [--checkpoints DIR] [--seed 0]
 
@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aelib.checkpoint import open_checkpoint
-from aelib.directions import checkpoint_directions
-from aelib.zoo import list_checkpoints
+from aelib.explore.directions import checkpoint_directions
+from aelib.io.checkpoint import open_checkpoint
+from aelib.io.zoo import list_checkpoints
 
 
 def row(model_id: str, direction, seconds: float) -> dict:

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from upload_verdict import PHOTOS, photographs, png
 
 from aelib import AelibError, load_bundle, load_checkpoint, load_dataset
-from aelib.anomaly import roc
-from aelib.inference import prepare_upload
-from aelib.lab import explain_reconstruction, typicality_reference
+from aelib.explore.inference import prepare_upload
+from aelib.explore.lab import explain_reconstruction, typicality_reference
+from aelib.scoring.anomaly import roc
 
 PORTRAITS = ("astronaut", "camera")
 

@@ -50,7 +50,7 @@ def mib(group: Path, name: str) -> float:
 
 def working_set(group: Path) -> float:
     """What the app's memory budget counts: usage less the page cache the kernel can drop."""
-    from aelib.memory import _inactive_file_mb
+    from aelib.training.memory import _inactive_file_mb
 
     return round(mib(group, "memory.usage_in_bytes") - _inactive_file_mb(group), 1)
 

@@ -30,8 +30,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from aelib import AelibError, load_bundle, load_checkpoint
-from aelib.inference import prepare_upload
-from aelib.lab import explain_reconstruction, typicality_reference
+from aelib.explore.inference import prepare_upload
+from aelib.explore.lab import explain_reconstruction, typicality_reference
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import hard_uploads
@@ -203,7 +203,7 @@ def run(checkpoint: str, per_kind: int, data_root: str | None, folder: str | Non
         ]
         results[kind] = summarise(rows)
     if "mnist" in results and data_root:  # the same digits without a file or the pipeline: the k-NN's own limit
-        from aelib.inference import encode, nearest
+        from aelib.explore.inference import encode, nearest
 
         codes = encode(model, digits[:per_kind].astype(np.float32))
         raw = [np.argmax(np.bincount(bundle["labels"][nearest(bundle["codes"], c)])) for c in codes]

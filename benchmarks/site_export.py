@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from streamlit_server import chromium, static_server
 
-from aelib.site import export_site, export_site_zip, open_models
-from aelib.zoo import checkpoint_dir
+from aelib.io.site import export_site, export_site_zip, open_models
+from aelib.io.zoo import checkpoint_dir
 
 MODELS = {"mnist_conv_vae": "conv MNIST", "olivetti_conv_vae": "conv 64x64 Olivetti"}
 FIRST_IMAGE = "() => window.latentControl && window.latentControl.stats.firstImageMs !== null"

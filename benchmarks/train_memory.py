@@ -1,7 +1,7 @@
 """What an in-app training costs in memory (#27), in a process that already holds what a server
 does (torch, the app's libraries, a loaded model and its exported decoder): resident memory before,
 the peak while each training runs, and after. The first training also imports the code PyTorch's
-optimizers load on first use; later ones show what a training itself needs. aelib.memory's
+optimizers load on first use; later ones show what a training itself needs. aelib.training.memory's
 training_need_mb is checked against these numbers.
 
     python benchmarks/train_memory.py [--images 600] [--size 8] [--repeats 3]
@@ -30,8 +30,8 @@ import torch.nn.functional as F
 import latent_control
 from aelib import TrainConfig, build_model, load_checkpoint, load_dataset
 from aelib.datasets import ImageData
-from aelib.memory import training_need_mb
-from aelib.training_job import TrainingJob
+from aelib.training.memory import training_need_mb
+from aelib.training.training_job import TrainingJob
 
 
 def rss_mib() -> float:

@@ -32,7 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aelib import TrainConfig, build_model, distributed, fit, load_dataset
+from aelib import TrainConfig, build_model, fit, load_dataset
+from aelib.training import distributed
 
 
 class ExamplesVAE(nn.Module):

@@ -19,8 +19,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from aelib import load_checkpoint, load_dataset
-from aelib.evaluate import encode_all
-from aelib.latent import tsne
+from aelib.explore.latent import tsne
+from aelib.scoring.evaluate import encode_all
 
 
 def knn_accuracy(embedding: np.ndarray, labels: np.ndarray) -> float:

@@ -76,7 +76,7 @@ def slider_latencies(page, url: str, moves: int) -> list[float]:
 
 def live_models() -> dict[str, str]:
     """Every shipped image model (each drags at display rate, or the benchmark says which does not)."""
-    from aelib import zoo
+    from aelib.io import zoo
 
     entries, _ = zoo.list_checkpoints()
     return {e["id"]: e["id"] for e in entries if e.get("kind", "image") == "image"}

@@ -33,9 +33,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from aelib import AelibError, load_bundle, load_checkpoint, load_dataset
-from aelib.anomaly import roc
-from aelib.inference import prepare_upload, to_model_input
-from aelib.lab import explain_reconstruction, knn_distances, typicality_reference
+from aelib.explore.inference import prepare_upload, to_model_input
+from aelib.explore.lab import explain_reconstruction, knn_distances, typicality_reference
+from aelib.scoring.anomaly import roc
 
 PHOTOS = (
     "astronaut",

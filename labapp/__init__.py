@@ -10,6 +10,6 @@ imports Streamlit; this package only arranges widgets, caches and session state 
 - jobs: heavy jobs (t-SNE, training) queued per core and checked against the memory left
 - display: showing images and user text safely (plain, show_images)
 - uploads: prepared uploads, the verdict line, the drawing canvas
-- browser_models: models kept for a browser across reloads (cookie + aelib.user_store)
+- browser_models: models kept for a browser across reloads (cookie + aelib.io.user_store)
 - anomaly, compare: widgets used by the Anomalies/Time series and Compare pages
 """

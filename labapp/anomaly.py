@@ -1,4 +1,4 @@
-"""The threshold panel shared by the Anomalies and Time series pages: presets (aelib.anomaly's
+"""The threshold panel shared by the Anomalies and Time series pages: presets (aelib.scoring.anomaly's
 threshold_choices), a slider, the metrics, the score histograms and the ROC curve with the
 threshold marked on it."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aelib.anomaly import operating_point, roc, threshold_choices, threshold_metrics, threshold_range
-from aelib.figures import roc_figure, score_histograms
+from aelib.explore.figures import roc_figure, score_histograms
+from aelib.scoring.anomaly import operating_point, roc, threshold_choices, threshold_metrics, threshold_range
 
 CUSTOM = "custom"
 

@@ -1,7 +1,7 @@
 """The models a visitor trains or opens, kept for their browser across reloads and tabs.
 
 A Streamlit session ends with a reload, a second tab or a dropped connection, and its state with
-it. So a model is also written to the server's UserModelStore (aelib.user_store) in a folder named
+it. So a model is also written to the server's UserModelStore (aelib.io.user_store) in a folder named
 by a random token; the browser keeps the token in a cookie (set by a line of JavaScript: Streamlit
 can read cookies, st.context.cookies, but not set them), and a new session of the same browser
 loads that folder's models. Another browser has another token (or none): it never sees them.
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from aelib import AelibError, load_bundle, load_checkpoint, zoo
-from aelib.user_store import UserModelStore
+from aelib import AelibError, load_bundle, load_checkpoint
+from aelib.io import zoo
+from aelib.io.user_store import UserModelStore
 
 COOKIE = "aelab_browser"
 PRIVATE_PREFIX = "yours_"  # every id add_user_model makes

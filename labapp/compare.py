@@ -1,5 +1,5 @@
 """Streamlit glue for the Compare page: which models, the user's own image, cached numbers, tiles.
-The maths is in aelib.compare; this module only caches it and lays out widgets."""
+The maths is in aelib.explore.compare; this module only caches it and lays out widgets."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aelib import AelibError, compare, inference
-from aelib.imaging import upscale
+from aelib import AelibError
+from aelib.explore import compare, inference
+from aelib.preprocess.imaging import upscale
 from labapp.display import plain
 from labapp.models import get_bundle, get_checkpoint, user_models
 from labapp.uploads import draw_digit, prepared_upload

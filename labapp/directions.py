@@ -1,4 +1,4 @@
-"""Attribute directions on the pages (issue #25): a model's built-in directions (aelib.directions,
+"""Attribute directions on the pages (issue #25): a model's built-in directions (aelib.explore.directions,
 computed once per shipped checkpoint for all sessions, once per session for a session's own model),
 the ones this session defined (kept per model for the session), and the widgets that define one,
 show its trust, and decode along it."""
@@ -11,16 +11,16 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aelib import attributes, inference
-from aelib.directions import DIRECTION_RANGE, builtin_directions, define, trust_text
-from aelib.imaging import tile
+from aelib.explore import attributes, inference
+from aelib.explore.directions import DIRECTION_RANGE, builtin_directions, define, trust_text
+from aelib.preprocess.imaging import tile
 from labapp.display import big, plain
 
 STEPS = np.linspace(-DIRECTION_RANGE, DIRECTION_RANGE, 7)
 
 
 def session_key(model_id: str) -> str:
-    """The directions this session defined for a model (a list of aelib.directions.Direction)."""
+    """The directions this session defined for a model (a list of aelib.explore.directions.Direction)."""
     return f"directions_{model_id}"
 
 
@@ -165,7 +165,7 @@ def show_directions(entry: dict, checkpoint, bundle: dict, code=None, label=None
 
 
 def from_selection(entry: dict, checkpoint, bundle: dict, chosen: list[int]) -> None:
-    """Latent map: keep the selected points (indices into aelib.bundle.map_points) as group A or B;
+    """Latent map: keep the selected points (indices into aelib.io.bundle.map_points) as group A or B;
     with both, define the direction from A towards B for this session (the groups stay meanwhile)."""
     model_id = entry["id"]
     groups = st.session_state.setdefault(f"_direction_groups_{model_id}", {})

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aelib.imaging import to_uint8, upscale
+from aelib.preprocess.imaging import to_uint8, upscale
 from labapp import keys
 
 _MARKDOWN_CONTROL = re.compile(r"([\\`*_\[\]()!<>~$#|])")

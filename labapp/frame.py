@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from aelib.latent import code_to_text
+from aelib.explore.latent import code_to_text
 from labapp import browser_models, keys
 from labapp.jobs import release_freed_memory
 from labapp.models import DEFAULT_MODEL, model_entries

@@ -9,7 +9,7 @@ import os
 
 import streamlit as st
 
-from aelib.jobs import JobSlots
+from aelib.training.jobs import JobSlots
 
 
 @st.cache_resource
@@ -21,9 +21,9 @@ def job_slots() -> JobSlots:
 @contextlib.contextmanager
 def heavy_job(progress, need_mb: float = 150, what: str = "this job"):
     """Context for t-SNE or training: waits for a free slot, telling the user their place on
-    `progress` (an st.progress bar). Raises aelib.memory.NotEnoughMemory, before and again after
+    `progress` (an st.progress bar). Raises aelib.training.memory.NotEnoughMemory, before and again after
     waiting, when the job's `need_mb` does not fit in the memory left to the server."""
-    from aelib.memory import require_room
+    from aelib.training.memory import require_room
 
     slots = job_slots()
     require_room(need_mb, what, returned_mb=slots.reserved_mb)  # (the jobs it waits for give theirs back)

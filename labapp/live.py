@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 import latent_control
-from aelib.latent import principal_directions
+from aelib.explore.latent import principal_directions
 from labapp import keys
 from labapp.display import no_paths, plain
 from labapp.models import asset_gone
@@ -15,7 +15,7 @@ from labapp.models import asset_gone
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _map_data_url(coords: np.ndarray, point_labels, codes, names: list[str], train=None) -> str:
-    from aelib.figures import class_colours  # plotly: only pages with charts import it
+    from aelib.explore.figures import class_colours  # plotly: only pages with charts import it
 
     n_classes = len(names) if names else (0 if point_labels is None else int(point_labels.max()) + 1)
     colours = class_colours(max(n_classes, 1))

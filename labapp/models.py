@@ -15,7 +15,8 @@ import streamlit as st
 import torch
 
 import latent_control
-from aelib import load_bundle, load_checkpoint, zoo
+from aelib import load_bundle, load_checkpoint
+from aelib.io import zoo
 from labapp import browser_models, keys
 from labapp.display import no_paths, plain
 
@@ -75,7 +76,7 @@ class ModelSource:
             return None
         if not self.own:
             return _typicality_reference(self.entry["path"], self._mtime())
-        from aelib.lab import typicality_reference as reference_of
+        from aelib.explore.lab import typicality_reference as reference_of
 
         return self._record().setdefault("typicality_reference", reference_of(bundle))
 
@@ -199,7 +200,7 @@ def _shipped_decoder_url(path: str, mtime: float) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _typicality_reference(path: str, mtime: float) -> dict:
-    from aelib.lab import typicality_reference
+    from aelib.explore.lab import typicality_reference
 
     return typicality_reference(_bundle(path, mtime))
 

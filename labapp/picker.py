@@ -10,7 +10,7 @@ import streamlit as st
 import torch
 
 from aelib import AelibError
-from aelib.imaging import CRISP_DATASETS
+from aelib.preprocess.imaging import CRISP_DATASETS
 from labapp import browser_models, keys
 from labapp.display import label_names, plain
 from labapp.frame import setup_page

@@ -13,8 +13,8 @@ from labapp.models import get_bundle, typicality_reference
 def prepared_upload(data: bytes, name: str, dataset: str, image_shape: tuple, face_box=None) -> dict:
     """inference.prepare_upload, once per file and setting rather than on every rerun; the original
     is kept as a 300-px preview so that the cache stays small. Raises what prepare_upload raises."""
-    from aelib import inference
-    from aelib.imaging import shrink_to
+    from aelib.explore import inference
+    from aelib.preprocess.imaging import shrink_to
 
     prepared = inference.prepare_upload(data, name, dataset, image_shape, face_box)
     return {**prepared, "gray": shrink_to(prepared["gray"], 300)}
@@ -24,8 +24,8 @@ def upload_verdict(model, image: np.ndarray, entry: dict, label=None, evidence: 
     """One line on how typical an upload is for this model (the Reconstruct page has the details).
     evidence: what the upload pipeline set aside (prepare_upload's "evidence"), so that the verdict
     judges what was uploaded, not only the part that was kept."""
-    from aelib import inference
-    from aelib.lab import typicality
+    from aelib.explore import inference
+    from aelib.explore.lab import typicality
 
     reference = typicality_reference(entry)
     if reference is None:

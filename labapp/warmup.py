@@ -29,6 +29,6 @@ def _prepare(entry: dict) -> None:
         model.decoder_url()
         model.typicality_reference()
         prepare_shipped(entry, model.checkpoint(), model.bundle())  # Generate's attribute sliders
-        import aelib.figures  # noqa: F401  (pandas and plotly's figure code, for the chart pages)
+        import aelib.explore.figures  # noqa: F401  (pandas and plotly's figure code, for the chart pages)
     except Exception:  # a failure here costs only the head start: the pages do the same work themselves
         logging.getLogger(__name__).exception("warm-up failed")

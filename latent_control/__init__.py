@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import streamlit.components.v1 as components
 
-from aelib.imaging import png_bytes
-from aelib.onnx_export import content_name, decoder_onnx
+from aelib.io.onnx_export import content_name, decoder_onnx
+from aelib.preprocess.imaging import png_bytes
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"
 ASSETS = FRONTEND / "assets"
@@ -108,7 +108,7 @@ def live_generate(
     pcs: (mean (D,), directions (k, D), std (k,), range in std). `revision` changes whenever Python
     moves the code, so the browser takes it over. preview: the server's decoded image of `code`
     ((H, W) or (H, W, 3) in [0, 1]), shown until the browser's decoder is ready. attributes: named
-    attribute directions as sliders (aelib.directions.slider_args), or None."""
+    attribute directions as sliders (aelib.explore.directions.slider_args), or None."""
     low, high = bounds
     mean, directions, std, pc_range = pcs
     return _component(

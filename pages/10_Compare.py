@@ -3,9 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from aelib import compare
-from aelib.figures import series_overlay
-from aelib.imaging import psnr
+from aelib.explore import compare
+from aelib.explore.figures import series_overlay
+from aelib.preprocess.imaging import psnr
 from labapp.compare import computed, header, own_images, pick_models, show_tile
 from labapp.display import label_names
 from labapp.frame import setup_page

@@ -6,11 +6,12 @@ import io
 import numpy as np
 import streamlit as st
 
-from aelib import AelibError, inference
-from aelib.bundle import map_points
-from aelib.figures import GRID_TRACE_NAME, latent_scatter
-from aelib.imaging import tile
-from aelib.latent import PCAMap, neighbour_blend
+from aelib import AelibError
+from aelib.explore import inference
+from aelib.explore.figures import GRID_TRACE_NAME, latent_scatter
+from aelib.explore.latent import PCAMap, neighbour_blend
+from aelib.io.bundle import map_points
+from aelib.preprocess.imaging import tile
 from labapp import keys
 from labapp.directions import from_selection
 from labapp.display import big, bundle_images, plain
@@ -43,7 +44,7 @@ if method == "t-SNE":
         if len(codes) > 100:  # a slider needs a range; a small sample is simply recomputed whole
             n_recompute = st.slider("Points", 100, len(codes), min(1000, len(codes)), step=50)
         if st.button(f"Run t-SNE on {n_recompute} codes"):
-            from aelib.latent import tsne  # openTSNE is imported only when asked for
+            from aelib.explore.latent import tsne  # openTSNE is imported only when asked for
 
             bar = st.progress(0.0, text="t-SNE: building neighbours…")
             try:

@@ -9,10 +9,9 @@ reproduces the image.
 import numpy as np
 import streamlit as st
 
-from aelib import inference
-from aelib.directions import slider_args
-from aelib.imaging import tile
-from aelib.latent import (
+from aelib.explore import inference
+from aelib.explore.directions import slider_args
+from aelib.explore.latent import (
     code_bounds,
     code_from_text,
     index_from_text,
@@ -22,6 +21,7 @@ from aelib.latent import (
     to_principal,
     traversal,
 )
+from aelib.preprocess.imaging import tile
 from labapp import keys
 from labapp.directions import define_section, directions_of, version
 from labapp.display import big, bundle_images, plain

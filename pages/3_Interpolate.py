@@ -4,10 +4,11 @@ live (decoded in the browser), or see the whole path as a strip and a GIF."""
 import numpy as np
 import streamlit as st
 
-from aelib import AelibError, inference
-from aelib.figures import add_path, latent_scatter
-from aelib.imaging import gif_bytes
-from aelib.latent import PCAMap, interpolate
+from aelib import AelibError
+from aelib.explore import inference
+from aelib.explore.figures import add_path, latent_scatter
+from aelib.explore.latent import PCAMap, interpolate
+from aelib.preprocess.imaging import gif_bytes
 from labapp import keys
 from labapp.display import big, bundle_images, plain, show_images
 from labapp.live import live_failed

@@ -3,11 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from aelib import AelibError, inference
-from aelib.faces import manual_box
-from aelib.figures import add_marker, code_bars, heatmap, latent_scatter
-from aelib.imaging import thumbnail, tile
-from aelib.lab import explain_reconstruction
+from aelib import AelibError
+from aelib.explore import inference
+from aelib.explore.figures import add_marker, code_bars, heatmap, latent_scatter
+from aelib.explore.lab import explain_reconstruction
+from aelib.preprocess.faces import manual_box
+from aelib.preprocess.imaging import thumbnail, tile
 from labapp import keys
 from labapp.directions import directions_of, edit_along
 from labapp.display import big, bundle_images, label_names, plain, show_images
@@ -98,7 +99,7 @@ if not inputs:
 
 
 def show_verdict(out: dict) -> None:
-    """The graded answer for every input (aelib.verdict): typical, unusual, unlike anything the
+    """The graded answer for every input (aelib.explore.verdict): typical, unusual, unlike anything the
     model saw, or no face found, with its reasons and whether it is a close call."""
     typical = out.get("typicality")
     if typical is None:

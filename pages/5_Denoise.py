@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from aelib import AelibError, inference
-from aelib.lab import comparison_table, denoise_comparison
-from aelib.noise import NOISE_KINDS
+from aelib import AelibError
+from aelib.explore import inference
+from aelib.explore.lab import comparison_table, denoise_comparison
+from aelib.training.noise import NOISE_KINDS
 from labapp.display import bundle_images, plain, show_images
 from labapp.frame import setup_page
 from labapp.models import get_checkpoint, model_entries

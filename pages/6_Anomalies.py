@@ -3,10 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from aelib import AelibError, inference
-from aelib.anomaly import anomaly_setups
-from aelib.imaging import thumbnail
-from aelib.lab import score_image, typicality
+from aelib import AelibError
+from aelib.explore import inference
+from aelib.explore.lab import score_image, typicality
+from aelib.preprocess.imaging import thumbnail
+from aelib.scoring.anomaly import anomaly_setups
 from labapp.anomaly import threshold_panel
 from labapp.display import bundle_images, plain, show_images
 from labapp.frame import setup_page

@@ -3,11 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from aelib import AelibError, inference
-from aelib.anomaly import anomaly_setups, reconstruction_errors
+from aelib import AelibError
 from aelib.datasets.base import as_rows
 from aelib.datasets.tables import read_csv_table
-from aelib.figures import latent_scatter, series_overlay
+from aelib.explore import inference
+from aelib.explore.figures import latent_scatter, series_overlay
+from aelib.scoring.anomaly import anomaly_setups, reconstruction_errors
 from labapp.anomaly import threshold_panel
 from labapp.display import label_names, plain
 from labapp.frame import setup_page

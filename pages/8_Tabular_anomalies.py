@@ -4,10 +4,10 @@ import numpy as np
 import streamlit as st
 
 from aelib import AelibError
-from aelib.anomaly import isolation_forest_scores, roc
 from aelib.datasets.tables import csv_columns, read_csv_table
-from aelib.figures import feature_errors, roc_figure, score_histograms
-from aelib.tabular import row_errors, train_table_ae
+from aelib.explore.figures import feature_errors, roc_figure, score_histograms
+from aelib.scoring.anomaly import isolation_forest_scores, roc
+from aelib.scoring.tabular import row_errors, train_table_ae
 from labapp import keys
 from labapp.display import plain
 from labapp.frame import setup_page

@@ -11,16 +11,17 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from aelib import MODELS, AelibError, TrainConfig, build_model, zoo
-from aelib.checkpoint import open_checkpoint
-from aelib.checks import MAX_CLASSES
+from aelib import MODELS, AelibError, TrainConfig, build_model
 from aelib.datasets import load_dataset
 from aelib.datasets.base import from_images
 from aelib.datasets.user_images import ImageSetLimits, read_image_set
-from aelib.figures import loss_curves
-from aelib.latent import index_from_text
-from aelib.memory import NotEnoughMemory, require_room, training_need_mb
-from aelib.training_job import TrainingJob
+from aelib.explore.figures import loss_curves
+from aelib.explore.latent import index_from_text
+from aelib.io import zoo
+from aelib.io.checkpoint import open_checkpoint
+from aelib.io.checks import MAX_CLASSES
+from aelib.training.memory import NotEnoughMemory, require_room, training_need_mb
+from aelib.training.training_job import TrainingJob
 from labapp import keys
 from labapp.browser_models import kept_files, kept_for
 from labapp.display import big, plain, show_images

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from aelib.site import export_site_zip
-from aelib.zoo import metric_lines
+from aelib.io.site import export_site_zip
+from aelib.io.zoo import metric_lines
 from labapp import keys
 from labapp.display import plain
 from labapp.frame import PAGE_BY_KEY, link_query, setup_page
@@ -92,7 +92,7 @@ def start_here(entry: dict) -> None:
 
 
 def web_demo_button(entry: dict, checkpoint, bundle: dict) -> None:
-    """The explorer of this model as a static site (aelib.site), built only when clicked."""
+    """The explorer of this model as a static site (aelib.io.site), built only when clicked."""
     st.download_button(
         "Download as a web demo (.zip)",
         data=lambda: export_site_zip([(entry["id"], checkpoint, bundle)]),

@@ -6,7 +6,9 @@ import torch
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from aelib import TrainConfig, build_model, fit
-from aelib.anomaly import (
+from aelib.datasets import keep_classes
+from aelib.io.bundle import build_bundle, check_bundle
+from aelib.scoring.anomaly import (
     anomaly_setups,
     best_f1_threshold,
     reconstruction_errors,
@@ -14,8 +16,6 @@ from aelib.anomaly import (
     threshold_metrics,
     threshold_presets,
 )
-from aelib.bundle import build_bundle, check_bundle
-from aelib.datasets import keep_classes
 
 
 @pytest.mark.parametrize("decimals", [None, 1])  # 1 decimal: many tied scores
@@ -67,7 +67,7 @@ def test_one_class_model_scores_other_classes_higher(digits):
 
 
 def test_threshold_choices_default_to_best_f1_and_hit_their_targets():
-    from aelib.anomaly import fpr_threshold, operating_point, threshold_choices
+    from aelib.scoring.anomaly import fpr_threshold, operating_point, threshold_choices
 
     rng = np.random.default_rng(0)
     normal, abnormal = rng.normal(0, 1, 1000), rng.normal(3, 1, 300)
@@ -84,7 +84,7 @@ def test_threshold_choices_default_to_best_f1_and_hit_their_targets():
 def test_a_bundle_with_training_images_maps_them_all(small_digits):
     from conftest import small_config
 
-    from aelib.bundle import map_points
+    from aelib.io.bundle import map_points
 
     torch.manual_seed(0)
     model = build_model("conv_vae", **small_config("conv_vae"))
@@ -99,7 +99,7 @@ def test_a_bundle_with_training_images_maps_them_all(small_digits):
 
 
 def test_threshold_range_ignores_one_extreme_score_but_reaches_every_preset():
-    from aelib.anomaly import threshold_range
+    from aelib.scoring.anomaly import threshold_range
 
     scores = np.concatenate([np.linspace(0.0, 1.0, 999), [1000.0]])
     low, high, start = threshold_range(scores, {"best F1": 0.8, "FPR 1%": 1.5}, "best F1")

@@ -146,7 +146,7 @@ def test_map_click_on_empty_space_decodes_that_spot(app):
     import numpy as np
 
     from aelib import load_bundle
-    from aelib.latent import PCAMap
+    from aelib.explore.latent import PCAMap
 
     bundle = load_bundle(Path(os.environ["AELIB_CHECKPOINTS"]) / "digits_vae2d.safetensors")
     expected = PCAMap(bundle["pca_mean"], bundle["pca_components"]).inverse(np.array([[0.1, -0.2]], np.float32))[0]

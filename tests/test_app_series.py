@@ -7,7 +7,7 @@ import pytest
 from app_fixtures import open_page
 
 from aelib import load_bundle, read_header
-from aelib.anomaly import anomaly_setups, roc, threshold_metrics
+from aelib.scoring.anomaly import anomaly_setups, roc, threshold_metrics
 
 
 def beats_csv(n_rows: int, length: int = 32) -> bytes:

@@ -9,7 +9,8 @@ import numpy as np
 from PIL import Image
 from streamlit_server import PAGE_PATHS, ROOT, SHOTS, require_chromium, wait_until_idle
 
-from aelib import compare, read_header
+from aelib import read_header
+from aelib.explore import compare
 
 require_chromium()
 

@@ -181,7 +181,7 @@ def test_interpolate_shows_a_path_by_default(page, server, model):
 
 
 def image_models() -> list[str]:
-    from aelib.zoo import list_checkpoints
+    from aelib.io.zoo import list_checkpoints
 
     return [e["id"] for e in list_checkpoints()[0] if e.get("kind", "image") == "image"]
 

@@ -18,7 +18,7 @@ STATS = "() => JSON.parse(JSON.stringify(window.latentControl.stats))"
 
 
 def shipped_image_models() -> list[str]:
-    from aelib.zoo import list_checkpoints
+    from aelib.io.zoo import list_checkpoints
 
     return [e["id"] for e in list_checkpoints()[0] if e.get("kind", "image") == "image"]
 
@@ -26,8 +26,9 @@ def shipped_image_models() -> list[str]:
 def test_browser_decode_equals_torch_for_every_shipped_image_model(page, server):
     """The vendored runtime, our decoder.js and each exported graph give `inference.decode`'s pixels
     (max absolute difference 1e-4) on fixed codes, conditional labels included."""
-    from aelib import inference, load_checkpoint
-    from aelib.zoo import checkpoint_dir
+    from aelib import load_checkpoint
+    from aelib.explore import inference
+    from aelib.io.zoo import checkpoint_dir
     from latent_control import decoder_asset
 
     page.goto(server["url"])  # a first run imports the component, which registers its files with the server

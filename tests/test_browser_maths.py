@@ -1,5 +1,5 @@
 """One formula, two homes: the browser's latent maths (latent_control/frontend/maths.js) evaluated
-in Chromium on fixed inputs equals aelib.latent's Python to 1e-5. Change either side's formula and
+in Chromium on fixed inputs equals aelib.explore.latent's Python to 1e-5. Change either side's formula and
 this fails."""
 
 from __future__ import annotations
@@ -8,7 +8,15 @@ import numpy as np
 from streamlit_server import require_chromium, wait_until_idle
 from test_browser_live import COMPONENT_PAGE
 
-from aelib.latent import PCAMap, lerp, neighbour_blend, principal_directions, set_principal, slerp, to_principal
+from aelib.explore.latent import (
+    PCAMap,
+    lerp,
+    neighbour_blend,
+    principal_directions,
+    set_principal,
+    slerp,
+    to_principal,
+)
 
 require_chromium()
 
@@ -66,8 +74,8 @@ def test_maths_js_equals_aelib_latent(page, server):
 
 def test_attribute_sliders_in_maths_js_equal_aelib_directions(page, server):
     """Generate's attribute sliders (generate.js) read and set a code with maths.js's toPrincipal and
-    setPrincipal on one direction (aelib.directions.slider_args): Direction.position and .move."""
-    from aelib.directions import from_property, slider_args
+    setPrincipal on one direction (aelib.explore.directions.slider_args): Direction.position and .move."""
+    from aelib.explore.directions import from_property, slider_args
 
     rng = np.random.default_rng(5)
     codes = rng.normal(size=(200, 6)).astype(np.float32) * [3, 2, 1, 1, 0.5, 0.2]

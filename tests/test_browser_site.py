@@ -14,9 +14,10 @@ import pytest
 from streamlit_server import ROOT, SHOTS, require_chromium, static_server
 from test_site import export_models, shipped
 
-from aelib import inference, load_checkpoint
-from aelib.imaging import to_uint8
-from aelib.latent import code_from_text, code_to_text
+from aelib import load_checkpoint
+from aelib.explore import inference
+from aelib.explore.latent import code_from_text, code_to_text
+from aelib.preprocess.imaging import to_uint8
 
 require_chromium()
 DIGITS, FACES, CVAE = "mnist_conv_vae", "olivetti_conv_vae", "mnist_cvae"
@@ -231,7 +232,7 @@ def test_without_webassembly_the_site_says_so(browser, static_site):
 
 
 def test_codetext_js_writes_and_reads_the_apps_code_text(site_page, static_site):
-    """The site's float16 text of a code (codetext.js) is aelib.latent.code_to_text's, bit for bit,
+    """The site's float16 text of a code (codetext.js) is aelib.explore.latent.code_to_text's, bit for bit,
     rounding ties, subnormals and overflow included; and it reads the app's text back exactly."""
     open_site(site_page, static_site)
     rng = np.random.default_rng(5)

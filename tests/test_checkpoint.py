@@ -11,8 +11,8 @@ import torch
 from safetensors.torch import save_file
 
 from aelib import TrainConfig, build_model, fit, load_bundle, load_checkpoint, read_header, save_checkpoint
-from aelib.checkpoint import read_optimizer_state, update_checkpoint
 from aelib.errors import CheckpointError
+from aelib.io.checkpoint import read_optimizer_state, update_checkpoint
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_a_malformed_format_version_is_refused(tmp_path, version):
 
 
 def test_listing_skips_lying_checkpoints_and_keeps_the_good_ones(tmp_path):
-    from aelib.zoo import list_checkpoints
+    from aelib.io.zoo import list_checkpoints
 
     _rewrite_metadata(tmp_path / "good.safetensors")
     for i, (header, _) in enumerate(LYING_HEADERS):

@@ -58,7 +58,7 @@ def test_resume_flag_extends_a_finished_run(tmp_path):
     again = run(*common, "--epochs", "2", "--resume", "--lr", "0.0003")
     assert again.returncode == 0 and "epochs 2..2" in again.stdout
     from aelib import read_header
-    from aelib.zoo import model_card
+    from aelib.io.zoo import model_card
 
     header = read_header(out)
     assert [seg["lr"] for seg in header["train_segments"]] == [0.001, 0.0003]

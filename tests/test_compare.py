@@ -1,4 +1,4 @@
-"""The Compare page: aelib.compare's maths, the page under AppTest on tiny digits checkpoints, and
+"""The Compare page: aelib.explore.compare's maths, the page under AppTest on tiny digits checkpoints, and
 the table's card numbers against the shipped checkpoints' stored evaluations."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import pytest
 from app_fixtures import ROOT, open_page, shown_images
 from test_imaging import encode, photo_of_a_digit
 
-from aelib import compare, load_bundle, load_checkpoint, read_header, zoo
+from aelib import load_bundle, load_checkpoint, read_header
+from aelib.explore import compare
+from aelib.io import zoo
 
 SEVEN = ("seven.png", encode(photo_of_a_digit()), "image/png")
 

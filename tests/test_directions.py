@@ -1,4 +1,4 @@
-"""Attribute directions (aelib.directions) and the measures they are named by (aelib.attributes):
+"""Attribute directions (aelib.explore.directions) and the measures they are named by (aelib.explore.attributes):
 a direction planted in synthetic codes is recovered with high trust, a random labelling gets low
 trust, and on the shipped mnist_conv_vae decoding along the thickness direction thickens the strokes."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aelib import attributes
-from aelib.directions import (
+from aelib.explore import attributes
+from aelib.explore.directions import (
     DIRECTION_RANGE,
     angle,
     checkpoint_directions,
@@ -21,8 +21,8 @@ from aelib.directions import (
     slider_args,
     trust_text,
 )
-from aelib.latent import set_principal, to_principal
-from aelib.zoo import DEFAULT_DIR
+from aelib.explore.latent import set_principal, to_principal
+from aelib.io.zoo import DEFAULT_DIR
 
 
 def planted(n=1500, d=16, seed=0):
@@ -129,7 +129,7 @@ SHIPPED = DEFAULT_DIR / "mnist_conv_vae.safetensors"
 
 @pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped checkpoints are not in this checkout")
 def test_thickness_direction_thickens_mnist_conv_vae_over_the_slider_range():
-    from aelib.checkpoint import open_checkpoint
+    from aelib.io.checkpoint import open_checkpoint
 
     checkpoint = open_checkpoint(SHIPPED)
     directions = {d.name: d for d in checkpoint_directions(checkpoint)}
@@ -150,7 +150,7 @@ def test_thickness_direction_thickens_mnist_conv_vae_over_the_slider_range():
 
 @pytest.mark.skipif(not SHIPPED.exists(), reason="the shipped checkpoints are not in this checkout")
 def test_class_selection_and_typed_directions_on_mnist_conv_vae():
-    from aelib.checkpoint import open_checkpoint
+    from aelib.io.checkpoint import open_checkpoint
 
     checkpoint = open_checkpoint(SHIPPED)
     model, bundle = checkpoint.model, checkpoint.bundle
@@ -173,7 +173,7 @@ def test_numpy_stand_ins_equal_scipy_and_scikit_learn():
     from sklearn.linear_model import Ridge
     from sklearn.neighbors import KNeighborsClassifier
 
-    from aelib.directions import rank_correlation
+    from aelib.explore.directions import rank_correlation
 
     rng = np.random.default_rng(4)
     x, y = rng.integers(0, 5, 200), rng.integers(0, 3, 200) + 0.1 * rng.integers(0, 5, 200)  # many ties
@@ -196,7 +196,8 @@ def test_directions_import_neither_scikit_learn_nor_scipy_in_a_subprocess():
     import sys
 
     code = (
-        "import sys, numpy as np; from aelib.checkpoint import open_checkpoint; from aelib.directions import define;"
+        "import sys, numpy as np; from aelib.io.checkpoint import open_checkpoint;"
+        "from aelib.explore.directions import define;"
         "c = open_checkpoint(sys.argv[1]); define(c.model, c.bundle, 'mnist', classes=(3, 8), n_bootstrap=3);"
         "define(c.model, c.bundle, 'mnist', measure='thickness', n_bootstrap=3);"
         "print(sorted(m for m in ('sklearn', 'scipy', 'skimage') if m in sys.modules))"

@@ -14,17 +14,8 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from aelib import (
-    AelibError,
-    TrainConfig,
-    build_model,
-    cli,
-    distributed,
-    fit,
-    load_checkpoint,
-    load_dataset,
-    read_header,
-)
+from aelib import AelibError, TrainConfig, build_model, cli, fit, load_checkpoint, load_dataset, read_header
+from aelib.training import distributed
 
 WORLD = 2
 # Global batch 64 on both sides: under DDP each of the two ranks takes 32 images of it.

@@ -17,9 +17,9 @@ from app_fixtures import PAGE_FILES, ROOT, open_page
 from safetensors.torch import save_file
 
 from aelib import build_model, load_checkpoint, open_checkpoint, save_checkpoint
-from aelib.checkpoint import FORMAT, FORMAT_VERSION, read_header
 from aelib.errors import CheckpointError
-from aelib.zoo import list_checkpoints
+from aelib.io.checkpoint import FORMAT, FORMAT_VERSION, read_header
+from aelib.io.zoo import list_checkpoints
 
 HEADER = {"dataset": {"name": "digits", "class_names": [str(i) for i in range(10)]}, "metrics": {"elbo": -30.0}}
 

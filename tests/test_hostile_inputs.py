@@ -16,8 +16,8 @@ from app_fixtures import ROOT, open_page
 from aelib import build_model, save_checkpoint
 from aelib.datasets.tables import csv_columns, read_csv_table
 from aelib.errors import DataError
-from aelib.latent import code_to_text, index_from_text
-from aelib.tabular import row_errors, train_table_ae
+from aelib.explore.latent import code_to_text, index_from_text
+from aelib.scoring.tabular import row_errors, train_table_ae
 
 # Quote-heavy text on which csv.Sniffer's regular expressions are quadratic (37 s, 82 s, 280 s before).
 STALLING_CSVS = {
@@ -156,8 +156,8 @@ def test_cli_refuses_a_folder_as_out_before_training(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
-    from aelib.bundle import build_bundle
     from aelib.datasets import load_dataset
+    from aelib.io.bundle import build_bundle
 
     torch.manual_seed(0)
     digits = load_dataset("digits")

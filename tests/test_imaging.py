@@ -10,9 +10,9 @@ from PIL import Image
 from scipy import ndimage
 
 from aelib.errors import ImageDecodeError
-from aelib.imaging import decode_image, gif_bytes, jpeg_at_budget, psnr, ssim, tile, upscale
-from aelib.inference import prepare_image
-from aelib.uploads import prepare_digit
+from aelib.explore.inference import prepare_image
+from aelib.preprocess.imaging import decode_image, gif_bytes, jpeg_at_budget, psnr, ssim, tile, upscale
+from aelib.preprocess.uploads import prepare_digit
 
 
 def preprocess_digit(gray):

@@ -7,11 +7,16 @@ import pytest
 import torch
 
 from aelib import TrainConfig, build_model, fit, load_dataset
-from aelib.bundle import build_bundle
-from aelib.figures import GRID_TRACE_NAME, class_colours, latent_scatter, loss_curves, map_range, roc_figure
-from aelib.imaging import psnr
-from aelib.inference import compression_readout, decode, encode, nearest, reconstruct, sample_grid
-from aelib.lab import (
+from aelib.explore.figures import (
+    GRID_TRACE_NAME,
+    class_colours,
+    latent_scatter,
+    loss_curves,
+    map_range,
+    roc_figure,
+)
+from aelib.explore.inference import compression_readout, decode, encode, nearest, reconstruct, sample_grid
+from aelib.explore.lab import (
     comparison_table,
     denoise_comparison,
     explain_reconstruction,
@@ -19,6 +24,8 @@ from aelib.lab import (
     typicality,
     typicality_reference,
 )
+from aelib.io.bundle import build_bundle
+from aelib.preprocess.imaging import psnr
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +184,7 @@ def test_loss_curves_show_the_parts_of_a_vae_loss_and_only_the_loss_otherwise():
 
 
 def test_card_lines_speak_of_values_for_series_and_tables():
-    from aelib.zoo import metric_lines
+    from aelib.io.zoo import metric_lines
 
     card = {"pca_probe_accuracy": 0.9, "mse_per_pixel": 0.01}
     assert "same probe on PCA of the pixels: 90.0%" in metric_lines(card)

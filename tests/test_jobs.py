@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from aelib.jobs import JobSlots
+from aelib.training.jobs import JobSlots
 
 
 def test_no_more_than_n_jobs_run_at_once_and_the_rest_are_told_to_wait():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from aelib.latent import (
+from aelib.explore.latent import (
     PCAMap,
     from_principal,
     informative_dims,
@@ -100,7 +100,7 @@ def test_tsne_separates_clusters_and_reports_progress(rng):
 
 
 def test_code_bounds_are_the_prior_for_a_vae_and_the_codes_spread_otherwise(rng):
-    from aelib.latent import code_bounds
+    from aelib.explore.latent import code_bounds
 
     codes = rng.normal(size=(1000, 3)) * np.array([1.0, 10.0, 0.0])  # the last dimension never moves
     codes[0, 0] = 1e6  # one outlier

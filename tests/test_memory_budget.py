@@ -11,10 +11,11 @@ import pytest
 import torch
 from app_fixtures import open_page
 
-from aelib import TrainConfig, build_model, memory
-from aelib.jobs import JobSlots
-from aelib.memory import MemoryState, NotEnoughMemory, memory_state, require_room, training_need_mb
-from aelib.training_job import TrainingJob
+from aelib import TrainConfig, build_model
+from aelib.training import memory
+from aelib.training.jobs import JobSlots
+from aelib.training.memory import MemoryState, NotEnoughMemory, memory_state, require_room, training_need_mb
+from aelib.training.training_job import TrainingJob
 
 
 def test_room_is_the_cap_less_slack_less_use():

@@ -37,7 +37,7 @@ def test_shapes_and_finite_loss(name, image_shape, seeded):
 
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_reconstruct_is_decode_of_the_code_on_tensors_and_arrays(name, seeded):
-    from aelib import inference
+    from aelib.explore import inference
 
     model = build_model(name, **small_config(name, (1, 12, 12), latent_dim=3)).eval()
     x = torch.rand(3, 1, 12, 12)

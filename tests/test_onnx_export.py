@@ -12,8 +12,8 @@ from onnx.reference import ReferenceEvaluator
 
 import aelib
 from aelib import build_model
-from aelib.latent import code_from_text, code_to_text
-from aelib.onnx_export import decoder_onnx
+from aelib.explore.latent import code_from_text, code_to_text
+from aelib.io.onnx_export import decoder_onnx
 
 IMAGE_MODELS = sorted(name for name, cls in aelib.MODELS.items() if cls.for_images)
 SEQUENCE_MODELS = sorted(name for name, cls in aelib.MODELS.items() if not cls.for_images)

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from aelib import load_bundle, load_checkpoint, read_header
-from aelib.bundle import check_bundle
-from aelib.zoo import DEFAULT_DIR, list_checkpoints, model_card
+from aelib.io.bundle import check_bundle
+from aelib.io.zoo import DEFAULT_DIR, list_checkpoints, model_card
 
 SHIPPED = sorted(DEFAULT_DIR.glob("*.safetensors"))
 EXPECTED = {

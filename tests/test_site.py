@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 
 from aelib import AelibError, open_checkpoint
-from aelib.bundle import map_points
-from aelib.latent import informative_dims, principal_directions
-from aelib.site import FRONTEND, export_site, export_site_zip, open_models, site_files
-from aelib.zoo import checkpoint_dir
+from aelib.explore.latent import informative_dims, principal_directions
+from aelib.io.bundle import map_points
+from aelib.io.site import FRONTEND, export_site, export_site_zip, open_models, site_files
+from aelib.io.zoo import checkpoint_dir
 
 MODELS = ("mnist_conv_vae", "olivetti_conv_vae", "mnist_cvae")
 

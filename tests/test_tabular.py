@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from aelib.anomaly import roc
 from aelib.datasets import load_dataset
 from aelib.datasets.tables import csv_columns, read_csv_table
 from aelib.errors import DataError
-from aelib.tabular import row_errors, train_table_ae
+from aelib.scoring.anomaly import roc
+from aelib.scoring.tabular import row_errors, train_table_ae
 
 
 def test_ecg5000_reads_ucr_text_files(tmp_path):

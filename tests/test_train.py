@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from aelib import TrainConfig, TrainState, build_model, fit
-from aelib.noise import corrupt, parse_noise
-from aelib.train import kl_scale_at, prepare_batch
+from aelib.training.noise import corrupt, parse_noise
+from aelib.training.train import kl_scale_at, prepare_batch
 
 
 def test_resume_continues_exactly_where_a_run_stopped(small_digits):

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from aelib import TrainConfig, build_model, load_dataset
-from aelib import training_job as tj
-from aelib.jobs import JobSlots
+from aelib.training import training_job as tj
+from aelib.training.jobs import JobSlots
 
 
 @pytest.fixture(scope="module")

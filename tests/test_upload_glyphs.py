@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aelib.inference import prepare_upload
+from aelib.explore.inference import prepare_upload
 
 # Hand-made glyphs: polylines in a unit box (y down, x right), as a person draws them.
 _ARC = [(0.72 + 0.28 * np.sin(t), 0.5 + 0.32 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 25)]

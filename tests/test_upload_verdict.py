@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from aelib.cli import main
-from aelib.verdict import grade, verdict_reference
+from aelib.explore.verdict import grade, verdict_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 CONV_AE = ROOT / "checkpoints" / "mnist_conv_ae.safetensors"
@@ -94,7 +94,7 @@ def test_two_moderate_warnings_add_up_where_each_alone_is_typical(reference):
     """The score is the length of the error's and the code's excess, not the larger one: an input
     both redrawn a little worse and lying a little farther out than most test images is unusual
     (benchmarks/upload_verdict.py: clothes ranked 0.981 -> 0.994 against MNIST test digits)."""
-    from aelib.verdict import knn_distance
+    from aelib.explore.verdict import knn_distance
 
     limit = reference[True]["typical"]
     (e_centre, e_scale), (c_centre, c_scale) = reference["error"], reference["code"]
@@ -115,12 +115,12 @@ def test_two_moderate_warnings_add_up_where_each_alone_is_typical(reference):
 
 
 def test_a_photograph_of_a_scene_is_judged_by_its_clutter_not_by_the_sliver_it_kept(reference):
-    """aelib.ink.clutter: the share of the upload away from the digit as bright as its strokes.
+    """aelib.preprocess.ink.clutter: the share of the upload away from the digit as bright as its strokes.
     0 on a page with a digit; a photograph of a cup keeps a stroke-like sliver, but the rest of
     it is full of marks as bright, and the verdict says so."""
     from skimage import color, data
 
-    from aelib.inference import prepare_upload
+    from aelib.explore.inference import prepare_upload
 
     page = prepare_upload((ROOT / "assets" / "samples" / "digit_photo.png").read_bytes(), "d.png", "mnist", (1, 28, 28))
     cup = io.BytesIO()

@@ -13,11 +13,11 @@ from PIL import Image
 from scipy import ndimage
 
 from aelib import load_bundle, load_checkpoint
-from aelib.faces import detect_faces
-from aelib.imaging import decode_image
-from aelib.inference import prepare_image, prepare_upload
-from aelib.lab import explain_reconstruction
-from aelib.uploads import MNIST_STROKE, light_on_dark, prepare_digit, prepare_object, stroke_width
+from aelib.explore.inference import prepare_image, prepare_upload
+from aelib.explore.lab import explain_reconstruction
+from aelib.preprocess.faces import detect_faces
+from aelib.preprocess.imaging import decode_image
+from aelib.preprocess.uploads import MNIST_STROKE, light_on_dark, prepare_digit, prepare_object, stroke_width
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -155,7 +155,7 @@ def test_the_cli_reconstructs_files_like_the_page_and_names_bad_ones(tmp_path, c
 
 
 def test_a_colour_model_gets_a_colour_input_from_an_upload():
-    from aelib.inference import prepare_upload
+    from aelib.explore.inference import prepare_upload
 
     photo = np.zeros((90, 160, 3), np.uint8)
     photo[:, :80] = (200, 30, 30)  # red left half, blue right half: the centre square keeps both

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from aelib import AelibError
-from aelib.user_store import UserModelStore
+from aelib.io.user_store import UserModelStore
 
 
 def test_a_browser_gets_back_its_own_models_and_no_other(tmp_path):

@@ -24,7 +24,7 @@ import torch
 from PIL import Image, ImageOps
 
 from ..errors import DataError
-from ..imaging import ACCEPTED_FORMATS, _to_gray, to_uint8
+from ..preprocess.imaging import ACCEPTED_FORMATS, _to_gray, to_uint8
 from .base import ImageData, from_uint8, split
 from .folders import IMAGE_SUFFIXES, _center_square
 

@@ -1,4 +1,4 @@
-// A code in the address bar (`?z=`), as aelib.latent.code_to_text / code_from_text write and read
+// A code in the address bar (`?z=`), as aelib.explore.latent.code_to_text / code_from_text write and read
 // it: float16, little-endian, base64url without padding. A link made by the app opens the same code
 // in the static site, and the other way round.
 
@@ -72,7 +72,7 @@ export function codeFromText(text, latentDim) {
 }
 
 // A class in the link (`&label=3`): the number when the text is 1-6 ASCII digits naming 0..n-1,
-// else null (as aelib.latent.index_from_text).
+// else null (as aelib.explore.latent.index_from_text).
 export function indexFromText(text, n) {
   const trimmed = (text || "").trim();
   if (!/^[0-9]{1,6}$/.test(trimmed)) return null;

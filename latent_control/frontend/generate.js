@@ -3,7 +3,7 @@
 import { caption, element, imageCanvas, select, slider } from "./widgets.js";
 
 // An axis is a latent dimension ("d:3"), a principal direction ("p:0") or an attribute direction
-// ("a:0", from aelib.directions.slider_args): read and write it. An attribute direction is read in
+// ("a:0", from aelib.explore.directions.slider_args): read and write it. An attribute direction is read in
 // std of the codes along it from their mean, as a principal direction is: the same maths moves both.
 function axisTools(args, maths) {
   const dims = new Map(args.dims.map((d) => [d.index, d]));

@@ -1,4 +1,4 @@
-// The latent maths the controls need between pointer events: the same formulas as aelib/latent.py,
+// The latent maths the controls need between pointer events: the same formulas as aelib/explore/latent.py,
 // done here so a drag never waits for the server. No dependencies, so it loads even without WebAssembly.
 
 // Pixels (C*H*W floats in [0, 1], channel-major) -> an RGBA ImageData of H x W.
@@ -22,7 +22,7 @@ export function pcaInverse(mean, components, x, y) {
 }
 
 // A spot on a map with no inverse (t-SNE): inverse-distance weighted mean of the codes of the
-// k nearest points, as aelib.latent.neighbour_blend.
+// k nearest points, as aelib.explore.latent.neighbour_blend.
 export function neighbourBlend(points, codes, x, y, k = 8) {
   const distances = points.map(([px, py], i) => [Math.hypot(px - x, py - y), i]);
   distances.sort((a, b) => a[0] - b[0]);
@@ -42,7 +42,7 @@ export function lerp(z0, z1, t) {
   return z0.map((a, d) => (1 - t) * a + t * z1[d]);
 }
 
-// Spherical interpolation (Shoemake 1985), as aelib.latent.slerp (lerp when the endpoints are parallel).
+// Spherical interpolation (Shoemake 1985), as aelib.explore.latent.slerp (lerp when the endpoints are parallel).
 export function slerp(z0, z1, t) {
   const dot = z0.reduce((s, a, d) => s + a * z1[d], 0);
   const cos = dot / Math.max(Math.hypot(...z0) * Math.hypot(...z1), 1e-12);
@@ -53,7 +53,7 @@ export function slerp(z0, z1, t) {
   return z0.map((v, d) => a * v + b * z1[d]);
 }
 
-// Principal directions, as aelib.latent.to_principal / set_principal.
+// Principal directions, as aelib.explore.latent.to_principal / set_principal.
 export function toPrincipal(pcs, code, i) {
   let amount = 0;
   for (let d = 0; d < code.length; d++) amount += (code[d] - pcs.mean[d]) * pcs.directions[i][d];

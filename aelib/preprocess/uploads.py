@@ -1,7 +1,7 @@
 """A user's photo or drawing made to look like the training data, step by step.
 
 Digits follow MNIST's own recipe (LeCun et al. 1998) on a real photo: flatten the lighting, find
-the ink and decide which of it is the digit (aelib.ink), give the strokes MNIST's width, fit the
+the ink and decide which of it is the digit (aelib.preprocess.ink), give the strokes MNIST's width, fit the
 glyph into a 20x20 box and centre its mass in 28x28. Clothes are segmented from their background
 and fitted to the frame like Fashion-MNIST; faces are found with scikit-image's frontal-face
 cascade and cropped to the dataset's framing. Every step is kept, so the app can show what the
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from .errors import ImageDecodeError
+from ..errors import ImageDecodeError
 from .imaging import resize, shrink_to
 from .ink import dark_ink, find_ink, stroke_width
 
@@ -40,7 +40,7 @@ class Prepared:
     face_box: tuple[int, int, int, int] | None = None  # (top, left, height, width) in the work image
     work_shape: tuple[int, int] | None = None  # the working copy's (H, W), for a manual crop
     # What the preparation set aside or found, for the verdict (digits: kept_share, lines_share,
-    # n_parts from aelib.ink.find_digit; faces: found, detection confidence)
+    # n_parts from aelib.preprocess.ink.find_digit; faces: found, detection confidence)
     evidence: dict = field(default_factory=dict)
 
 
@@ -110,7 +110,7 @@ def prepare_digit(gray: np.ndarray) -> Prepared:
 
     A 28x28 image that is already a digit in MNIST's framing (a dark border, either way round)
     is used as it is, only made light-on-dark. Everything else: the ink found, the digit chosen
-    before anything is removed (aelib.ink.find_digit), then fitted like MNIST. `evidence` says
+    before anything is removed (aelib.preprocess.ink.find_digit), then fitted like MNIST. `evidence` says
     how much of the upload was set aside, for the verdict."""
     inverted = dark_ink(gray)
     ink = 1.0 - gray if inverted else gray

@@ -30,14 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import AelibError
+from ..explore.latent import code_bounds, informative_dims, principal_directions
+from ..preprocess.imaging import CRISP_DATASETS, png_bytes, tile
 from .bundle import map_points
 from .checkpoint import Checkpoint, open_checkpoint
-from .errors import AelibError
-from .imaging import CRISP_DATASETS, png_bytes, tile
-from .latent import code_bounds, informative_dims, principal_directions
 from .zoo import describe, metric_lines, summarise
 
-FRONTEND = Path(__file__).resolve().parent.parent / "latent_control" / "frontend"
+FRONTEND = Path(__file__).resolve().parents[2] / "latent_control" / "frontend"
 SHELL = "site.html"  # written as index.html
 STREAMLIT_ONLY = {"main.js", "index.html"}  # the component's own page shell
 RUNTIME = "vendor/onnxruntime-web"
@@ -79,7 +79,7 @@ def generate_args(model, bundle: dict) -> dict:
 def map_data(bundle: dict, names: list[str]) -> dict:
     """The latent map's points (test images first, then any training images the bundle encoded),
     both maps, labels, class colours and the codes (the t-SNE blend, Interpolate's ends)."""
-    from .figures import class_colours  # plotly: only an export imports it
+    from ..explore.figures import class_colours  # plotly: only an export imports it
 
     points = map_points(bundle)
     labels = points["labels"]

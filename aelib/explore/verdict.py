@@ -18,7 +18,7 @@ as the Euclidean length of the error's and the code's excess over the test image
 positive parts: two independent warnings add up, as in a chi distance), plus the fill's excess
 beyond FILL_OFFSET, plus SET_ASIDE units per share of the upload's marks the pipeline set aside,
 plus CLUTTER units per share of the upload (away from the digit) as bright as its strokes
-(aelib.ink.clutter: a photograph of a scene, where a stroke-like sliver was kept).
+(aelib.preprocess.ink.clutter: a photograph of a scene, where a stroke-like sliver was kept).
 Measured (benchmarks/results/upload_verdict.txt): the length ranks Fashion-MNIST 0.981 -> 0.994
 over the largest part alone, at the same AUROC on flipped digits; the clutter ranks
 photographs 0.986 -> 0.994 and costs nothing on digits (0 on every MNIST test digit).
@@ -26,7 +26,7 @@ For face models only the error counts (a new person is far from every test code,
 cannot tell a face from a cup), and the detector's answer decides "no face found".
 
 On top of the model's scores, what the upload pipeline set aside (`evidence` from
-aelib.uploads.prepare_digit): when it kept only a small share of the marks it found, the
+aelib.preprocess.uploads.prepare_digit): when it kept only a small share of the marks it found, the
 verdict judges the upload, not the part it kept.
 """
 
@@ -73,8 +73,8 @@ def knn_distance(codes: np.ndarray, code: np.ndarray, k: int = 5) -> float:
 
 
 def _shape(image: np.ndarray) -> dict:
-    """fill and thickness of an (H, W) image's marks (aelib.uploads.shape_of of image > 0.3)."""
-    from .uploads import shape_of
+    """fill and thickness of an (H, W) image's marks (aelib.preprocess.uploads.shape_of of image > 0.3)."""
+    from ..preprocess.uploads import shape_of
 
     return shape_of(np.asarray(image) > 0.3)
 
@@ -112,7 +112,7 @@ def verdict_reference(bundle: dict, k: int = 5) -> dict:
 
 def combined(values: dict, reference: dict, use_all: bool = True) -> tuple[float, str]:
     """(score, the part that drove it). values: raw error (MSE), code (k-NN distance), fill,
-    kept (the share of the upload's marks kept as the digit) and clutter (aelib.ink.clutter). The
+    kept (the share of the upload's marks kept as the digit) and clutter (aelib.preprocess.ink.clutter). The
     score is the Euclidean length of the error's and the code's positive robust units, plus the
     fill's units beyond FILL_OFFSET, plus SET_ASIDE x the share set aside and CLUTTER x the
     clutter; with use_all=False (faces) the error alone.
@@ -150,7 +150,7 @@ def grade(
     """The verdict on one input. code (D,), mse its reconstruction error, image the (H, W) model
     input (for the shape of its marks; None leaves that part out), ink_ratio its total
     intensity over a typical test image's, reference from `verdict_reference`, evidence what the
-    upload pipeline reported (aelib.uploads.Prepared.evidence; {"face": ...} on a face model).
+    upload pipeline reported (aelib.preprocess.uploads.Prepared.evidence; {"face": ...} on a face model).
 
     Returns word ("typical" / "unusual" / "unlike"), text (the sentence with its reasons), score
     (robust units, see the module docstring) and score_percentile (its rank among the test

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..preprocess.imaging import median_filter, psnr, ssim
+from ..training.noise import corrupt
 from . import inference
-from .imaging import median_filter, psnr, ssim
 from .latent import PCAMap
-from .noise import corrupt
 from .verdict import grade, verdict_reference
 
 
@@ -53,7 +53,7 @@ def knn_distances(codes: np.ndarray, k: int = 5) -> np.ndarray:
 def typicality_reference(bundle: dict, k: int = 5) -> dict:
     """What `typicality` compares an input with, computed once per bundle: the test codes' own
     k-NN spread (N,), the median total intensity of the test images, and the verdict's reference
-    (aelib.verdict.verdict_reference)."""
+    (aelib.explore.verdict.verdict_reference)."""
     images = bundle["images"].reshape(len(bundle["images"]), -1).astype(np.float32) / 255.0
     return {
         "k": k,
@@ -72,10 +72,10 @@ def typicality(
     ood_percentile: the mean distance of its code to its k nearest test codes, among the test
     codes' own such distances; ink_ratio: its total intensity over the test images' median (a
     near-empty input reconstructs with a tiny error and must not pass as a good result).
-    The graded verdict (aelib.verdict.grade, measured in benchmarks/upload_verdict.py): word
+    The graded verdict (aelib.explore.verdict.grade, measured in benchmarks/upload_verdict.py): word
     ("typical", "unusual", "unlike"), text and verdict (the sentence, with its reasons), score,
     near_boundary, reasons, and typical (word == "typical"). evidence: what the upload pipeline
-    set aside (aelib.uploads.Prepared.evidence). reference: `typicality_reference(bundle)`,
+    set aside (aelib.preprocess.uploads.Prepared.evidence). reference: `typicality_reference(bundle)`,
     cached by the caller (else computed here).
     """
     reference = reference or typicality_reference(bundle)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..datasets.base import ImageData, as_rows
+from ..errors import DataError
+from ..models.dense import DenseAE, DenseConfig
+from ..training.train import TrainConfig, fit
 from .anomaly import squared_error
-from .datasets.base import ImageData, as_rows
-from .errors import DataError
-from .models.dense import DenseAE, DenseConfig
-from .train import TrainConfig, fit
 
 
 def train_table_ae(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..errors import AelibError
 from .checkpoint import KEY_METRICS, read_header
-from .errors import AelibError
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 
 
 def checkpoint_dir() -> Path:

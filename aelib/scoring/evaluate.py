@@ -14,10 +14,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..preprocess.imaging import psnr
+from ..training.noise import corrupt, parse_noise
 from .anomaly import isolation_forest_scores, reconstruction_errors, roc
 from .batching import batched, encode_all, reconstruct_all
-from .imaging import psnr
-from .noise import corrupt, parse_noise
 
 
 def reconstruction_metrics(model, x, y=None) -> dict:

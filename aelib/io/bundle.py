@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .anomaly import reconstruction_errors
-from .batching import batched, encode_all
-from .imaging import to_uint8
-from .latent import PCAMap, tsne
-from .models.base import kl_per_dim
+from ..explore.latent import PCAMap, tsne
+from ..models.base import kl_per_dim
+from ..preprocess.imaging import to_uint8
+from ..scoring.anomaly import reconstruction_errors
+from ..scoring.batching import batched, encode_all
 
 BUNDLE_KEYS = (
     "images",

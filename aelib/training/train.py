@@ -4,7 +4,7 @@ fit() draws shuffled batches from in-memory tensors, optionally binarises (dynam
 binarisation, as in Burda et al. 2015), corrupts (denoising) or augments them, anneals the KL
 weight for VAEs, and reports validation metrics to a callback after every epoch.
 
-Under torchrun (see aelib.distributed) the same loop runs in every process: each rank takes a
+Under torchrun (see aelib.training.distributed) the same loop runs in every process: each rank takes a
 disjoint slice of every batch, DistributedDataParallel averages the gradients, and the
 metrics are averaged over ranks, so every rank holds the same weights and the same history.
 """
@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from ..datasets.base import ImageData, take
+from ..errors import AelibError
 from . import distributed
-from .datasets.base import ImageData, take
-from .errors import AelibError
 from .noise import corrupt, parse_noise
 
 

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageDecodeError
+from ..errors import ImageDecodeError
 
 MAX_PIXELS = 4096 * 4096  # refuse larger images before decoding them (decompression bombs)
 ACCEPTED_FORMATS = {"PNG", "JPEG", "BMP", "WEBP", "GIF", "TIFF", "MPO"}

@@ -14,7 +14,7 @@ import os
 import torch
 import torch.distributed as dist
 
-from .errors import AelibError
+from ..errors import AelibError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}

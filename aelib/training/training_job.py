@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .bundle import build_bundle
-from .checkpoint import load_bundle, load_checkpoint, save_checkpoint
-from .datasets.base import ImageData
-from .inference import sample_grid
+from ..datasets.base import ImageData
+from ..explore.inference import sample_grid
+from ..io.bundle import build_bundle
+from ..io.checkpoint import load_bundle, load_checkpoint, save_checkpoint
 from .jobs import JobSlots
 from .memory import NotEnoughMemory, require_room
 from .train import TrainConfig, fit
@@ -64,7 +64,7 @@ class TrainingJob:
     Cancel stops before the next batch and keeps the last finished epoch's weights. So does the
     end of whoever started it: `alive()` turning false (e.g. the browser session closed), or by
     default nobody calling `snapshot()` for HEARTBEAT_TIMEOUT_S.
-    need_mb: the job's memory need (aelib.memory.training_need_mb), checked when its turn comes:
+    need_mb: the job's memory need (aelib.training.memory.training_need_mb), checked when its turn comes:
     status "refused", with the numbers in `message`, when it does not fit then.
     """
 

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AelibError
+from ..errors import AelibError
 
 MB = 2**20
 UNLIMITED = 2**60  # cgroup v1 writes "no limit" as a number near 2**63

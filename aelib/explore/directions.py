@@ -3,16 +3,16 @@ to trust them (Latent Space Cartography, Liu et al. 2019; plat's attribute vecto
 
 A direction is estimated four ways: the difference of two class means (from_classes), the same for
 two selections of codes (from_selections), a ridge regression of a measured property on the codes
-(from_property, with aelib.attributes' measures), or a vector typed in (from_vector). Its trust has
+(from_property, with aelib.explore.attributes' measures), or a vector typed in (from_vector). Its trust has
 three parts: the spread of the direction over bootstrap resamples (angle in degrees), how well the
 projection on it predicts the attribute on held-out codes (balanced accuracy or R^2), and a decode
 check (decode_check): the property measured on images decoded along the direction against the step,
 whether it rises monotonically, and what else changes (the class a probe reads, by the labels of its
-nearest codes, and the other measures). Numpy only (see aelib.attributes).
+nearest codes, and the other measures). Numpy only (see aelib.explore.attributes).
 
 Shapes: codes (N, D) float32, labels (N,) int, values (N,) float, a direction's vector (D,) unit.
 A slider reads `position`, in std of the codes along the direction from their mean, and `move` sets
-it (as aelib.latent.set_principal does for a principal direction); `shift` adds steps (an edit).
+it (as aelib.explore.latent.set_principal does for a principal direction); `shift` adds steps (an edit).
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ def rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _read(what: str, images, model, direction: Direction, reader, condition) -> np.ndarray:
-    """(N,) per decoded image: an aelib.attributes measure; "class:K", 1 where the reader reads class
+    """(N,) per decoded image: an aelib.explore.attributes measure; "class:K", 1 where the reader reads class
     K; or "position", the image encoded again and read along the direction (in std)."""
     from .inference import encode
 
@@ -261,12 +261,12 @@ def decode_check(
 
 def define(model, bundle: dict, dataset: str, *, classes=None, measure=None, selections=None, vector=None,
            name=None, random_state=0, n_bootstrap=50) -> Direction:  # fmt: skip
-    """A direction with its full trust, on the codes of the bundle's images (aelib.bundle.map_points:
+    """A direction with its full trust, on the codes of the bundle's images (aelib.io.bundle.map_points:
     the test sample and any training images it holds). Give one of: classes=(a, b) (class a towards
-    b, checked by the share of decoded probes read as b); measure, an aelib.attributes name (ridge on
+    b, checked by the share of decoded probes read as b); measure, an aelib.explore.attributes name (ridge on
     the measured property, checked by measuring it); selections=(rows_a, rows_b), indices into those
     points; vector (D,) typed (both checked by encoding the decoded images again: "position")."""
-    from .bundle import map_points
+    from ..io.bundle import map_points
 
     points = map_points(bundle)
     codes, images, labels = points["codes"], points["images"], points["labels"]
@@ -275,7 +275,7 @@ def define(model, bundle: dict, dataset: str, *, classes=None, measure=None, sel
         direction, read = from_classes(codes, labels, *classes, name, **options), f"class:{classes[1]}"
     elif measure is not None:
         unit = attributes.MEASURES[measure][1]
-        about = f"towards more {measure} ({unit}), measured on the images (aelib.attributes.{measure})"
+        about = f"towards more {measure} ({unit}), measured on the images (aelib.explore.attributes.{measure})"
         values = attributes.measure(measure, images)
         direction, read = from_property(codes, values, name or measure, unit, description=about, **options), measure
     elif selections is not None:
@@ -309,7 +309,7 @@ _CACHE: dict[tuple, list[Direction]] = {}
 
 
 def checkpoint_directions(checkpoint, random_state=0) -> list[Direction]:
-    """builtin_directions of an opened checkpoint (aelib.checkpoint.open_checkpoint), computed on first
+    """builtin_directions of an opened checkpoint (aelib.io.checkpoint.open_checkpoint), computed on first
     use and cached per file (path, size, modification time); [] for a series or table model."""
     header = checkpoint.header
     if header["dataset"].get("kind", "image") != "image" or not checkpoint.bundle:

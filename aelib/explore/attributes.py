@@ -1,4 +1,4 @@
-"""Properties measured on images, for naming directions in latent space (aelib.directions).
+"""Properties measured on images, for naming directions in latent space (aelib.explore.directions).
 
 Every measure takes images (N, H, W) or (N, C, H, W), float in [0, 1] or uint8 (colour is
 averaged to grey), and returns (N,) float64, one number per image (`measure` works through 500

@@ -6,7 +6,7 @@ Issue #22: decide what the digit is before removing anything. A component that h
 the ink is the digit even when it touches or spans the frame (tight crops, 28x28 drawings,
 canvas exports); a straight run is a ruled line only when it is much longer than the digit and
 no thicker than its strokes; nothing removes all the ink. Images are (H, W) float32 in [0, 1],
-masks (H, W) bool, all at the working resolution of aelib.uploads.
+masks (H, W) bool, all at the working resolution of aelib.preprocess.uploads.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .imaging import psnr, tile
+from ..preprocess.imaging import psnr, tile
+from ..training.noise import corrupt
 from .inference import decode, encode, rebuild
-from .noise import corrupt
 
 # MNIST's six kinds, in the order the article introduces them: the page's default selection.
 DEFAULT_IDS = (

@@ -18,9 +18,9 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from ..errors import CheckpointError
+from ..registry import build_model
 from . import checks
-from .errors import CheckpointError
-from .registry import build_model
 
 FORMAT = "aelib-checkpoint"
 FORMAT_VERSION = 1

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .anomaly import squared_error
-from .errors import ImageDecodeError
-from .imaging import decode_image, jpeg_at_budget, resize, shrink_to, tile
-from .noise import corrupt
-from .uploads import Prepared, prepare_colour, prepare_digit, prepare_object
+from ..errors import ImageDecodeError
+from ..preprocess.imaging import decode_image, jpeg_at_budget, resize, shrink_to, tile
+from ..preprocess.uploads import Prepared, prepare_colour, prepare_digit, prepare_object
+from ..scoring.anomaly import squared_error
+from ..training.noise import corrupt
 
 
 def _labels(model, labels, n):
@@ -105,7 +105,7 @@ def prepare_image(gray: np.ndarray, dataset: str, image_shape, face_box=None) ->
     elif style == "object":
         prepared = prepare_object(gray, size)
     else:
-        from .faces import prepare_face  # scikit-image's cascade is loaded only for face models
+        from ..preprocess.faces import prepare_face  # scikit-image's cascade is loaded only for face models
 
         prepared = prepare_face(gray, dataset, size, face_box)
     prepared.work_shape = prepared.steps[0][1].shape

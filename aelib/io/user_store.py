@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .errors import AelibError
+from ..errors import AelibError
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 MODEL_ID = re.compile(r"[A-Za-z0-9_]{1,60}")

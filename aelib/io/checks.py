@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from .errors import AelibError, CheckpointError
+from ..errors import AelibError, CheckpointError
 
 MAX_LATENT_DIM = 4096
 MAX_SIDE = 4096  # height or width of an image, length of a series or table row
