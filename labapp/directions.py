@@ -157,10 +157,15 @@ def define_section(entry: dict, checkpoint, bundle: dict, names: list[str], code
 
 
 def show_directions(entry: dict, checkpoint, bundle: dict, code=None, label=None) -> None:
-    """Every direction's trust and decode check, and (from `code`) the images along it."""
+    """Every direction's trust and decode check, and (from `code`, when asked) the images along it:
+    Generate reruns on every release, and this tab is drawn even when another one is open, so the
+    strips (7 decodes each) are made only for a user who wants them."""
+    along = code is not None and st.toggle(
+        "Show the images along each direction, from the current code", key=f"strips_{entry['id']}"
+    )
     for direction in directions_of(entry, checkpoint, bundle):
         show_trust(direction)
-        if code is not None:
+        if along:
             st.image(big(strip(checkpoint.model, direction, code, label), 80), width="content")
 
 

@@ -105,17 +105,7 @@ def static_server(folder: Path, probe: str = "", timeout: float = 30):
     )
     origin = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"http.server exited with status {process.returncode}")
-            try:
-                urllib.request.urlopen(f"{origin}/{probe}", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"http.server did not answer within {timeout:.0f} s") from None
-                time.sleep(0.05)
+        _wait_answering(f"{origin}/{probe}", process, timeout, "http.server")
         yield origin
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -123,16 +113,21 @@ def static_server(folder: Path, probe: str = "", timeout: float = 30):
 
 
 def _wait_healthy(url: str, process, timeout: float) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    _wait_answering(f"{url}/_stcore/health", process, timeout, "streamlit")
+
+
+def _wait_answering(url: str, process, timeout: float, what: str) -> None:
+    """Poll `url` until it answers; fail at once if the server `process` exits, or after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with status {process.returncode}")
+            raise RuntimeError(f"{what} exited with status {process.returncode}")
         try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            urllib.request.urlopen(url, timeout=2)
             return
         except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer within {timeout:.0f} s")
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer within {timeout:.0f} s")
 
 
 @contextlib.contextmanager
