@@ -79,7 +79,7 @@ if upload is not None:
                 )
         show_images(
             [thumbnail(prepared["gray"], 110), prepared["image"], result["recon"]],
-            ["your upload", "preprocessed", "reconstruction"],
+            ["your upload", "preprocessed", "rebuilt"],  # (fits under a 110-px image)
             height=110,
             n_cols=6,
         )
