@@ -204,7 +204,7 @@ def cmd_eval(args) -> int:
 
 def cmd_bundle(args) -> int:
     from .explore.inference import sample_grid
-    from .io.bundle import build_bundle
+    from .io.build import build_bundle
     from .preprocess.imaging import png_bytes, to_uint8, upscale
     from .training.noise import parse_noise
 
@@ -212,11 +212,10 @@ def cmd_bundle(args) -> int:
     ood = load_dataset(args.ood_dataset, args.data_root) if args.ood_dataset else None
     started = time.perf_counter()
     bundle = build_bundle(checkpoint.model, data, n_samples=args.n_samples, ood_data=ood, n_train_map=args.train_map)
-    update_checkpoint(
-        args.path, {"bundle_info": {"n_samples": len(bundle["codes"]), "ood_dataset": args.ood_dataset}}, bundle=bundle
-    )
+    info = {"n_samples": len(bundle.codes), "ood_dataset": args.ood_dataset}
+    update_checkpoint(args.path, {"bundle_info": info}, arrays=bundle.arrays())
     print(
-        f"bundle: {', '.join(f'{k}{tuple(v.shape)}' for k, v in bundle.items())} "
+        f"bundle: {', '.join(f'{k}{tuple(v.shape)}' for k, v in bundle.arrays().items())} "
         f"in {time.perf_counter() - started:.1f}s"
     )
     if args.grid and data.kind == "image":
@@ -280,7 +279,7 @@ def cmd_reconstruct(args) -> int:
 
     checkpoint = open_checkpoint(args.path)
     bundle, names = checkpoint.bundle, checkpoint.header["dataset"].get("class_names") or []
-    if "codes" not in bundle:
+    if bundle.codes is None:
         raise AelibError(f"{Path(args.path).name}: no explorer bundle; run `python -m aelib bundle` first")
     status = 0
     for file in args.files:

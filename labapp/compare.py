@@ -29,7 +29,7 @@ class Model:
 
     @property
     def usable(self) -> bool:
-        return "images" in self.bundle and "codes" in self.bundle
+        return self.bundle.images is not None and self.bundle.codes is not None
 
 
 def pick_models(candidates: list[dict], dataset: str) -> list[Model]:

@@ -10,13 +10,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 import torch
 
 import latent_control
 from aelib import load_bundle, load_checkpoint
 from aelib.io import zoo
+from aelib.io.bundle import Bundle
 from labapp import browser_models, keys
 from labapp.display import no_paths, plain
 
@@ -53,7 +53,7 @@ class ModelSource:
     def checkpoint(self):
         return self._record()["checkpoint"] if self.own else _checkpoint(self.entry["path"], self._mtime())
 
-    def bundle(self) -> dict:
+    def bundle(self) -> Bundle:
         return self._record()["bundle"] if self.own else _bundle(self.entry["path"], self._mtime())
 
     def decoder_url(self) -> str:
@@ -72,7 +72,7 @@ class ModelSource:
     def typicality_reference(self) -> dict | None:
         """The test set's k-NN spread and ink level for verdicts, once per model (not per rerun)."""
         bundle = self.bundle()
-        if "codes" not in bundle or "score" not in bundle or "images" not in bundle:
+        if bundle.codes is None or bundle.score is None or bundle.images is None:
             return None
         if not self.own:
             return _typicality_reference(self.entry["path"], self._mtime())
@@ -89,7 +89,7 @@ def get_checkpoint(entry: dict):
     return source(entry).checkpoint()
 
 
-def get_bundle(entry: dict) -> dict:
+def get_bundle(entry: dict) -> Bundle:
     return source(entry).bundle()
 
 
@@ -136,7 +136,7 @@ def user_models() -> dict[str, dict]:
     return st.session_state[keys.USER_MODELS]
 
 
-def add_user_model(name: str, checkpoint, bundle: dict, data: bytes | None = None) -> str:
+def add_user_model(name: str, checkpoint, bundle: Bundle, data: bytes | None = None) -> str:
     """Make a model the session's own and its active model; returns its id (e.g. "yours_shoes_2").
     With its checkpoint file's `data`, it is also kept for this browser (the sentence that says for
     how long is left in st.session_state[keys.KEPT_NOTE])."""
@@ -144,8 +144,7 @@ def add_user_model(name: str, checkpoint, bundle: dict, data: bytes | None = Non
     taken = {e["id"] for e in model_entries()[0]} | browser_models.stored_ids()
     candidates = [stem, *(f"{stem}_{i}" for i in range(2, len(taken) + 3))]
     model_id = next(c for c in candidates if c not in taken)
-    for array in bundle.values():
-        array.flags.writeable = False  # shared by every page of the session, like the cached bundles
+    bundle.read_only()  # shared by every page of the session, like the cached bundles
     entry = {**zoo.summarise(Path(f"{model_id}.safetensors"), checkpoint.header), "user": True}
     _make_room(user_models(), model_bytes(checkpoint, bundle))
     user_models()[model_id] = {"entry": entry, "checkpoint": checkpoint, "bundle": bundle}
@@ -154,10 +153,10 @@ def add_user_model(name: str, checkpoint, bundle: dict, data: bytes | None = Non
     return model_id
 
 
-def model_bytes(checkpoint, bundle: dict) -> int:
+def model_bytes(checkpoint, bundle: Bundle) -> int:
     """Memory a session model holds: its weights and its explorer arrays."""
     weights = sum(t.numel() * t.element_size() for t in checkpoint.model.state_dict().values())
-    return weights + sum(np.asarray(a).nbytes for a in bundle.values())
+    return weights + bundle.nbytes
 
 
 def _make_room(models: dict, new_bytes: int) -> None:
@@ -185,12 +184,9 @@ def _checkpoint(path: str, mtime: float):
 
 
 @st.cache_resource(show_spinner=False)
-def _bundle(path: str, mtime: float) -> dict:
+def _bundle(path: str, mtime: float) -> Bundle:
     """One read-only copy for all sessions (cache_data would keep a pickle and hand out copies)."""
-    bundle = load_bundle(path)
-    for array in bundle.values():
-        array.flags.writeable = False
-    return bundle
+    return load_bundle(path).read_only()
 
 
 @st.cache_resource(show_spinner=False)

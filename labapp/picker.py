@@ -10,6 +10,7 @@ import streamlit as st
 import torch
 
 from aelib import AelibError
+from aelib.io.bundle import Bundle
 from aelib.preprocess.imaging import CRISP_DATASETS
 from labapp import browser_models, keys
 from labapp.display import label_names, plain
@@ -106,7 +107,7 @@ def choose_model(need=None, need_text: str = "", kind: str = "image", need_codes
     except AelibError as exc:
         st.error(f"This model cannot be loaded: {plain(str(exc))}")
         st.stop()
-    if need_codes and "codes" not in bundle:
+    if need_codes and bundle.codes is None:
         st.info("This model has no explorer bundle yet: run `python -m aelib bundle PATH --data-root DIR`.")
         st.stop()
     return entry, checkpoint, bundle
@@ -117,7 +118,7 @@ class Explorer(NamedTuple):
 
     entry: dict
     checkpoint: object
-    bundle: dict
+    bundle: Bundle
     model: torch.nn.Module
     codes: np.ndarray  # (N, latent_dim) test codes
     key: str  # the model's id, for session-state keys
@@ -129,5 +130,5 @@ def explorer_page(title: str) -> Explorer:
     """setup_page and the model picker for a page that needs the explorer bundle's codes."""
     setup_page(title)
     entry, checkpoint, bundle = choose_model(need_codes=True)
-    codes, labels = bundle["codes"], bundle.get("labels")
+    codes, labels = bundle.codes, bundle.labels
     return Explorer(entry, checkpoint, bundle, checkpoint.model, codes, entry["id"], labels, label_names(checkpoint))

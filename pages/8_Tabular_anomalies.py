@@ -32,16 +32,16 @@ def odds_rows():
         "ODDS data set", entries, index=default, format_func=lambda e: e["dataset"].removeprefix("odds_")
     )
     bundle = get_bundle(entry)
-    if "signals" not in bundle:
+    if bundle.signals is None:
         st.info("This checkpoint has no bundle of rows.")
         st.stop()
     st.caption(
-        f"{len(bundle['signals'])} test rows (z-scored); the shipped `{entry['id']}` scored AUC "
+        f"{len(bundle.signals)} test rows (z-scored); the shipped `{entry['id']}` scored AUC "
         f"{entry.get('anomaly_auc', float('nan')):.3f} vs IsolationForest "
         f"{entry.get('isolation_forest_auc', float('nan')):.3f} on the full test split."
     )
-    names = [f"x{i}" for i in range(bundle["signals"].shape[1])]
-    return bundle["signals"], bundle["labels"].astype(bool), names
+    names = [f"x{i}" for i in range(bundle.signals.shape[1])]
+    return bundle.signals, bundle.labels.astype(bool), names
 
 
 def uploaded_rows():

@@ -70,7 +70,7 @@ def builtin_set(source: str, classes: list[int], n_images: int):
     entry = next(e for e in model_entries()[0] if e["id"] == source)
     bundle = get_bundle(entry)
     names = zoo.read_header(entry["path"])["dataset"].get("class_names")
-    return from_images(entry["dataset"], bundle["images"], bundle.get("labels"), names, classes, n_images)
+    return from_images(entry["dataset"], bundle.images, bundle.labels, names, classes, n_images)
 
 
 KEPT: list[str] = []  # the widget keys `keep` has handed out in this run
@@ -242,7 +242,7 @@ def open_uploaded_model(upload) -> None:
         path.write_bytes(upload.getvalue())
         checkpoint = open_checkpoint(path)
     kind = checkpoint.header["dataset"].get("kind", "image")
-    if kind != "image" or not checkpoint.model.for_images or "codes" not in checkpoint.bundle:
+    if kind != "image" or not checkpoint.model.for_images or checkpoint.bundle.codes is None:
         raise AelibError(
             f"{upload.name}: not an image model with an explorer bundle"
             + (f" (it is a {kind} model: the shipped {kind} models are on their own pages)" if kind != "image" else "")

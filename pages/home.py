@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from aelib.io.bundle import Bundle
 from aelib.io.site import export_site_zip
 from aelib.io.zoo import metric_lines
 from labapp import keys
@@ -87,11 +88,11 @@ def start_here(entry: dict) -> None:
             for key, label in EXPLORE:
                 page = PAGE_BY_KEY[key]
                 st.page_link(page.path, label=label, icon=page.icon, query_params=link_query(key))
-            if shown and shown[0]["id"] == entry["id"] and "codes" in shown[2]:
+            if shown and shown[0]["id"] == entry["id"] and shown[2].codes is not None:
                 web_demo_button(entry, *shown[1:])
 
 
-def web_demo_button(entry: dict, checkpoint, bundle: dict) -> None:
+def web_demo_button(entry: dict, checkpoint, bundle: Bundle) -> None:
     """The explorer of this model as a static site (aelib.io.site), built only when clicked."""
     st.download_button(
         "Download as a web demo (.zip)",

@@ -80,11 +80,11 @@ def test_samples_and_midpoint_shapes_and_the_noise_curve(tiny_dir):
     ae = load_checkpoint(tiny_dir / "digits_ae.safetensors").model
     vae = load_checkpoint(tiny_dir / "digits_vae2d.safetensors").model
     bundle = load_bundle(tiny_dir / "digits_dae.safetensors")
-    codes = load_bundle(tiny_dir / "digits_ae.safetensors")["codes"]
+    codes = load_bundle(tiny_dir / "digits_ae.safetensors").codes
     drawn = compare.samples(ae, codes, 4)
     assert drawn["prior"].shape == drawn["fitted"].shape == (4, 8, 8)
     assert set(compare.samples(vae, codes[:, :2], 4)) == {"prior"}  # a VAE: N(0, I) is its fitted Gaussian
-    pair = compare.from_bundle(bundle["images"][:2])
+    pair = compare.from_bundle(bundle.images[:2])
     mid = compare.midpoint(ae, pair)
     assert mid.shape == (3, 8, 8)
     assert np.allclose(mid[0], compare.reconstruct(ae, pair[:1])[0], atol=1e-5)

@@ -157,7 +157,7 @@ def test_cli_refuses_a_folder_as_out_before_training(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
     from aelib.datasets import load_dataset
-    from aelib.io.bundle import build_bundle
+    from aelib.io.build import build_bundle
 
     torch.manual_seed(0)
     digits = load_dataset("digits")

@@ -24,7 +24,8 @@ from aelib.explore.lab import (
     typicality,
     typicality_reference,
 )
-from aelib.io.bundle import build_bundle
+from aelib.io.build import build_bundle
+from aelib.io.bundle import Bundle
 from aelib.preprocess.imaging import psnr
 
 
@@ -86,7 +87,7 @@ def test_sample_grid_stacks_inputs_reconstructions_and_samples(digits):
 
 def test_explain_reconstruction_places_the_input_among_the_test_codes(trained, digits):
     model, bundle = trained
-    index = int(bundle["test_index"][0])
+    index = int(bundle.test_index[0])
     image = digits.x_test[index, 0].numpy()
     out = explain_reconstruction(model, image, bundle, k_nearest=3)
     assert 0 in out["nearest"]  # a test image is its own nearest code
@@ -99,7 +100,7 @@ def test_explain_reconstruction_places_the_input_among_the_test_codes(trained, d
 def test_knn_distances_and_typicality_percentiles():
     codes = np.array([[0.0], [1.0], [2.0], [10.0]])
     np.testing.assert_allclose(knn_distances(codes, k=1), [1, 1, 1, 8])
-    bundle = {"codes": codes, "score": np.array([0.1, 0.2, 0.3, 0.4]), "images": np.full((4, 1, 2, 2), 128, np.uint8)}
+    bundle = Bundle(codes=codes, score=np.array([0.1, 0.2, 0.3, 0.4]), images=np.full((4, 1, 2, 2), 128, np.uint8))
     reference = typicality_reference(bundle, k=1)
     far = typicality(np.full((2, 2), 0.5, np.float32), {"code": np.array([100.0]), "mse": 1.0}, bundle, reference)
     assert far["error_percentile"] == 100 and far["ood_percentile"] == 100 and not far["typical"]

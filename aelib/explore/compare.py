@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..io.bundle import Bundle
 from ..preprocess.imaging import psnr, tile
 from ..training.noise import corrupt
 from .inference import decode, encode, rebuild
@@ -206,13 +207,13 @@ def sparsity(codes: np.ndarray, share: float = 0.05) -> float:
 
 
 @torch.no_grad()
-def computed_metrics(model, bundle: dict, n: int = 250, seed: int = 0) -> dict:
+def computed_metrics(model, bundle: Bundle, n: int = 250, seed: int = 0) -> dict:
     """What the checkpoint's card does not hold, from the bundle's first n test images: "noise_psnr"
     (len(NOISE_LEVELS),) PSNR in dB of the reconstruction of noisy inputs against the clean image
     at each Gaussian std in NOISE_LEVELS, "psnr_noisy_db" the same at NOISE (the denoising
     models' training noise), and "sparsity" of the bundle's codes. Meant to be cached."""
-    images = from_bundle(bundle["images"][:n])
-    labels = bundle["labels"][:n] if model.is_conditional and "labels" in bundle else None
+    images = from_bundle(bundle.images[:n])
+    labels = bundle.labels[:n] if model.is_conditional and bundle.labels is not None else None
     curve = []
     for i, level in enumerate(NOISE_LEVELS):
         noisy = add_noise(images, level, NOISE[0], seed + i) if level else images
@@ -220,7 +221,7 @@ def computed_metrics(model, bundle: dict, n: int = 250, seed: int = 0) -> dict:
         axes = tuple(range(1, images.ndim))
         curve.append(float(psnr(images, recons, axis=axes).mean()))
     at = NOISE_LEVELS.index(NOISE[1])
-    return {"noise_psnr": np.array(curve), "psnr_noisy_db": curve[at], "sparsity": sparsity(bundle["codes"])}
+    return {"noise_psnr": np.array(curve), "psnr_noisy_db": curve[at], "sparsity": sparsity(bundle.codes)}
 
 
 def n_parameters(model) -> int:

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..io.bundle import Bundle
+
 TYPICAL_QUANTILE = 0.95  # typical: up to the test images' own 95th percentile of the score
 UNLIKE_MARGIN = 3.0  # unlike: this many robust units beyond the typical limit
 NEAR = 0.5  # "near the boundary": within this many robust units of a limit
@@ -85,19 +87,19 @@ def _linear(values: np.ndarray) -> tuple[float, float]:
     return median, max(1.4826 * float(np.median(np.abs(values - median))), 1e-6)
 
 
-def verdict_reference(bundle: dict, k: int = 5) -> dict:
+def verdict_reference(bundle: Bundle, k: int = 5) -> dict:
     """What `grade` compares an input with, once per bundle: the test codes (for the k-NN
     distance), the robust centre and scale of each part on the test images, and for each way of
     scoring (all parts, or the error alone for faces) the test images' sorted scores and the
     limits: typical up to their TYPICAL_QUANTILE, unlike beyond that plus UNLIKE_MARGIN."""
-    codes = np.asarray(bundle["codes"], np.float64)
+    codes = np.asarray(bundle.codes, np.float64)
     squared = (codes**2).sum(1)
     distances = np.sqrt(np.maximum(squared[:, None] + squared[None] - 2 * codes @ codes.T, 0))
     np.fill_diagonal(distances, np.inf)  # a test code's neighbours are the other test codes
     knn = np.sort(distances, axis=1)[:, : min(k, max(len(codes) - 1, 1))].mean(1)
-    values = {"error": np.asarray(bundle["score"], np.float64), "code": knn}
+    values = {"error": np.asarray(bundle.score, np.float64), "code": knn}
     reference = {"codes": codes, "k": k, "error": _robust(values["error"]), "code": _robust(knn)}
-    images = bundle.get("images")
+    images = bundle.images
     if images is not None and images.ndim == 4 and images.shape[1] == 1:  # grey images: their marks' shape
         shapes = [_shape(image[0] / 255.0) for image in images]
         values["fill"] = np.array([s["fill"] for s in shapes])
