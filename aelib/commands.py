@@ -233,17 +233,17 @@ def cmd_checkpoints(args) -> int:
     if args.markdown:
         print(markdown_table(entries))
         return 0
-    paths = [os.path.relpath(entry["path"]) for entry in entries]
+    paths = [os.path.relpath(entry.path) for entry in entries]
     width = max(map(len, paths), default=0)  # the columns line up whatever the longest name
     for entry, path in zip(entries, paths, strict=True):
-        metrics = ", ".join(
-            f"{k}={v:.4g}" for k, v in entry.items() if isinstance(v, float) and k not in ("latent_dim",)
-        )
-        print(f"{path:{width}s}  {entry['model']:10s} {entry['dataset']:14s} z={entry['latent_dim']:<3d} {metrics}")
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in entry.metrics.items() if isinstance(v, float))
+        print(f"{path:{width}s}  {entry.model:10s} {entry.dataset:14s} z={entry.latent_dim:<3d} {metrics}")
     for error in errors:
         print(f"unreadable: {error}")
     if args.json:
-        print(json.dumps(entries))
+        # one flat object per checkpoint: its card's fields and metrics side by side
+        flat = [{k: v for k, v in asdict(e).items() if k != "metrics"} | e.metrics for e in entries]
+        print(json.dumps(flat))
     return 0
 
 

@@ -71,7 +71,7 @@ def stored_models() -> tuple[dict[str, dict], list[str]]:
         except AelibError as exc:
             errors.append(str(exc))
             continue
-        entry = {**zoo.summarise(Path(path.name), checkpoint.header), "user": True}
+        entry = zoo.summarise(Path(path.name), checkpoint.header, own=True)
         models[path.stem] = {"entry": entry, "checkpoint": checkpoint, "bundle": bundle}
     return models, errors
 

@@ -18,7 +18,7 @@ st.caption(
     "between the columns are what each kind of autoencoder adds. The sidebar's model picks the data set."
 )
 entry, checkpoint, _ = choose_model()
-dataset, shape = entry["dataset"], tuple(checkpoint.model.config.image_shape)
+dataset, shape = entry.dataset, tuple(checkpoint.model.config.image_shape)
 entries = model_entries()[0]
 models = [
     m for m in pick_models(compare.same_data(entries, dataset), dataset) if tuple(m.net.config.image_shape) == shape
@@ -147,11 +147,11 @@ if models:
     st.markdown("\n".join(f"- **{m.kind}** (`{m.id}`) {compare.LESSONS.get(m.kind, '')}" for m in models))
 
 # 7. The time-series pair
-series = [e for e in entries if e.get("kind") == "series" and get_bundle(e).signals is not None]
+series = [e for e in entries if e.kind == "series" and get_bundle(e).signals is not None]
 if series:
     st.subheader("Heartbeats: sequence autoencoders side by side")
-    data = series[0]["dataset"]
-    pair = [e for e in series if e["dataset"] == data]
+    data = series[0].dataset
+    pair = [e for e in series if e.dataset == data]
     bundle = get_bundle(pair[0])
     signals, beat_labels = bundle.signals, bundle.labels
     beat_names = label_names(get_checkpoint(pair[0]))
@@ -169,8 +169,8 @@ if series:
         title = f"{compare.kind_of(series_entry)} · error {float(np.mean((recon - signals[beat]) ** 2)):.3f}"
         fig = series_overlay(signals[beat], recon, title)
         fig.update_layout(legend={"orientation": "h", "y": -0.3}, margin={"b": 60}, height=340)
-        col.plotly_chart(fig, key=f"compare_beat_{series_entry['id']}")
-        auc = series_entry.get("anomaly_auc")
+        col.plotly_chart(fig, key=f"compare_beat_{series_entry.id}")
+        auc = series_entry.metrics.get("anomaly_auc")
         col.metric("anomaly AUC (test set)", "—" if auc is None else f"{auc:.3f}")
     st.caption(
         "Both were trained on normal beats only and flag a beat they cannot rebuild. The 1-D convolution "

@@ -57,7 +57,7 @@ def endpoint(column, side: str, default_index: int):
             st.stop()
         try:
             prepared = prepared_upload(
-                upload.getvalue(), upload.name, entry["dataset"], tuple(checkpoint.model.config.image_shape)
+                upload.getvalue(), upload.name, entry.dataset, tuple(checkpoint.model.config.image_shape)
             )
         except AelibError as exc:
             st.error(plain(str(exc)))

@@ -19,7 +19,7 @@ from labapp.uploads import draw_digit, prepared_upload
 
 setup_page("Reconstruct")
 entry, checkpoint, bundle = choose_model()
-model, shape, dataset = checkpoint.model, checkpoint.model.config.image_shape, entry["dataset"]
+model, shape, dataset = checkpoint.model, checkpoint.model.config.image_shape, entry.dataset
 names = label_names(checkpoint)
 label = None
 if model.is_conditional:

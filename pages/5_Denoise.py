@@ -14,24 +14,21 @@ from labapp.uploads import upload_verdict
 
 setup_page("Denoise")
 entry, checkpoint, bundle = choose_model(
-    need=lambda e: bool(e.get("denoise")), need_text="it needs a model trained with --denoise"
+    need=lambda e: bool(e.denoise), need_text="it needs a model trained with --denoise"
 )
 entries, _ = model_entries()
 plain_aes = [
     e
     for e in entries
-    if e["dataset"] == entry["dataset"]
-    and not e.get("denoise")
-    and not e.get("keep_classes")
-    and e["model"] in ("ae", "conv_ae")
+    if e.dataset == entry.dataset and not e.denoise and not e.keep_classes and e.model in ("ae", "conv_ae")
 ]
-plain_aes.sort(key=lambda e: e["model"] != entry["model"])  # same architecture first: the fairest comparison
+plain_aes.sort(key=lambda e: e.model != entry.model)  # same architecture first: the fairest comparison
 # Short names under the 130-px images (a model id there wraps inside the word); the ids go in a caption.
 models = {"denoising AE": checkpoint.model}
 if plain_aes:
-    plain_entry = st.sidebar.selectbox("Plain AE to compare", plain_aes, format_func=lambda e: e["id"])
+    plain_entry = st.sidebar.selectbox("Plain AE to compare", plain_aes, format_func=lambda e: e.id)
     models["plain AE"] = get_checkpoint(plain_entry).model
-    st.caption(f"denoising AE: `{entry['id']}` · plain AE: `{plain_entry['id']}`")
+    st.caption(f"denoising AE: `{entry.id}` · plain AE: `{plain_entry.id}`")
 else:
     st.caption("No plain autoencoder for this dataset is shipped, so only the denoising AE is compared.")
 
@@ -57,7 +54,7 @@ else:
         st.stop()
     try:
         prepared = inference.prepare_upload(
-            upload.getvalue(), upload.name, entry["dataset"], checkpoint.model.config.image_shape
+            upload.getvalue(), upload.name, entry.dataset, checkpoint.model.config.image_shape
         )
         clean = prepared["image"]
     except AelibError as exc:

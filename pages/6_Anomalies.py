@@ -20,7 +20,7 @@ st.caption(
     "says: this does not look like anything I was trained on."
 )
 entry, checkpoint, bundle = choose_model(
-    need=lambda e: bool(e.get("keep_classes") or e.get("ood_dataset")),
+    need=lambda e: bool(e.keep_classes or e.ood_dataset),
     need_text="it needs a model with precomputed out-of-distribution or one-class scores",
 )
 setups = anomaly_setups(bundle, checkpoint.header)
@@ -38,7 +38,7 @@ all_images = (
     else bundle.images
 )
 
-threshold = threshold_panel(scores, is_anomaly, key=f"anomaly_{entry['id']}_{list(setups).index(setup)}")
+threshold = threshold_panel(scores, is_anomaly, key=f"anomaly_{entry.id}_{list(setups).index(setup)}")
 
 k = st.slider("Most anomalous", 4, 16, 8)
 top = np.argsort(-scores)[:k]
@@ -53,7 +53,7 @@ upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp"])
 if upload is not None:
     try:
         prepared = inference.prepare_upload(
-            upload.getvalue(), upload.name, entry["dataset"], checkpoint.model.config.image_shape
+            upload.getvalue(), upload.name, entry.dataset, checkpoint.model.config.image_shape
         )
         result = score_image(checkpoint.model, prepared["image"], threshold)
         side = "above" if result["anomalous"] else "below"

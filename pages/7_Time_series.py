@@ -49,7 +49,7 @@ with scores_tab:
     threshold = threshold_panel(
         scores,
         is_anomaly,
-        key=f"series_{entry['id']}",
+        key=f"series_{entry.id}",
         unit="MSE per value",
         names=("normal", "abnormal"),
     )

@@ -23,22 +23,20 @@ st.caption(
 
 
 def odds_rows():
-    entries = [e for e in model_entries()[0] if e.get("kind") == "table"]
+    entries = [e for e in model_entries()[0] if e.kind == "table"]
     if not entries:
         st.info("No tabular checkpoints are shipped; upload a CSV instead.")
         st.stop()
-    default = next((i for i, e in enumerate(entries) if e["dataset"] == "odds_cardio"), 0)
-    entry = st.selectbox(
-        "ODDS data set", entries, index=default, format_func=lambda e: e["dataset"].removeprefix("odds_")
-    )
+    default = next((i for i, e in enumerate(entries) if e.dataset == "odds_cardio"), 0)
+    entry = st.selectbox("ODDS data set", entries, index=default, format_func=lambda e: e.dataset.removeprefix("odds_"))
     bundle = get_bundle(entry)
     if bundle.signals is None:
         st.info("This checkpoint has no bundle of rows.")
         st.stop()
     st.caption(
-        f"{len(bundle.signals)} test rows (z-scored); the shipped `{entry['id']}` scored AUC "
-        f"{entry.get('anomaly_auc', float('nan')):.3f} vs IsolationForest "
-        f"{entry.get('isolation_forest_auc', float('nan')):.3f} on the full test split."
+        f"{len(bundle.signals)} test rows (z-scored); the shipped `{entry.id}` scored AUC "
+        f"{entry.metrics.get('anomaly_auc', float('nan')):.3f} vs IsolationForest "
+        f"{entry.metrics.get('isolation_forest_auc', float('nan')):.3f} on the full test split."
     )
     names = [f"x{i}" for i in range(bundle.signals.shape[1])]
     return bundle.signals, bundle.labels.astype(bool), names

@@ -183,7 +183,7 @@ def test_interpolate_shows_a_path_by_default(page, server, model):
 def image_models() -> list[str]:
     from aelib.io.zoo import list_checkpoints
 
-    return [e["id"] for e in list_checkpoints()[0] if e.get("kind", "image") == "image"]
+    return [e.id for e in list_checkpoints()[0] if e.kind == "image"]
 
 
 def live_image_drawn(page) -> None:

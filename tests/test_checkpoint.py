@@ -132,7 +132,7 @@ def test_listing_skips_lying_checkpoints_and_keeps_the_good_ones(tmp_path):
     for i, (header, _) in enumerate(LYING_HEADERS):
         _rewrite_metadata(tmp_path / f"liar{i}.safetensors", header=header)
     entries, errors = list_checkpoints(tmp_path)
-    assert [e["id"] for e in entries] == ["good"] and len(errors) == len(LYING_HEADERS)
+    assert [e.id for e in entries] == ["good"] and len(errors) == len(LYING_HEADERS)
 
 
 def test_plain_safetensors_file_is_not_a_checkpoint(tmp_path):

@@ -179,7 +179,7 @@ def test_a_bad_file_in_the_folder_costs_only_its_own_line(cases, tmp_path):
     shutil.copy(cases["nested_json"], tmp_path)
     save_checkpoint(tmp_path / "good.safetensors", good_model(), HEADER)
     entries, errors = list_checkpoints(tmp_path)
-    assert [e["id"] for e in entries] == ["good"]
+    assert [e.id for e in entries] == ["good"]
     assert len(errors) == 1 and errors[0].startswith("nested_json.safetensors:")
 
 
@@ -204,7 +204,7 @@ def test_the_shipped_checkpoints_all_pass_the_checks():
     entries, errors = list_checkpoints()
     assert errors == [] and len(entries) >= 19
     for entry in entries:
-        assert open_checkpoint(entry["path"]).bundle, entry["id"]
+        assert open_checkpoint(entry.path).bundle.codes is not None, entry.id
 
 
 @pytest.fixture

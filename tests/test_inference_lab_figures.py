@@ -185,10 +185,13 @@ def test_loss_curves_show_the_parts_of_a_vae_loss_and_only_the_loss_otherwise():
 
 
 def test_card_lines_speak_of_values_for_series_and_tables():
-    from aelib.io.zoo import metric_lines
+    from dataclasses import replace
 
-    card = {"pca_probe_accuracy": 0.9, "mse_per_pixel": 0.01}
+    from aelib.io.zoo import ModelEntry, metric_lines
+
+    metrics = {"pca_probe_accuracy": 0.9, "mse_per_pixel": 0.01}
+    card = ModelEntry("m", "m.safetensors", "vae", "mnist", 2, metrics=metrics)
     assert "same probe on PCA of the pixels: 90.0%" in metric_lines(card)
-    assert "same probe on PCA of the values: 90.0%" in metric_lines({**card, "kind": "series"})
-    assert "can exceed 1" in " ".join(metric_lines({**card, "iw_nll": -812.0}))
-    assert "can exceed 1" not in " ".join(metric_lines({**card, "iw_nll": 85.5}))
+    assert "same probe on PCA of the values: 90.0%" in metric_lines(replace(card, kind="series"))
+    assert "can exceed 1" in " ".join(metric_lines(replace(card, metrics={**metrics, "iw_nll": -812.0})))
+    assert "can exceed 1" not in " ".join(metric_lines(replace(card, metrics={**metrics, "iw_nll": 85.5})))
