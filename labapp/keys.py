@@ -17,6 +17,7 @@ TABLE_MODEL = "table_model"  # Tabular anomalies: the model trained on the user'
 TRAIN_SET, TRAIN_SET_NAME = "train_set", "train_set_name"
 TRAIN_JOB, TRAIN_LABEL, TRAIN_DONE, TRAIN_REFUSED = "train_job", "train_label", "train_done", "train_refused"
 KEPT_TRAIN_MODEL = "_kept_train_model"
+GENERATE_TAB = "_generate_tab"  # Generate's open tab (only that one is drawn on a rerun)
 DRAWING = "drawing"  # the last drawing with ink, (280, 280, 4) uint8 RGBA (Reconstruct, Compare)
 
 

@@ -251,27 +251,30 @@ def generator() -> None:
     """Only this part reruns when a control moves; every tab reads the one shared code."""
     show_grid = latent_dim == 2 and model.is_variational
     picker_slot = st.container()  # above the tabs, filled once the live controls' release is in
+    # Only the open tab is drawn (a rerun costs what the user sees); opening another reruns this fragment.
     tabs = st.tabs(
         ["Live (in your browser)", "Latent sliders", "Principal directions", "Traversal"]
         + (["Manifold grid"] if show_grid else [])
-        + ["Attribute directions"]
+        + ["Attribute directions"],
+        key=keys.GENERATE_TAB,
+        on_change="rerun",
     )
     image = decoded()  # one decode for the live preview and the server-side tabs
-    with tabs[0]:
-        if live_controls(image):  # the user let go: the code moved
-            image = decoded()
+    if tabs[0].open:
+        with tabs[0]:
+            if live_controls(image):  # the user let go: the code moved
+                image = decoded()
     if model.is_conditional:
         with picker_slot:
             class_picker()
     sync_widgets()
-    with tabs[1]:
-        latent_sliders(image)
-    with tabs[2]:
-        principal_sliders(image)
-    with tabs[3]:
-        traversals()
-    with tabs[-1]:  # issue #25: define a direction (it joins the live sliders), see how far to trust each
-        define_section(entry, checkpoint, bundle, names, st.session_state[CODE], current_label())
+    for tab, draw in [(tabs[1], latent_sliders), (tabs[2], principal_sliders), (tabs[3], lambda _: traversals())]:
+        if tab.open:
+            with tab:
+                draw(image)
+    if tabs[-1].open:
+        with tabs[-1]:  # issue #25: define a direction (it joins the live sliders), see how far to trust each
+            define_section(entry, checkpoint, bundle, names, st.session_state[CODE], current_label())
     # The address bar always reproduces this image (without a code while it is the starting one);
     # written only when it changes, since each write is a browser history entry (Back restores it).
     current_label()
@@ -281,7 +284,7 @@ def generator() -> None:
         if st.query_params.get(name) != value:
             st.query_params[name] = value
     st.session_state[keys.LINK_CODE] = (key, text)
-    if show_grid:
+    if show_grid and tabs[4].open:
         with tabs[4]:
             n = st.slider("Grid size", 8, 25, 15)
             grid = inference.decode(model, manifold_grid(n), labels_for(n * n))

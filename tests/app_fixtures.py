@@ -16,6 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE_FILES = {page.key: page.path for page in PAGES}
 
 
+def server_side(at):
+    """AppTest runs no browser, so no live component: Generate opens on its server-side sliders
+    (only the open tab is drawn)."""
+    from labapp import keys
+
+    at.session_state[keys.GENERATE_TAB] = "Latent sliders"
+    return at
+
+
 def open_page(app, page: str, model: str | None = None):
     """Open Home (with ?model= when given), then switch to `page` as a page link would."""
     if model:

@@ -66,7 +66,9 @@ def app(tiny_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("AELIB_CHECKPOINTS", str(tiny_dir))
     monkeypatch.setenv("AELIB_USER_MODELS", str(tmp_path / "user_models"))
     monkeypatch.chdir(ROOT)
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    from app_fixtures import server_side
+
+    return server_side(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60))
 
 
 @pytest.fixture(scope="session")

@@ -158,6 +158,21 @@ def wait_until_idle(page, timeout: float = 60) -> None:
     raise AssertionError("the app did not finish running")
 
 
+# What each of Generate's server-side tabs shows once drawn (only the open tab is drawn: a click reruns).
+TAB_CONTENT = {
+    "Latent sliders": '[data-testid="stSlider"]:has-text("z[")',
+    "Principal directions": '[data-testid="stSlider"]:has-text("PC1")',
+    "Traversal": '[data-testid="stImage"]:has-text("the current code")',
+}
+
+
+def open_tab(page, name: str, timeout: float = 60) -> None:
+    """Click one of Generate's tabs and wait until its content is drawn and the run is over."""
+    page.get_by_role("tab", name=name).click()
+    page.locator(TAB_CONTENT[name]).first.wait_for(timeout=timeout * 1000)
+    wait_until_idle(page, timeout)
+
+
 def rss_mib(pid: int) -> float:
     """Resident memory of a process and its children, in MiB (from /proc)."""
     total = 0

@@ -4,8 +4,10 @@ The assertions read what the page shows: titles, captions, warnings, images."""
 from __future__ import annotations
 
 import pytest
-from app_fixtures import PAGE_FILES, ROOT, open_page, shown_images
+from app_fixtures import PAGE_FILES, ROOT, open_page, server_side, shown_images
 from streamlit.testing.v1 import AppTest
+
+from labapp import keys
 
 # Each page with the models it accepts: image models with and without labels, a conditional one.
 PAGE_CASES = [
@@ -36,24 +38,32 @@ def test_every_page_renders(app, page, model):
         assert at.sidebar.selectbox[0].value == model
 
 
+def open_tab(at, name: str):
+    """Open one of Generate's tabs (only the open one is drawn)."""
+    at.session_state[keys.GENERATE_TAB] = name
+    return at.run()
+
+
 def test_generate_slider_changes_the_decoded_image_and_the_traversal(app):
     at = open_page(app, "generate", "digits_vae2d")
-    before, strip = shown_images(at, "decoded"), shown_images(at, "the current code")
+    strip = shown_images(open_tab(at, "Traversal"), "the current code")
+    assert strip and not [s for s in at.slider if s.label.startswith("z[")]  # the hidden tab is not drawn
+    before = shown_images(open_tab(at, "Latent sliders"), "decoded")
     # the second slider: the traversal sweeps the first dimension, so it shows a move of any other
     slider = [s for s in at.slider if s.label.startswith("z[")][1]
     slider.set_value(min(slider.max, slider.value + 2.0)).run()
     assert not at.exception
     assert shown_images(at, "decoded") != before
-    assert shown_images(at, "the current code") != strip, "the traversal must follow the sliders"
+    assert shown_images(open_tab(at, "Traversal"), "the current code") != strip, "the traversal must follow"
 
 
 def test_generate_principal_slider_moves_the_latent_sliders_too(app):
     at = open_page(app, "generate", "digits_vae2d")
     z_before = [s.value for s in at.slider if s.label.startswith("z[")]
-    next(s for s in at.slider if s.label.startswith("PC1")).set_value(2.0).run()
+    next(s for s in open_tab(at, "Principal directions").slider if s.label.startswith("PC1")).set_value(2.0).run()
     assert not at.exception
-    assert [s.value for s in at.slider if s.label.startswith("z[")] != z_before
     assert next(s for s in at.slider if s.label.startswith("PC1")).value == pytest.approx(2.0, abs=0.05)
+    assert [s.value for s in open_tab(at, "Latent sliders").slider if s.label.startswith("z[")] != z_before
 
 
 def test_generate_keeps_the_code_across_navigation(app):
@@ -92,7 +102,7 @@ def test_damaged_checkpoint_is_reported_and_others_still_work(tmp_path, monkeypa
     (tmp_path / "broken.safetensors").write_bytes(b"\x00" * 100)
     monkeypatch.setenv("AELIB_CHECKPOINTS", str(tmp_path))
     monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = server_side(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60))
     at.run()
     assert not at.exception
     assert any("broken" in e.value for e in at.error)

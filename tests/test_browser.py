@@ -10,7 +10,7 @@ import os
 import urllib.parse
 
 import pytest
-from streamlit_server import PAGE_PATHS, ROOT, SHOTS, require_chromium, wait_until_idle
+from streamlit_server import PAGE_PATHS, ROOT, SHOTS, open_tab, require_chromium, wait_until_idle
 
 SAMPLE_DIGIT = ROOT / "assets" / "samples" / "digit_photo.png"
 
@@ -50,7 +50,7 @@ def decoded_src(page) -> str:
 
 def test_moving_a_slider_changes_the_generated_image(page, server):
     visit(page, server, "generate", "mnist_vae2d")
-    page.get_by_role("tab", name="Latent sliders").click()  # the server-side sliders
+    open_tab(page, "Latent sliders")  # the server-side sliders
     before = decoded_src(page)
     slider = page.locator('[data-testid="stSlider"]', has_text="z[").first.get_by_role("slider")
     slider.focus()

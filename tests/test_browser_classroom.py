@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from streamlit_server import PAGE_PATHS, SHOTS, require_chromium, wait_until_idle
+from streamlit_server import PAGE_PATHS, SHOTS, open_tab, require_chromium, wait_until_idle
 
 require_chromium()
 SIDEBAR = '[data-testid="stSidebar"]'
@@ -87,7 +87,7 @@ def test_a_trained_model_survives_reload_and_new_tabs_and_stays_private(browser,
 
 def test_random_sample_draws_a_new_image_on_every_click(page, server):
     visit(page, server, "generate", "mnist_conv_vae")
-    page.get_by_role("tab", name="Latent sliders").click()
+    open_tab(page, "Latent sliders")
     decoded = page.locator('[data-testid="stImage"]', has_text="decoded").first.locator("img")
     seed = page.locator('[data-testid="stNumberInput"]', has_text="Seed").locator("input")
     images, seeds = [decoded.get_attribute("src")], [seed.input_value()]
@@ -157,7 +157,7 @@ def test_one_back_returns_to_the_previous_page(page, server):
     assert page.url == url
 
     # within Generate, Back still restores the previous code
-    page.get_by_role("tab", name="Latent sliders").click()
+    open_tab(page, "Latent sliders")
     decoded = page.locator('[data-testid="stImage"]', has_text="decoded").first.locator("img")
     first = decoded.get_attribute("src")
     page.get_by_role("button", name="Random sample").click()

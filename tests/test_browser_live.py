@@ -8,7 +8,7 @@ import urllib.parse
 
 import numpy as np
 import pytest
-from streamlit_server import PAGE_PATHS, SHOTS, require_chromium, wait_until_idle
+from streamlit_server import PAGE_PATHS, SHOTS, open_tab, require_chromium, wait_until_idle
 
 require_chromium()
 DIGITS, FACES = "mnist_conv_vae", "olivetti_conv_vae"
@@ -197,7 +197,7 @@ def test_without_webassembly_the_pages_say_so_and_decode_on_the_server(browser, 
         page.goto(f"{server['url']}/{PAGE_PATHS['generate']}?model={DIGITS}")
         page.wait_for_selector("text=In-browser decoding is unavailable", timeout=30000)
         wait_until_idle(page)
-        page.get_by_role("tab", name="Latent sliders").click()
+        open_tab(page, "Latent sliders")
         assert page.locator('[data-testid="stImage"]', has_text="decoded").count() >= 1
         page.goto(f"{server['url']}/{PAGE_PATHS['latent_map']}?model={FACES}")
         page.wait_for_selector("text=In-browser decoding is unavailable", timeout=30000)

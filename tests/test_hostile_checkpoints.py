@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 import pytest
 import torch
-from app_fixtures import PAGE_FILES, ROOT, open_page
+from app_fixtures import PAGE_FILES, ROOT, open_page, server_side
 from safetensors.torch import save_file
 
 from aelib import build_model, load_checkpoint, open_checkpoint, save_checkpoint
@@ -222,7 +222,7 @@ def folder_with_bad_files(tiny_dir, cases, tmp_path, monkeypatch):
 def test_every_page_works_beside_bad_files(folder_with_bad_files, page):
     from streamlit.testing.v1 import AppTest
 
-    at = open_page(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), page)
+    at = open_page(server_side(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)), page)
     assert not at.exception, at.exception
     if page not in ("home", "tabular", "train"):  # the pages with the model picker name the skipped file
         assert any("json.safetensors: checkpoint header is damaged" in e.value for e in at.error), at.error
