@@ -9,7 +9,9 @@ Arrays (N = sample size, D = latent_dim):
   ood_images / ood_score  optional out-of-distribution images and their scores,
   train_images, train_codes, train_labels, train_index (M, ...)  optional: training images encoded
     too, for the latent map of a small data set (all 400 Olivetti faces, not only the 40 test ones),
-    with map_tsne (N + M, 2), the t-SNE of test and training codes together.
+    with map_tsne (N + M, 2), the t-SNE of test and training codes together,
+  label_head_hidden, label_head_out  optional: a small classifier of codes trained on the training
+    images' codes (aelib.scoring.label_head), for labelled image models.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..models.base import kl_per_dim
 from ..preprocess.imaging import to_uint8
 from ..scoring.anomaly import reconstruction_errors
 from ..scoring.batching import batched, encode_all
+from ..scoring.label_head import fit_for
 
 BUNDLE_KEYS = (
     "images",
@@ -82,6 +85,7 @@ def build_bundle(
     train_index = torch.randperm(len(data.x_train), generator=generator)[:n_train_scores]
     y_train = None if data.y_train is None else data.y_train[train_index]
     bundle["train_score"] = reconstruction_errors(model, data.x_train[train_index], y_train)
+    bundle |= fit_for(model, data, seed)  # {} without labels
     if with_tsne:
         bundle["tsne"] = tsne(codes, random_state=seed, n_jobs=2)
     if n_train_map and data.kind == "image":

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import AelibError, CheckpointError
+from ..scoring.label_head import head_problems
 
 MAX_LATENT_DIM = 4096
 MAX_SIDE = 4096  # height or width of an image, length of a series or table row
@@ -167,4 +168,5 @@ def bundle_problems(bundle: dict[str, np.ndarray], latent_dim: int, image_shape,
             problems.append(f"bundle labels must be integers from 0 to {high - 1}")
     if "images" in bundle and bundle["images"].dtype != np.uint8:
         problems.append(f"bundle images are {bundle['images'].dtype}, expected uint8")
+    problems += head_problems(bundle, latent_dim, n_classes, MAX_CLASSES)  # the optional label head
     return problems
