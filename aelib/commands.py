@@ -204,7 +204,7 @@ def cmd_eval(args) -> int:
 
 def cmd_bundle(args) -> int:
     from .explore.inference import sample_grid
-    from .io.bundle import build_bundle
+    from .io.build import build_bundle
     from .io.checkpoint import load_bundle
     from .preprocess.imaging import png_bytes, to_uint8, upscale
     from .scoring.label_head import fit_for, head_report
@@ -214,15 +214,14 @@ def cmd_bundle(args) -> int:
     ood = load_dataset(args.ood_dataset, args.data_root) if args.ood_dataset else None
     started = time.perf_counter()
     if args.label_head_only:  # an older checkpoint's bundle, as it is, plus the label head
-        update_checkpoint(args.path, bundle=fit_for(checkpoint.model, data))
+        update_checkpoint(args.path, arrays=fit_for(checkpoint.model, data))
         print(f"label head: {head_report(load_bundle(args.path))} in {time.perf_counter() - started:.1f}s")
         return 0
     bundle = build_bundle(checkpoint.model, data, n_samples=args.n_samples, ood_data=ood, n_train_map=args.train_map)
-    update_checkpoint(
-        args.path, {"bundle_info": {"n_samples": len(bundle["codes"]), "ood_dataset": args.ood_dataset}}, bundle=bundle
-    )
+    info = {"n_samples": len(bundle.codes), "ood_dataset": args.ood_dataset}
+    update_checkpoint(args.path, {"bundle_info": info}, arrays=bundle.arrays())
     print(
-        f"bundle: {', '.join(f'{k}{tuple(v.shape)}' for k, v in bundle.items())} "
+        f"bundle: {', '.join(f'{k}{tuple(v.shape)}' for k, v in bundle.arrays().items())} "
         f"in {time.perf_counter() - started:.1f}s"
     )
     print(f"label head: {head_report(bundle)}")
@@ -241,17 +240,17 @@ def cmd_checkpoints(args) -> int:
     if args.markdown:
         print(markdown_table(entries))
         return 0
-    paths = [os.path.relpath(entry["path"]) for entry in entries]
+    paths = [os.path.relpath(entry.path) for entry in entries]
     width = max(map(len, paths), default=0)  # the columns line up whatever the longest name
     for entry, path in zip(entries, paths, strict=True):
-        metrics = ", ".join(
-            f"{k}={v:.4g}" for k, v in entry.items() if isinstance(v, float) and k not in ("latent_dim",)
-        )
-        print(f"{path:{width}s}  {entry['model']:10s} {entry['dataset']:14s} z={entry['latent_dim']:<3d} {metrics}")
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in entry.metrics.items() if isinstance(v, float))
+        print(f"{path:{width}s}  {entry.model:10s} {entry.dataset:14s} z={entry.latent_dim:<3d} {metrics}")
     for error in errors:
         print(f"unreadable: {error}")
     if args.json:
-        print(json.dumps(entries))
+        # one flat object per checkpoint: its card's fields and metrics side by side
+        flat = [{k: v for k, v in asdict(e).items() if k != "metrics"} | e.metrics for e in entries]
+        print(json.dumps(flat))
     return 0
 
 
@@ -287,7 +286,7 @@ def cmd_reconstruct(args) -> int:
 
     checkpoint = open_checkpoint(args.path)
     bundle, names = checkpoint.bundle, checkpoint.header["dataset"].get("class_names") or []
-    if "codes" not in bundle:
+    if bundle.codes is None:
         raise AelibError(f"{Path(args.path).name}: no explorer bundle; run `python -m aelib bundle` first")
     status = 0
     for file in args.files:

@@ -63,14 +63,14 @@ def main() -> None:
     )
     print(head)
     for entry in entries:
-        if entry["kind"] != "image":
+        if entry.kind != "image":
             continue
         start = time.perf_counter()
-        checkpoint = open_checkpoint(entry["path"])
+        checkpoint = open_checkpoint(entry.path)
         directions = checkpoint_directions(checkpoint, random_state=args.seed)
         seconds = (time.perf_counter() - start) / max(len(directions), 1)
         for direction in directions:
-            r = row(entry["id"], direction, seconds)
+            r = row(entry.id, direction, seconds)
             rows.append(r)
             ends = f"{r['decoded'][0]:.3g} .. {r['decoded'][-1]:.3g}"
             kept = "-" if r["class_kept_ends"] is None else "{:.2f}/{:.2f}".format(*r["class_kept_ends"])

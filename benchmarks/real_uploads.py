@@ -19,6 +19,7 @@ neighbours), which is what the tests run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import re
@@ -143,7 +144,9 @@ def score(model, bundle, data: bytes, name: str, label: int, exclude: int | None
     view = (
         bundle
         if exclude is None
-        else {**bundle, **{k: np.delete(bundle[k], exclude, 0) for k in ("codes", "labels", "images", "score")}}
+        else dataclasses.replace(
+            bundle, **{k: np.delete(getattr(bundle, k), exclude, 0) for k in ("codes", "labels", "images", "score")}
+        )
     )
     out = explain_reconstruction(
         model,
@@ -182,12 +185,12 @@ def run(checkpoint: str, per_kind: int, data_root: str | None, folder: str | Non
         from aelib import load_dataset
 
         mnist = load_dataset("mnist", data_root)
-        unused = np.setdiff1d(np.arange(len(mnist.x_test)), bundle["test_index"])
+        unused = np.setdiff1d(np.arange(len(mnist.x_test)), bundle.test_index)
         pick = rng.choice(unused, per_kind * 2, replace=False)
         digits, labels, exclude = mnist.x_test[pick, 0].numpy(), mnist.y_test[pick].numpy(), [None] * len(pick)
     else:
-        pick = rng.choice(len(bundle["images"]), per_kind * 2, replace=False)
-        digits, labels, exclude = bundle["images"][pick, 0] / 255.0, bundle["labels"][pick], list(pick)
+        pick = rng.choice(len(bundle.images), per_kind * 2, replace=False)
+        digits, labels, exclude = bundle.images[pick, 0] / 255.0, bundle.labels[pick], list(pick)
     results = {}
     for kind in kinds:
         rows = [
@@ -205,11 +208,13 @@ def run(checkpoint: str, per_kind: int, data_root: str | None, folder: str | Non
         results[kind] = summarise(rows)
     if "mnist" in results and data_root:  # the same digits without a file or the pipeline: the label's own limit
         from aelib.explore.inference import encode, nearest
-        from aelib.scoring.label_head import read_label
 
         codes = encode(model, digits[:per_kind].astype(np.float32))
-        vote = [np.argmax(np.bincount(bundle["labels"][nearest(bundle["codes"], c)])) for c in codes]
-        raw = [v if read_label(bundle, c) is None else read_label(bundle, c) for v, c in zip(vote, codes, strict=True)]
+        head = bundle.label_head
+        raw = [
+            np.argmax(np.bincount(bundle.labels[nearest(bundle.codes, c)])) if head is None else head.read(c)
+            for c in codes
+        ]
         results["mnist"]["raw_accuracy"] = round(float(np.mean(np.array(raw) == labels[:per_kind])), 3)
     if folder:
         files = [p for p in sorted(Path(folder).iterdir()) if re.search(r"\d", p.name)]

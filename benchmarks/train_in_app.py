@@ -38,7 +38,7 @@ def library_fit(epochs: int) -> float:
 
     path = ROOT / "checkpoints" / "mnist_conv_vae.safetensors"
     bundle, header = load_bundle(path), read_header(path)
-    data = from_images("mnist", bundle["images"], bundle["labels"], header["dataset"]["class_names"])
+    data = from_images("mnist", bundle.images, bundle.labels, header["dataset"]["class_names"])
     torch.manual_seed(0)
     model = build_model("conv_vae", image_shape=data.image_shape, latent_dim=8)
     state = fit(model, data, TrainConfig(epochs=epochs, batch_size=64))

@@ -79,7 +79,7 @@ def live_models() -> dict[str, str]:
     from aelib.io import zoo
 
     entries, _ = zoo.list_checkpoints()
-    return {e["id"]: e["id"] for e in entries if e.get("kind", "image") == "image"}
+    return {e.id: e.id for e in entries if e.kind == "image"}
 
 
 FRAME = 'iframe[title*="latent_control"]'

@@ -93,12 +93,12 @@ def photographs(rng: np.random.Generator, crops: int = 4, names=PHOTOS) -> list[
     return out
 
 
-def sets(data_root: str, bundle: dict, n: int, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
+def sets(data_root: str, bundle, n: int, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
     """name -> list of (H, W) images in [0, 1]; and the MNIST digits' labels."""
     from scipy import ndimage
 
     mnist, fashion = load_dataset("mnist", data_root), load_dataset("fashion_mnist", data_root)
-    unused = np.setdiff1d(np.arange(len(mnist.x_test)), bundle["test_index"])
+    unused = np.setdiff1d(np.arange(len(mnist.x_test)), bundle.test_index)
     pick = rng.choice(unused, 2 * n, replace=False)
     digits, labels = mnist.x_test[pick[:n], 0].numpy(), mnist.y_test[pick[:n]].numpy()
     others, other_labels = mnist.x_test[pick[n:], 0].numpy(), mnist.y_test[pick[n:]].numpy()
@@ -139,12 +139,12 @@ class Scorer:
         self.model, self.bundle = load_checkpoint(checkpoint).model, load_bundle(checkpoint)
         self.dataset = load_checkpoint(checkpoint).header["dataset"]["name"]
         self.reference = typicality_reference(self.bundle)
-        codes = self.bundle["codes"].astype(np.float64)
+        codes = self.bundle.codes.astype(np.float64)
         self.mean = codes.mean(0)
         cov = np.cov(codes, rowvar=False).reshape(codes.shape[1], codes.shape[1])
         cov = 0.95 * cov + 0.05 * np.trace(cov) / len(cov) * np.eye(len(cov))  # shrunk: 2,000 codes
         self.precision = np.linalg.inv(cov)
-        self.knn = knn_distances(self.bundle["codes"], 5)
+        self.knn = knn_distances(self.bundle.codes, 5)
 
     def __call__(self, gray: np.ndarray, name: str) -> dict:
         try:
@@ -158,7 +158,7 @@ class Scorer:
         centred = code - self.mean
         row = {
             "error": out["mse"],
-            "knn": float(np.sort(np.linalg.norm(self.bundle["codes"] - code, axis=1))[:5].mean()),
+            "knn": float(np.sort(np.linalg.norm(self.bundle.codes - code, axis=1))[:5].mean()),
             "old": max(typical["error_percentile"], typical["ood_percentile"]),
             "mahalanobis": float(np.sqrt(centred @ self.precision @ centred)),
             "word": typical.get("word", "typical" if typical["typical"] else "unlike"),

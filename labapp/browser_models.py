@@ -67,13 +67,11 @@ def stored_models() -> tuple[dict[str, dict], list[str]]:
     store().touch(token)
     for path in store().paths(token):
         try:
-            checkpoint, bundle = load_checkpoint(path), load_bundle(path)
+            checkpoint, bundle = load_checkpoint(path), load_bundle(path).read_only()
         except AelibError as exc:
             errors.append(str(exc))
             continue
-        for array in bundle.values():
-            array.flags.writeable = False
-        entry = {**zoo.summarise(Path(path.name), checkpoint.header), "user": True}
+        entry = zoo.summarise(Path(path.name), checkpoint.header, own=True)
         models[path.stem] = {"entry": entry, "checkpoint": checkpoint, "bundle": bundle}
     return models, errors
 

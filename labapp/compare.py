@@ -10,9 +10,10 @@ import streamlit as st
 
 from aelib import AelibError
 from aelib.explore import compare, inference
+from aelib.io.zoo import ModelEntry
 from aelib.preprocess.imaging import upscale
 from labapp.display import plain
-from labapp.models import get_bundle, get_checkpoint, user_models
+from labapp.models import get_bundle, get_checkpoint, shipped, user_models
 from labapp.uploads import draw_digit, prepared_upload
 
 TILE_WIDTH = 150  # px: every tile of a row is enlarged to about this width, by a whole factor
@@ -21,23 +22,23 @@ TILE_WIDTH = 150  # px: every tile of a row is enlarged to about this width, by 
 class Model:
     """One compared model: its zoo entry, checkpoint, bundle and kind."""
 
-    def __init__(self, entry: dict):
-        self.entry, self.id, self.kind = entry, entry["id"], compare.kind_of(entry)
+    def __init__(self, entry: ModelEntry):
+        self.entry, self.id, self.kind = entry, entry.id, compare.kind_of(entry)
         self.checkpoint = get_checkpoint(entry)
         self.bundle = get_bundle(entry)
         self.net = self.checkpoint.model
 
     @property
     def usable(self) -> bool:
-        return "images" in self.bundle and "codes" in self.bundle
+        return self.bundle.images is not None and self.bundle.codes is not None
 
 
-def pick_models(candidates: list[dict], dataset: str) -> list[Model]:
+def pick_models(candidates: list[ModelEntry], dataset: str) -> list[Model]:
     """The multiselect of models on `dataset` (default: compare.default_selection); stops the page
     with a note when fewer than two usable models are there. Models whose bundle is missing are
     listed as skipped."""
-    ids = [e["id"] for e in candidates]
-    by_id = {e["id"]: e for e in candidates}
+    ids = [e.id for e in candidates]
+    by_id = {e.id: e for e in candidates}
     chosen = st.multiselect(
         f"Models on {dataset} to compare (add or remove any)",
         ids,
@@ -103,18 +104,18 @@ def own_images(dataset: str, image_shape: tuple) -> list[dict]:
 
 @st.cache_data(show_spinner="Measuring every model on noisy test images (once per model)…", max_entries=64)
 def _computed(path: str, mtime: float) -> dict:
-    entry = {"path": path}
-    return compare.computed_metrics(get_checkpoint(entry).model, get_bundle(entry))
+    checkpoint, bundle = shipped(path)
+    return compare.computed_metrics(checkpoint.model, bundle)
 
 
 def computed(model: Model) -> dict:
     """compare.computed_metrics once per checkpoint (all sessions), or once per session model."""
-    if model.entry.get("user"):
+    if model.entry.own:
         record = user_models()[model.id]
         if "compare_metrics" not in record:
             record["compare_metrics"] = compare.computed_metrics(model.net, model.bundle)
         return record["compare_metrics"]
-    path = model.entry["path"]
+    path = model.entry.path
     return _computed(path, Path(path).stat().st_mtime)
 
 

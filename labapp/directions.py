@@ -13,6 +13,8 @@ import streamlit as st
 
 from aelib.explore import attributes, inference
 from aelib.explore.directions import DIRECTION_RANGE, builtin_directions, define, trust_text
+from aelib.io.bundle import Bundle
+from aelib.io.zoo import ModelEntry
 from aelib.preprocess.imaging import tile
 from labapp.display import big, plain
 
@@ -32,33 +34,33 @@ def _shipped(path: str, mtime: float, dataset: str, _model, _bundle) -> list:
 _MEASURED: set = set()  # the shipped checkpoints whose directions this server has (no spinner for them)
 
 
-def prepare_shipped(entry: dict, checkpoint, bundle: dict) -> None:
+def prepare_shipped(entry: ModelEntry, checkpoint, bundle: Bundle) -> None:
     """Measure a shipped model's built-in directions ahead of its first Generate visit (warm-up)."""
-    if entry.get("kind", "image") == "image" and "images" in bundle and not entry.get("user"):
-        shipped = (entry["path"], Path(entry["path"]).stat().st_mtime)
-        _shipped(*shipped, entry["dataset"], checkpoint.model, bundle)
+    if entry.kind == "image" and bundle.images is not None and not entry.own:
+        shipped = (entry.path, Path(entry.path).stat().st_mtime)
+        _shipped(*shipped, entry.dataset, checkpoint.model, bundle)
         _MEASURED.add(shipped)
 
 
-def directions_of(entry: dict, checkpoint, bundle: dict) -> list:
+def directions_of(entry: ModelEntry, checkpoint, bundle: Bundle) -> list:
     """The model's built-in directions, then this session's; [] for a model without images."""
-    if entry.get("kind", "image") != "image" or "images" not in bundle:
+    if entry.kind != "image" or bundle.images is None:
         return []
-    own = f"_builtin_directions_{entry['id']}"
-    shipped = None if entry.get("user") else (entry["path"], Path(entry["path"]).stat().st_mtime)
+    own = f"_builtin_directions_{entry.id}"
+    shipped = None if entry.own else (entry.path, Path(entry.path).stat().st_mtime)
     if (shipped in _MEASURED) if shipped else (own in st.session_state):
         waiting = contextlib.nullcontext()
     else:
         waiting = st.spinner("Measuring the model's images for its attribute directions (once per model)…")
     with waiting:
         if shipped:
-            builtin = _shipped(*shipped, entry["dataset"], checkpoint.model, bundle)
+            builtin = _shipped(*shipped, entry.dataset, checkpoint.model, bundle)
             _MEASURED.add(shipped)
         else:
             if own not in st.session_state:
-                st.session_state[own] = builtin_directions(checkpoint.model, bundle, entry["dataset"])
+                st.session_state[own] = builtin_directions(checkpoint.model, bundle, entry.dataset)
             builtin = st.session_state[own]
-    return [*builtin, *st.session_state.get(session_key(entry["id"]), [])]
+    return [*builtin, *st.session_state.get(session_key(entry.id), [])]
 
 
 def keep(model_id: str, direction) -> None:
@@ -116,15 +118,15 @@ def edit_along(model, directions: list, code, label=None, key: str = "edit") -> 
                      f"{trust_text(chosen)}."))  # fmt: skip
 
 
-def define_section(entry: dict, checkpoint, bundle: dict, names: list[str], code=None, label=None) -> None:
+def define_section(entry: ModelEntry, checkpoint, bundle: Bundle, names: list[str], code=None, label=None) -> None:
     """Define a direction from two classes, a measured property or a typed vector (it joins the live
     panel's sliders for this session); then every direction's trust and, from `code`, its strip."""
-    model, dataset, model_id = checkpoint.model, entry["dataset"], entry["id"]
-    ways = (["two classes"] if bundle.get("labels") is not None else []) + ["a measured property", "a typed vector"]
+    model, dataset, model_id = checkpoint.model, entry.dataset, entry.id
+    ways = (["two classes"] if bundle.labels is not None else []) + ["a measured property", "a typed vector"]
     way = st.radio("Define a direction from", ways, horizontal=True, key=f"define_way_{model_id}")
     spec, name = {}, ""
     if way == "two classes":
-        classes = sorted({int(v) for v in bundle["labels"]})
+        classes = sorted({int(v) for v in bundle.labels})
         show = names.__getitem__ if names else str
         cols = st.columns(2)
         a = cols[0].selectbox("From class", classes, format_func=show, key=f"define_a_{model_id}")
@@ -156,12 +158,12 @@ def define_section(entry: dict, checkpoint, bundle: dict, names: list[str], code
     show_directions(entry, checkpoint, bundle, code, label)
 
 
-def show_directions(entry: dict, checkpoint, bundle: dict, code=None, label=None) -> None:
+def show_directions(entry: ModelEntry, checkpoint, bundle: Bundle, code=None, label=None) -> None:
     """Every direction's trust and decode check, and (from `code`, when asked) the images along it:
     Generate reruns on every release, and this tab is drawn even when another one is open, so the
     strips (7 decodes each) are made only for a user who wants them."""
     along = code is not None and st.toggle(
-        "Show the images along each direction, from the current code", key=f"strips_{entry['id']}"
+        "Show the images along each direction, from the current code", key=f"strips_{entry.id}"
     )
     for direction in directions_of(entry, checkpoint, bundle):
         show_trust(direction)
@@ -169,10 +171,10 @@ def show_directions(entry: dict, checkpoint, bundle: dict, code=None, label=None
             st.image(big(strip(checkpoint.model, direction, code, label), 80), width="content")
 
 
-def from_selection(entry: dict, checkpoint, bundle: dict, chosen: list[int]) -> None:
+def from_selection(entry: ModelEntry, checkpoint, bundle: Bundle, chosen: list[int]) -> None:
     """Latent map: keep the selected points (indices into aelib.io.bundle.map_points) as group A or B;
     with both, define the direction from A towards B for this session (the groups stay meanwhile)."""
-    model_id = entry["id"]
+    model_id = entry.id
     groups = st.session_state.setdefault(f"_direction_groups_{model_id}", {})
     if not chosen and not groups:
         return
@@ -187,7 +189,7 @@ def from_selection(entry: dict, checkpoint, bundle: dict, chosen: list[int]) -> 
     if st.button("Make this direction (it joins Generate's sliders)", key=f"make_ab_{model_id}"):
         try:
             with st.spinner("Estimating the direction and checking it…"):
-                direction = define(checkpoint.model, bundle, entry["dataset"], selections=(groups["A"], groups["B"]),
+                direction = define(checkpoint.model, bundle, entry.dataset, selections=(groups["A"], groups["B"]),
                                    name=name)  # fmt: skip
         except ValueError as exc:
             st.error(plain(str(exc)))

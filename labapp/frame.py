@@ -80,7 +80,7 @@ def link_query(page_key: str, active: str | None = None) -> dict[str, str]:
 def _link_model() -> str | None:
     """The model this run makes the session's active one: an address's `?model=` not seen before
     (choose_model takes it below the links), else the active model, else a newcomer's."""
-    ids = {e["id"] for e in model_entries()[0]}
+    ids = {e.id for e in model_entries()[0]}
     wanted = st.query_params.get("model")
     if wanted != st.session_state.get(keys.URL_MODEL) and wanted in ids:
         return wanted

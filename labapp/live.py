@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 import latent_control
-from aelib.explore.latent import principal_directions
+from aelib.explore.latent import PrincipalAxes
 from labapp import keys
 from labapp.display import no_paths, plain
 from labapp.models import asset_gone
@@ -37,9 +37,9 @@ def map_data_url(coords: np.ndarray, point_labels, codes, names: list[str], trai
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def principal_directions_of(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """latent.principal_directions, once per model's codes rather than on every run of a page."""
-    return principal_directions(codes)
+def principal_axes_of(codes: np.ndarray) -> PrincipalAxes:
+    """The codes' principal axes, once per model's codes rather than on every run of a page."""
+    return PrincipalAxes.fit(codes)
 
 
 def set_current_code(model_id: str, code, label: int | None = None) -> None:

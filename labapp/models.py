@@ -10,13 +10,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 import torch
 
 import latent_control
 from aelib import load_bundle, load_checkpoint
 from aelib.io import zoo
+from aelib.io.bundle import Bundle
+from aelib.io.zoo import ModelEntry
 from labapp import browser_models, keys
 from labapp.display import no_paths, plain
 
@@ -38,23 +39,23 @@ MAX_USER_MODEL_MB = 256
 class ModelSource:
     """One model, shipped or the session's own: `entry` is its catalogue line (zoo.summarise)."""
 
-    entry: dict
+    entry: ModelEntry
 
     @property
     def own(self) -> bool:
-        return bool(self.entry.get("user"))
+        return bool(self.entry.own)
 
     def _record(self) -> dict:
-        return user_models()[self.entry["id"]]
+        return user_models()[self.entry.id]
 
     def _mtime(self) -> float:
-        return Path(self.entry["path"]).stat().st_mtime
+        return Path(self.entry.path).stat().st_mtime
 
     def checkpoint(self):
-        return self._record()["checkpoint"] if self.own else _checkpoint(self.entry["path"], self._mtime())
+        return self._record()["checkpoint"] if self.own else _checkpoint(self.entry.path, self._mtime())
 
-    def bundle(self) -> dict:
-        return self._record()["bundle"] if self.own else _bundle(self.entry["path"], self._mtime())
+    def bundle(self) -> Bundle:
+        return self._record()["bundle"] if self.own else _bundle(self.entry.path, self._mtime())
 
     def decoder_url(self) -> str:
         """Where the browser fetches the ONNX decoder (exported once per checkpoint or session model)."""
@@ -63,7 +64,7 @@ class ModelSource:
             if asset_gone(record.get("decoder_url")):
                 record["decoder_url"] = latent_control.decoder_asset(record["checkpoint"].model)
             return record["decoder_url"]
-        path, mtime = self.entry["path"], self._mtime()
+        path, mtime = self.entry.path, self._mtime()
         if asset_gone(url := _shipped_decoder_url(path, mtime)):
             _shipped_decoder_url.clear()
             url = _shipped_decoder_url(path, mtime)
@@ -72,32 +73,38 @@ class ModelSource:
     def typicality_reference(self) -> dict | None:
         """The test set's k-NN spread and ink level for verdicts, once per model (not per rerun)."""
         bundle = self.bundle()
-        if "codes" not in bundle or "score" not in bundle or "images" not in bundle:
+        if bundle.codes is None or bundle.score is None or bundle.images is None:
             return None
         if not self.own:
-            return _typicality_reference(self.entry["path"], self._mtime())
+            return _typicality_reference(self.entry.path, self._mtime())
         from aelib.explore.lab import typicality_reference as reference_of
 
         return self._record().setdefault("typicality_reference", reference_of(bundle))
 
 
-def source(entry: dict) -> ModelSource:
+def source(entry: ModelEntry) -> ModelSource:
     return ModelSource(entry)
 
 
-def get_checkpoint(entry: dict):
+def shipped(path: str) -> tuple:
+    """A shipped checkpoint's (checkpoint, bundle), from the caches every session shares."""
+    mtime = Path(path).stat().st_mtime
+    return _checkpoint(path, mtime), _bundle(path, mtime)
+
+
+def get_checkpoint(entry: ModelEntry):
     return source(entry).checkpoint()
 
 
-def get_bundle(entry: dict) -> dict:
+def get_bundle(entry: ModelEntry) -> Bundle:
     return source(entry).bundle()
 
 
-def typicality_reference(entry: dict) -> dict | None:
+def typicality_reference(entry: ModelEntry) -> dict | None:
     return source(entry).typicality_reference()
 
 
-def decoder_url(entry: dict) -> str | None:
+def decoder_url(entry: ModelEntry) -> str | None:
     """The decoder's URL; None, with a note, when it cannot be made: the page decodes on the server."""
     try:
         return source(entry).decoder_url()
@@ -111,11 +118,11 @@ def _stamp(directory: Path) -> tuple:
 
 
 @st.cache_data(show_spinner=False)
-def _entries(directory: str, stamp: tuple) -> tuple[list[dict], list[str]]:
+def _entries(directory: str, stamp: tuple) -> tuple[list[ModelEntry], list[str]]:
     return zoo.list_checkpoints(directory)
 
 
-def model_entries() -> tuple[list[dict], list[str]]:
+def model_entries() -> tuple[list[ModelEntry], list[str]]:
     """Readable checkpoints and one error line per unreadable file (cached until files change),
     then this session's own models."""
     directory = zoo.checkpoint_dir()
@@ -136,17 +143,16 @@ def user_models() -> dict[str, dict]:
     return st.session_state[keys.USER_MODELS]
 
 
-def add_user_model(name: str, checkpoint, bundle: dict, data: bytes | None = None) -> str:
+def add_user_model(name: str, checkpoint, bundle: Bundle, data: bytes | None = None) -> str:
     """Make a model the session's own and its active model; returns its id (e.g. "yours_shoes_2").
     With its checkpoint file's `data`, it is also kept for this browser (the sentence that says for
     how long is left in st.session_state[keys.KEPT_NOTE])."""
     stem = browser_models.PRIVATE_PREFIX + (re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower()[:30] or "model")
-    taken = {e["id"] for e in model_entries()[0]} | browser_models.stored_ids()
+    taken = {e.id for e in model_entries()[0]} | browser_models.stored_ids()
     candidates = [stem, *(f"{stem}_{i}" for i in range(2, len(taken) + 3))]
     model_id = next(c for c in candidates if c not in taken)
-    for array in bundle.values():
-        array.flags.writeable = False  # shared by every page of the session, like the cached bundles
-    entry = {**zoo.summarise(Path(f"{model_id}.safetensors"), checkpoint.header), "user": True}
+    bundle.read_only()  # shared by every page of the session, like the cached bundles
+    entry = zoo.summarise(Path(f"{model_id}.safetensors"), checkpoint.header, own=True)
     _make_room(user_models(), model_bytes(checkpoint, bundle))
     user_models()[model_id] = {"entry": entry, "checkpoint": checkpoint, "bundle": bundle}
     st.session_state[keys.KEPT_NOTE] = browser_models.keep(model_id, data)
@@ -154,10 +160,10 @@ def add_user_model(name: str, checkpoint, bundle: dict, data: bytes | None = Non
     return model_id
 
 
-def model_bytes(checkpoint, bundle: dict) -> int:
+def model_bytes(checkpoint, bundle: Bundle) -> int:
     """Memory a session model holds: its weights and its explorer arrays."""
     weights = sum(t.numel() * t.element_size() for t in checkpoint.model.state_dict().values())
-    return weights + sum(np.asarray(a).nbytes for a in bundle.values())
+    return weights + bundle.nbytes
 
 
 def _make_room(models: dict, new_bytes: int) -> None:
@@ -185,12 +191,9 @@ def _checkpoint(path: str, mtime: float):
 
 
 @st.cache_resource(show_spinner=False)
-def _bundle(path: str, mtime: float) -> dict:
+def _bundle(path: str, mtime: float) -> Bundle:
     """One read-only copy for all sessions (cache_data would keep a pickle and hand out copies)."""
-    bundle = load_bundle(path)
-    for array in bundle.values():
-        array.flags.writeable = False
-    return bundle
+    return load_bundle(path).read_only()
 
 
 @st.cache_resource(show_spinner=False)

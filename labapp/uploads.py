@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from aelib.io.zoo import ModelEntry
 from labapp import keys
 from labapp.models import get_bundle, typicality_reference
 
@@ -20,7 +21,7 @@ def prepared_upload(data: bytes, name: str, dataset: str, image_shape: tuple, fa
     return {**prepared, "gray": shrink_to(prepared["gray"], 300)}
 
 
-def upload_verdict(model, image: np.ndarray, entry: dict, label=None, evidence: dict | None = None) -> None:
+def upload_verdict(model, image: np.ndarray, entry: ModelEntry, label=None, evidence: dict | None = None) -> None:
     """One line on how typical an upload is for this model (the Reconstruct page has the details).
     evidence: what the upload pipeline set aside (prepare_upload's "evidence"), so that the verdict
     judges what was uploaded, not only the part that was kept."""

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 
+from aelib.io.zoo import ModelEntry
 from labapp.directions import prepare_shipped
 from labapp.models import source
 
 _started = threading.Event()
 
 
-def prepare(entry: dict) -> None:
+def prepare(entry: ModelEntry) -> None:
     """Start preparing `entry`'s model in the background, unless the server has already begun."""
     if _started.is_set():
         return
@@ -23,7 +24,7 @@ def prepare(entry: dict) -> None:
     threading.Thread(target=_prepare, args=(entry,), name="aelib-warmup", daemon=True).start()
 
 
-def _prepare(entry: dict) -> None:
+def _prepare(entry: ModelEntry) -> None:
     try:
         model = source(entry)
         model.decoder_url()

@@ -105,12 +105,13 @@ def live_generate(
     attributes=None,
 ) -> dict | None:  # fmt: skip
     """bounds: (low (D,), high (D,)) every code is clipped to; dims: indices of the latent sliders;
-    pcs: (mean (D,), directions (k, D), std (k,), range in std). `revision` changes whenever Python
-    moves the code, so the browser takes it over. preview: the server's decoded image of `code`
-    ((H, W) or (H, W, 3) in [0, 1]), shown until the browser's decoder is ready. attributes: named
-    attribute directions as sliders (aelib.explore.directions.slider_args), or None."""
+    pcs: (the k principal sliders' aelib.explore.latent.PrincipalAxes, their range in std).
+    `revision` changes whenever Python moves the code, so the browser takes it over. preview: the
+    server's decoded image of `code` ((H, W) or (H, W, 3) in [0, 1]), shown until the browser's
+    decoder is ready. attributes: named attribute directions as sliders
+    (aelib.explore.directions.slider_args), or None."""
     low, high = bounds
-    mean, directions, std, pc_range = pcs
+    axes, pc_range = pcs
     return _component(
         mode="generate",
         **_model_args(model, decoder_url, smooth, image_px),
@@ -119,7 +120,12 @@ def live_generate(
         class_names=class_names if model.is_conditional else None,
         bounds={"low": _floats(low), "high": _floats(high)},
         dims=[{"index": int(i), "low": float(low[i]), "high": float(high[i])} for i in dims],
-        pcs={"mean": _floats(mean), "directions": _floats(directions), "std": _floats(std), "range": pc_range},
+        pcs={
+            "mean": _floats(axes.mean),
+            "directions": _floats(axes.directions),
+            "std": _floats(axes.std),
+            "range": pc_range,
+        },
         revision=revision,
         preview="data:image/png;base64," + base64.b64encode(png_bytes(preview)).decode(),
         directions=attributes,

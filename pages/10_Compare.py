@@ -18,7 +18,7 @@ st.caption(
     "between the columns are what each kind of autoencoder adds. The sidebar's model picks the data set."
 )
 entry, checkpoint, _ = choose_model()
-dataset, shape = entry["dataset"], tuple(checkpoint.model.config.image_shape)
+dataset, shape = entry.dataset, tuple(checkpoint.model.config.image_shape)
 entries = model_entries()[0]
 models = [
     m for m in pick_models(compare.same_data(entries, dataset), dataset) if tuple(m.net.config.image_shape) == shape
@@ -35,12 +35,12 @@ def columns():
 
 if models:
     reference = models[0].bundle  # every model sees these test images (all bundles sample the test set)
-    ref_labels = reference.get("labels")
+    ref_labels = reference.labels
     left, right = st.columns(2)
     seed = left.number_input("Test images (another set for each number)", 0, 999, 0)
     level = right.slider("Noise added for the noisy row (std of a Gaussian)", 0.1, 1.0, 0.5, 0.05)
-    index = compare.pick_test_images(ref_labels, len(reference["images"]), 4, int(seed))
-    images = compare.from_bundle(reference["images"][index])  # (4, H, W[, 3])
+    index = compare.pick_test_images(ref_labels, len(reference.images), 4, int(seed))
+    images = compare.from_bundle(reference.images[index])  # (4, H, W[, 3])
     labels = None if ref_labels is None else ref_labels[index]
     yours = own_images(dataset, shape)
 
@@ -90,7 +90,7 @@ if models:
     first, cols = columns()
     first.markdown("Random codes drawn from **N(0, I)**, the normal distribution a VAE is trained towards.")
     for col, model in zip(cols, models, strict=True):
-        drawn = compare.samples(model.net, model.bundle["codes"], 4, int(seed))
+        drawn = compare.samples(model.net, model.bundle.codes, 4, int(seed))
         show_tile(col, drawn["prior"], "from N(0, I)")
         if "fitted" in drawn:
             show_tile(col, drawn["fitted"], "from a Gaussian fitted to its codes")
@@ -122,7 +122,7 @@ if models:
     first, cols = columns()
     first.markdown("Each dot is a test image, coloured by its class.")
     for col, model in zip(cols, models, strict=True):
-        picture = compare.map_picture(model.bundle["pca"], model.bundle.get("labels"))
+        picture = compare.map_picture(model.bundle.pca, model.bundle.labels)
         show_tile(col, picture[None], "PCA map")
     st.caption(
         "Clusters that stay apart mean the code keeps the class. A VAE's map is round and centred (its "
@@ -147,13 +147,13 @@ if models:
     st.markdown("\n".join(f"- **{m.kind}** (`{m.id}`) {compare.LESSONS.get(m.kind, '')}" for m in models))
 
 # 7. The time-series pair
-series = [e for e in entries if e.get("kind") == "series" and "signals" in get_bundle(e)]
+series = [e for e in entries if e.kind == "series" and get_bundle(e).signals is not None]
 if series:
     st.subheader("Heartbeats: sequence autoencoders side by side")
-    data = series[0]["dataset"]
-    pair = [e for e in series if e["dataset"] == data]
+    data = series[0].dataset
+    pair = [e for e in series if e.dataset == data]
     bundle = get_bundle(pair[0])
-    signals, beat_labels = bundle["signals"], bundle.get("labels")
+    signals, beat_labels = bundle.signals, bundle.labels
     beat_names = label_names(get_checkpoint(pair[0]))
     choices = (
         [int(np.flatnonzero(beat_labels == c)[0]) for c in np.unique(beat_labels)] if beat_labels is not None else [0]
@@ -169,8 +169,8 @@ if series:
         title = f"{compare.kind_of(series_entry)} · error {float(np.mean((recon - signals[beat]) ** 2)):.3f}"
         fig = series_overlay(signals[beat], recon, title)
         fig.update_layout(legend={"orientation": "h", "y": -0.3}, margin={"b": 60}, height=340)
-        col.plotly_chart(fig, key=f"compare_beat_{series_entry['id']}")
-        auc = series_entry.get("anomaly_auc")
+        col.plotly_chart(fig, key=f"compare_beat_{series_entry.id}")
+        auc = series_entry.metrics.get("anomaly_auc")
         col.metric("anomaly AUC (test set)", "—" if auc is None else f"{auc:.3f}")
     st.caption(
         "Both were trained on normal beats only and flag a beat they cannot rebuild. The 1-D convolution "

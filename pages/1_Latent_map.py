@@ -9,12 +9,12 @@ import streamlit as st
 from aelib import AelibError
 from aelib.explore import inference
 from aelib.explore.figures import GRID_TRACE_NAME, latent_scatter
-from aelib.explore.latent import PCAMap, neighbour_blend
+from aelib.explore.latent import neighbour_blend
 from aelib.io.bundle import map_points
 from aelib.preprocess.imaging import tile
 from labapp import keys
 from labapp.directions import from_selection
-from labapp.display import big, bundle_images, plain
+from labapp.display import big, display_images, plain
 from labapp.frame import PAGE_BY_KEY, link_query
 from labapp.jobs import heavy_job
 from labapp.live import live_failed, map_data_url, new_release, set_current_code
@@ -26,9 +26,9 @@ entry, checkpoint, bundle, model, codes, key, labels, names = explorer_page("Lat
 # Every image the model has codes for: the test sample, and training images when the bundle has
 # them (a small data set such as Olivetti's 400 faces is drawn whole, training images outlined).
 points = map_points(bundle)
-codes, labels, is_train = points["codes"], points["labels"], points["train"]
+codes, labels, is_train = points.codes, points.labels, points.train
 
-maps = ["PCA", "t-SNE"] if points["tsne"] is not None else ["PCA"]  # (no t-SNE of a handful of images)
+maps = ["PCA", "t-SNE"] if points.tsne is not None else ["PCA"]  # (no t-SNE of a handful of images)
 method = st.radio(
     "Map",
     maps,
@@ -36,7 +36,7 @@ method = st.radio(
     index=0 if codes.shape[1] <= 2 else len(maps) - 1,
     help="PCA is linear and invertible; t-SNE keeps neighbourhoods but distorts distances",
 )
-coords, n_points = (points["pca"] if method == "PCA" else points["tsne"]), len(codes)
+coords, n_points = (points.pca if method == "PCA" else points.tsne), len(codes)
 
 if method == "t-SNE":
     with st.expander("Recompute t-SNE"):
@@ -95,8 +95,8 @@ def hover_map() -> bool:
         url,
         data_url=data_url,
         method=method,
-        pca_mean=bundle["pca_mean"],
-        pca_components=bundle["pca_components"],
+        pca_mean=bundle.pca_mean,
+        pca_components=bundle.pca_components,
         key=f"live_map_{key}",
         smooth=st.session_state.get(keys.SMOOTH_IMAGES, False),
     )
@@ -148,7 +148,7 @@ if chosen:
     recon = inference.decode(model, codes[shown], None if labels is None or not model.is_conditional else labels[shown])
     names_shown = [f"#{i}" + (f" {names[labels[i]]}" if labels is not None and names else "") for i in shown]
     # One image, originals above their reconstructions: every tile the same size, at any width.
-    pairs = tile(np.concatenate([bundle_images({"images": points["images"]}, shown), recon]), n_cols=len(shown))
+    pairs = tile(np.concatenate([display_images(points.images, shown), recon]), n_cols=len(shown))
     st.image(
         big(pairs, 230 if len(shown) > 6 else 300),
         caption=f"Top: the selected images ({', '.join(names_shown)}); bottom: their reconstructions.",
@@ -157,7 +157,7 @@ if chosen:
 elif spot is not None:
     x, y = spot
     if method == "PCA":
-        code = PCAMap(bundle["pca_mean"], bundle["pca_components"]).inverse(np.array([[x, y]], np.float32))[0]
+        code = bundle.plane.inverse(np.array([[x, y]], np.float32))[0]
         how = "exact inverse of the two principal components (other directions at their mean)"
     else:
         code = neighbour_blend(coords, codes[:n_points], (x, y), k=8)
@@ -175,12 +175,12 @@ elif spot is not None:
         label="It is now the current code: open it on Generate",
         query_params=link_query("generate"),
     )
-    if points["images"] is not None:  # issue #25: the spot's nearest images in latent space
+    if points.images is not None:  # issue #25: the spot's nearest images in latent space
         near = inference.nearest(codes[:n_points], code, k=8)
-        strip = tile(bundle_images({"images": points["images"]}, near), n_cols=len(near), pad=2)
+        strip = tile(display_images(points.images, near), n_cols=len(near), pad=2)
         right.image(big(strip, 64), caption="the 8 images whose codes are nearest to this spot", width="content")
 
-if points["images"] is not None:  # issue #25: two selections make a direction (group A towards B)
+if points.images is not None:  # issue #25: two selections make a direction (group A towards B)
     from_selection(entry, checkpoint, bundle, chosen)
 buffer = io.StringIO()
 table = np.column_stack([np.arange(n_points), -np.ones(n_points) if labels is None else labels[:n_points], coords])

@@ -17,17 +17,15 @@ from aelib.explore.latent import (
     index_from_text,
     informative_dims,
     manifold_grid,
-    set_principal,
-    to_principal,
     traversal,
 )
 from aelib.preprocess.imaging import tile
 from labapp import keys
 from labapp.directions import define_section, directions_of, version
-from labapp.display import big, bundle_images, plain
+from labapp.display import big, display_images, plain
 from labapp.frame import code_state, generate_query
 from labapp.keys import code_keys
-from labapp.live import live_failed, new_release, principal_directions_of, set_current_code
+from labapp.live import live_failed, new_release, principal_axes_of, set_current_code
 from labapp.models import decoder_url
 from labapp.picker import explorer_page
 from latent_control import live_generate
@@ -37,9 +35,9 @@ latent_dim = codes.shape[1]
 low, high = code_bounds(codes, model.is_variational)
 CODE, REVISION, LABEL = code_keys(key)
 PC_RANGE = 3.0
-mean, directions, std = principal_directions_of(codes)
+axes = principal_axes_of(codes)
 n_pcs = min(latent_dim, 6)
-slider_dims = informative_dims(bundle["dim_score"], min(latent_dim, 10))
+slider_dims = informative_dims(bundle.dim_score, min(latent_dim, 10))
 
 
 def set_code(z: np.ndarray, from_browser: bool = False) -> None:
@@ -55,7 +53,7 @@ def dim_moved(d: int) -> None:
 
 
 def pc_moved(i: int) -> None:
-    set_code(set_principal(mean, directions, std, st.session_state[CODE], i, st.session_state[f"pc_{key}_{i}"]))
+    set_code(axes.set_principal(st.session_state[CODE], i, st.session_state[f"pc_{key}_{i}"]))
 
 
 def sync_widgets() -> None:
@@ -63,7 +61,7 @@ def sync_widgets() -> None:
     code = st.session_state[CODE]
     for d in slider_dims:
         st.session_state[f"z_{key}_{d}"] = float(np.clip(code[d], low[d], high[d]))
-    amounts = to_principal(mean, directions, std, code, n_pcs)
+    amounts = axes.to_principal(code, n_pcs)
     for i in range(n_pcs):
         st.session_state[f"pc_{key}_{i}"] = float(np.clip(round(amounts[i] / 0.05) * 0.05, -PC_RANGE, PC_RANGE))
 
@@ -140,7 +138,7 @@ with controls[1]:
     st.number_input("Seed", 0, MAX_SEED, key=SEED, on_change=sample_seed, help="the seed of the sample shown")
     st.button("Random sample", on_click=random_sample, help="a new seed each click")
 with controls[2]:
-    st.image(big(bundle_images(bundle, index), 110), caption=f"test image {index}")
+    st.image(big(display_images(bundle.images, index), 110), caption=f"test image {index}")
 
 
 def latent_sliders(image) -> None:
@@ -171,7 +169,7 @@ def principal_sliders(image) -> None:
         )
         for i in range(n_pcs):
             st.slider(
-                f"PC{i + 1} ({std[i]:.2f} per unit)",
+                f"PC{i + 1} ({axes.std[i]:.2f} per unit)",
                 -PC_RANGE,
                 PC_RANGE,
                 step=0.05,
@@ -183,7 +181,7 @@ def principal_sliders(image) -> None:
 
 
 def traversals() -> None:
-    dims = [int(d) for d in informative_dims(bundle["dim_score"], latent_dim)]  # a list: no pandas import
+    dims = [int(d) for d in informative_dims(bundle.dim_score, latent_dim)]  # a list: no pandas import
     dim = st.selectbox("Dimension", dims, format_func=lambda d: f"z[{d}]", key=f"trav_dim_{key}")
     n_steps = st.slider("Steps", 5, 15, 9)
     values = np.linspace(low[dim], high[dim], n_steps)
@@ -217,7 +215,7 @@ def live_controls(image: np.ndarray) -> bool:
         class_names=names,
         bounds=(low, high),
         dims=slider_dims,
-        pcs=(mean, directions[:n_pcs], std[:n_pcs], PC_RANGE),
+        pcs=(axes.first(n_pcs), PC_RANGE),
         revision=st.session_state.get(REVISION, 0),
         preview=image,
         key=live_key,

@@ -7,10 +7,10 @@ import streamlit as st
 from aelib import AelibError
 from aelib.explore import inference
 from aelib.explore.figures import add_path, latent_scatter
-from aelib.explore.latent import PCAMap, interpolate
+from aelib.explore.latent import interpolate
 from aelib.preprocess.imaging import gif_bytes
 from labapp import keys
-from labapp.display import big, bundle_images, plain, show_images
+from labapp.display import big, display_images, plain, show_images
 from labapp.live import live_failed
 from labapp.models import decoder_url
 from labapp.picker import explorer_page
@@ -40,7 +40,7 @@ def endpoint(column, side: str, default_index: int):
                 index = int(candidates[nth])
             else:
                 index = st.number_input("Index", 0, len(codes) - 1, default_index, key=f"idx_{side}")
-            return codes[index], bundle_images(bundle, index), None if labels is None else int(labels[index])
+            return codes[index], display_images(bundle.images, index), None if labels is None else int(labels[index])
         if source == "Random":
             seed = st.number_input("Seed", 0, 10_000, default_index, key=f"seed_{side}")
             rng = np.random.default_rng(seed)
@@ -57,7 +57,7 @@ def endpoint(column, side: str, default_index: int):
             st.stop()
         try:
             prepared = prepared_upload(
-                upload.getvalue(), upload.name, entry["dataset"], tuple(checkpoint.model.config.image_shape)
+                upload.getvalue(), upload.name, entry.dataset, tuple(checkpoint.model.config.image_shape)
             )
         except AelibError as exc:
             st.error(plain(str(exc)))
@@ -105,6 +105,5 @@ frames = inference.decode(model, path, path_labels)
 show_images(frames, [f"t={t:.2f}" for t in np.linspace(0, 1, n_steps)], height=90, n_cols=n_steps)
 st.download_button("Download animated GIF", gif_bytes(frames), file_name=f"{key}_interpolation.gif", mime="image/gif")
 
-pca = PCAMap(bundle["pca_mean"], bundle["pca_components"])
-fig = latent_scatter(bundle["pca"], labels, names, title="The path on the PCA map of the test codes", height=460)
-st.plotly_chart(add_path(fig, pca.transform(path)))
+fig = latent_scatter(bundle.pca, labels, names, title="The path on the PCA map of the test codes", height=460)
+st.plotly_chart(add_path(fig, bundle.plane.transform(path)))

@@ -11,7 +11,7 @@ from aelib.preprocess.faces import manual_box
 from aelib.preprocess.imaging import thumbnail, tile
 from labapp import keys
 from labapp.directions import directions_of, edit_along
-from labapp.display import big, bundle_images, label_names, plain, show_images
+from labapp.display import big, display_images, label_names, plain, show_images
 from labapp.frame import setup_page
 from labapp.models import typicality_reference
 from labapp.picker import choose_model
@@ -19,7 +19,7 @@ from labapp.uploads import draw_digit, prepared_upload
 
 setup_page("Reconstruct")
 entry, checkpoint, bundle = choose_model()
-model, shape, dataset = checkpoint.model, checkpoint.model.config.image_shape, entry["dataset"]
+model, shape, dataset = checkpoint.model, checkpoint.model.config.image_shape, entry.dataset
 names = label_names(checkpoint)
 label = None
 if model.is_conditional:
@@ -85,10 +85,10 @@ with draw_tab:
             st.error(plain(f"drawing: {exc}"))
 with test_tab:
     # a test image only on request once the user has given something, even if it failed to load
-    if "images" in bundle and st.toggle("Use a test image", value=not files and drawing is None):
-        index = st.number_input("Test image index", 0, len(bundle["images"]) - 1, 0)
-        image = bundle_images(bundle, index)
-        own = int(bundle["labels"][index]) if model.is_conditional and "labels" in bundle else None
+    if bundle.images is not None and st.toggle("Use a test image", value=not files and drawing is None):
+        index = st.number_input("Test image index", 0, len(bundle.images) - 1, 0)
+        image = display_images(bundle.images, index)
+        own = int(bundle.labels[index]) if model.is_conditional and bundle.labels is not None else None
         inputs.append(
             {"name": f"test image {index}", "gray": image, "image": image, "steps": [], "notes": [], "label": own}
         )
@@ -145,11 +145,11 @@ def show_result(n: int, item: dict) -> None:
     with left:
         st.plotly_chart(code_bars(out["code"]), key=f"code_{n}")
         if "map_xy" in out:
-            nearest = tile(bundle_images(bundle, out["nearest"]), n_cols=len(out["nearest"]), pad=4)
+            nearest = tile(display_images(bundle.images, out["nearest"]), n_cols=len(out["nearest"]), pad=4)
             st.image(big(nearest, 70), caption="its nearest test images in latent space", width="content")
     if "map_xy" in out:
         fig = latent_scatter(
-            bundle["pca"], bundle.get("labels"), names, title="where it lands (PCA map)", height=520, legend_below=True
+            bundle.pca, bundle.labels, names, title="where it lands (PCA map)", height=520, legend_below=True
         )
         add_marker(fig, out["map_xy"], "this image")
         right.plotly_chart(fig, key=f"map_{n}")

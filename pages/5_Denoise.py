@@ -6,7 +6,7 @@ from aelib import AelibError
 from aelib.explore import inference
 from aelib.explore.lab import comparison_table, denoise_comparison
 from aelib.training.noise import NOISE_KINDS
-from labapp.display import bundle_images, plain, show_images
+from labapp.display import display_images, plain, show_images
 from labapp.frame import setup_page
 from labapp.models import get_checkpoint, model_entries
 from labapp.picker import choose_model
@@ -14,24 +14,21 @@ from labapp.uploads import upload_verdict
 
 setup_page("Denoise")
 entry, checkpoint, bundle = choose_model(
-    need=lambda e: bool(e.get("denoise")), need_text="it needs a model trained with --denoise"
+    need=lambda e: bool(e.denoise), need_text="it needs a model trained with --denoise"
 )
 entries, _ = model_entries()
 plain_aes = [
     e
     for e in entries
-    if e["dataset"] == entry["dataset"]
-    and not e.get("denoise")
-    and not e.get("keep_classes")
-    and e["model"] in ("ae", "conv_ae")
+    if e.dataset == entry.dataset and not e.denoise and not e.keep_classes and e.model in ("ae", "conv_ae")
 ]
-plain_aes.sort(key=lambda e: e["model"] != entry["model"])  # same architecture first: the fairest comparison
+plain_aes.sort(key=lambda e: e.model != entry.model)  # same architecture first: the fairest comparison
 # Short names under the 130-px images (a model id there wraps inside the word); the ids go in a caption.
 models = {"denoising AE": checkpoint.model}
 if plain_aes:
-    plain_entry = st.sidebar.selectbox("Plain AE to compare", plain_aes, format_func=lambda e: e["id"])
+    plain_entry = st.sidebar.selectbox("Plain AE to compare", plain_aes, format_func=lambda e: e.id)
     models["plain AE"] = get_checkpoint(plain_entry).model
-    st.caption(f"denoising AE: `{entry['id']}` · plain AE: `{plain_entry['id']}`")
+    st.caption(f"denoising AE: `{entry.id}` · plain AE: `{plain_entry.id}`")
 else:
     st.caption("No plain autoencoder for this dataset is shipped, so only the denoising AE is compared.")
 
@@ -48,8 +45,8 @@ level = cols[1].slider(
 seed = cols[2].number_input("Noise seed", 0, 10_000, 0)
 source = cols[3].radio("Image", ["Test image", "Upload"])
 if source == "Test image":
-    index = st.number_input("Test image", 0, len(bundle["images"]) - 1, 0) if "images" in bundle else 0
-    clean = bundle_images(bundle, index)
+    index = st.number_input("Test image", 0, len(bundle.images) - 1, 0) if bundle.images is not None else 0
+    clean = display_images(bundle.images, index)
 else:
     upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp"])
     if upload is None:
@@ -57,7 +54,7 @@ else:
         st.stop()
     try:
         prepared = inference.prepare_upload(
-            upload.getvalue(), upload.name, entry["dataset"], checkpoint.model.config.image_shape
+            upload.getvalue(), upload.name, entry.dataset, checkpoint.model.config.image_shape
         )
         clean = prepared["image"]
     except AelibError as exc:

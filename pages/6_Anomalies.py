@@ -9,7 +9,7 @@ from aelib.explore.lab import score_image, typicality
 from aelib.preprocess.imaging import thumbnail
 from aelib.scoring.anomaly import anomaly_setups
 from labapp.anomaly import threshold_panel
-from labapp.display import bundle_images, plain, show_images
+from labapp.display import display_images, plain, show_images
 from labapp.frame import setup_page
 from labapp.models import typicality_reference
 from labapp.picker import choose_model
@@ -20,7 +20,7 @@ st.caption(
     "says: this does not look like anything I was trained on."
 )
 entry, checkpoint, bundle = choose_model(
-    need=lambda e: bool(e.get("keep_classes") or e.get("ood_dataset")),
+    need=lambda e: bool(e.keep_classes or e.ood_dataset),
     need_text="it needs a model with precomputed out-of-distribution or one-class scores",
 )
 setups = anomaly_setups(bundle, checkpoint.header)
@@ -33,16 +33,16 @@ if not setups:
 setup = st.selectbox("Setup", list(setups))
 scores, is_anomaly = setups[setup]
 all_images = (
-    np.concatenate([bundle["images"], bundle["ood_images"]])
-    if "ood_score" in bundle and len(scores) > len(bundle["score"])
-    else bundle["images"]
+    np.concatenate([bundle.images, bundle.ood_images])
+    if bundle.ood_score is not None and len(scores) > len(bundle.score)
+    else bundle.images
 )
 
-threshold = threshold_panel(scores, is_anomaly, key=f"anomaly_{entry['id']}_{list(setups).index(setup)}")
+threshold = threshold_panel(scores, is_anomaly, key=f"anomaly_{entry.id}_{list(setups).index(setup)}")
 
 k = st.slider("Most anomalous", 4, 16, 8)
 top = np.argsort(-scores)[:k]
-images = bundle_images({"images": all_images[top]})
+images = display_images(all_images[top])
 recon = inference.rebuild(checkpoint.model, images)
 show_images(images, [f"score {scores[i]:.4f}" + (" ⚠" if is_anomaly[i] else "") for i in top], height=90, n_cols=k)
 st.caption("Their reconstructions:")  # one line, not a word too long for each 90-px column
@@ -53,7 +53,7 @@ upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp"])
 if upload is not None:
     try:
         prepared = inference.prepare_upload(
-            upload.getvalue(), upload.name, entry["dataset"], checkpoint.model.config.image_shape
+            upload.getvalue(), upload.name, entry.dataset, checkpoint.model.config.image_shape
         )
         result = score_image(checkpoint.model, prepared["image"], threshold)
         side = "above" if result["anomalous"] else "below"
@@ -62,7 +62,7 @@ if upload is not None:
             f"**By its score** ({setup.split(':')[0]}): {plain(upload.name)} scores {result['score']:.4f}, "
             f"{side} the threshold {threshold:.4f}: {verdict}."
         )
-        if "codes" in bundle and "images" in bundle:  # graded: the whole upload, not only the part kept
+        if bundle.codes is not None and bundle.images is not None:  # graded: the whole upload, not only the part kept
             graded = typicality(
                 prepared["image"], result, bundle, typicality_reference(entry), prepared.get("evidence")
             )

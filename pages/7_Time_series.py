@@ -20,7 +20,7 @@ st.caption(
     "an abnormal beat reconstructs badly: its reconstruction error is the anomaly score."
 )
 entry, checkpoint, bundle = choose_model(kind="series", need_text="it needs a time-series model", need_codes=True)
-model, signals, labels = checkpoint.model, bundle["signals"], bundle.get("labels")
+model, signals, labels = checkpoint.model, bundle.signals, bundle.labels
 names = label_names(checkpoint)
 setups = anomaly_setups(bundle, checkpoint.header)
 if not setups:
@@ -49,14 +49,15 @@ with scores_tab:
     threshold = threshold_panel(
         scores,
         is_anomaly,
-        key=f"series_{entry['id']}",
+        key=f"series_{entry.id}",
         unit="MSE per value",
         names=("normal", "abnormal"),
     )
 
 with map_tab:
-    method = st.radio("Map", ["PCA", "t-SNE"] if "tsne" in bundle else ["PCA"], horizontal=True, key="series_map")
-    coords = bundle["pca"] if method == "PCA" else bundle["tsne"]
+    maps = ["PCA", "t-SNE"] if bundle.tsne is not None else ["PCA"]
+    method = st.radio("Map", maps, horizontal=True, key="series_map")
+    coords = bundle.pca if method == "PCA" else bundle.tsne
     st.plotly_chart(latent_scatter(coords, labels, names, title=f"{method} of the beats' codes"))
 
 with upload_tab:

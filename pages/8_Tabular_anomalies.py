@@ -7,7 +7,7 @@ from aelib import AelibError
 from aelib.datasets.tables import csv_columns, read_csv_table
 from aelib.explore.figures import feature_errors, roc_figure, score_histograms
 from aelib.scoring.anomaly import isolation_forest_scores, roc
-from aelib.scoring.tabular import row_errors, train_table_ae
+from aelib.scoring.tabular import TableModel
 from labapp import keys
 from labapp.display import plain
 from labapp.frame import setup_page
@@ -23,25 +23,23 @@ st.caption(
 
 
 def odds_rows():
-    entries = [e for e in model_entries()[0] if e.get("kind") == "table"]
+    entries = [e for e in model_entries()[0] if e.kind == "table"]
     if not entries:
         st.info("No tabular checkpoints are shipped; upload a CSV instead.")
         st.stop()
-    default = next((i for i, e in enumerate(entries) if e["dataset"] == "odds_cardio"), 0)
-    entry = st.selectbox(
-        "ODDS data set", entries, index=default, format_func=lambda e: e["dataset"].removeprefix("odds_")
-    )
+    default = next((i for i, e in enumerate(entries) if e.dataset == "odds_cardio"), 0)
+    entry = st.selectbox("ODDS data set", entries, index=default, format_func=lambda e: e.dataset.removeprefix("odds_"))
     bundle = get_bundle(entry)
-    if "signals" not in bundle:
+    if bundle.signals is None:
         st.info("This checkpoint has no bundle of rows.")
         st.stop()
     st.caption(
-        f"{len(bundle['signals'])} test rows (z-scored); the shipped `{entry['id']}` scored AUC "
-        f"{entry.get('anomaly_auc', float('nan')):.3f} vs IsolationForest "
-        f"{entry.get('isolation_forest_auc', float('nan')):.3f} on the full test split."
+        f"{len(bundle.signals)} test rows (z-scored); the shipped `{entry.id}` scored AUC "
+        f"{entry.metrics.get('anomaly_auc', float('nan')):.3f} vs IsolationForest "
+        f"{entry.metrics.get('isolation_forest_auc', float('nan')):.3f} on the full test split."
     )
-    names = [f"x{i}" for i in range(bundle["signals"].shape[1])]
-    return bundle["signals"], bundle["labels"].astype(bool), names
+    names = [f"x{i}" for i in range(bundle.signals.shape[1])]
+    return bundle.signals, bundle.labels.astype(bool), names
 
 
 def uploaded_rows():
@@ -91,7 +89,7 @@ if train_clicked:
     mask = ~labels if (normal_only and labels is not None) else None
     try:
         with heavy_job(bar, need_mb=60 + features.nbytes * 6 / 2**20, what="training on this table"):
-            model, mean, std = train_table_ae(
+            table_model = TableModel.fit(
                 features,
                 mask,
                 latent_dim=latent_dim,
@@ -105,13 +103,12 @@ if train_clicked:
         st.error(plain(str(exc)))
         st.stop()
     bar.empty()
-    st.session_state[keys.TABLE_MODEL] = (key, model, mean, std)
+    st.session_state[keys.TABLE_MODEL] = (key, table_model)
 if st.session_state.get(keys.TABLE_MODEL, (None,))[0] != key:
     st.info("Press **Train autoencoder** (a few seconds on a laptop).")
     st.stop()
 
-_, model, mean, std = st.session_state[keys.TABLE_MODEL]
-errors = row_errors(model, features, mean, std)
+errors = st.session_state[keys.TABLE_MODEL][1].row_errors(features)
 scores = errors.mean(1)
 if not np.isfinite(scores).all():  # never rank by row order silently
     st.warning(f"{int((~np.isfinite(scores)).sum())} row(s) could not be scored (values too large); ranked first.")

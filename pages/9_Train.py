@@ -67,10 +67,10 @@ def builtin_set(source: str, classes: list[int], n_images: int):
         return from_images(
             "digits", (images * 255).round().astype(np.uint8), labels, digits.class_names, classes, n_images
         )
-    entry = next(e for e in model_entries()[0] if e["id"] == source)
+    entry = next(e for e in model_entries()[0] if e.id == source)
     bundle = get_bundle(entry)
-    names = zoo.read_header(entry["path"])["dataset"].get("class_names")
-    return from_images(entry["dataset"], bundle["images"], bundle.get("labels"), names, classes, n_images)
+    names = zoo.read_header(entry.path)["dataset"].get("class_names")
+    return from_images(entry.dataset, bundle.images, bundle.labels, names, classes, n_images)
 
 
 KEPT: list[str] = []  # the widget keys `keep` has handed out in this run
@@ -114,9 +114,9 @@ def choose_upload():
 def choose_builtin():
     sources = {"digits": "scikit-learn's 8x8 digits (1,797)"}
     sources |= {
-        e["id"]: f"{e['dataset']} test images shipped with {e['id']}"
+        e.id: f"{e.dataset} test images shipped with {e.id}"
         for e in model_entries()[0]
-        if e.get("kind", "image") == "image" and not e.get("user") and e["id"].endswith("conv_vae")
+        if e.kind == "image" and not e.own and e.id.endswith("conv_vae")
     }
     source = st.selectbox("Built-in set", list(sources), format_func=sources.get, key=keep("train_builtin", "digits"))
     text = st.text_input("Only these classes (comma-separated numbers, empty = all)", key=keep("train_classes", ""))
@@ -242,7 +242,7 @@ def open_uploaded_model(upload) -> None:
         path.write_bytes(upload.getvalue())
         checkpoint = open_checkpoint(path)
     kind = checkpoint.header["dataset"].get("kind", "image")
-    if kind != "image" or not checkpoint.model.for_images or "codes" not in checkpoint.bundle:
+    if kind != "image" or not checkpoint.model.for_images or checkpoint.bundle.codes is None:
         raise AelibError(
             f"{upload.name}: not an image model with an explorer bundle"
             + (f" (it is a {kind} model: the shipped {kind} models are on their own pages)" if kind != "image" else "")

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from aelib.io.bundle import Bundle
 from aelib.io.site import export_site_zip
-from aelib.io.zoo import metric_lines
+from aelib.io.zoo import ModelEntry, metric_lines
 from labapp import keys
 from labapp.display import plain
 from labapp.frame import PAGE_BY_KEY, link_query, setup_page
@@ -23,9 +24,9 @@ if not entries:
     st.info("No checkpoints found. Train one with `python -m aelib train` (see the README).")
     st.stop()
 
-image_ids = [e["id"] for e in entries if e.get("kind", "image") == "image"]
+image_ids = [e.id for e in entries if e.kind == "image"]
 shown = choose_model() if image_ids else None  # the same sidebar picker as every other page
-active = shown[0]["id"] if shown else None
+active = shown[0].id if shown else None
 
 
 def size_words(shape) -> str:
@@ -69,14 +70,14 @@ def use_model(model_id: str) -> None:
     st.query_params["model"] = model_id
 
 
-def start_here(entry: dict) -> None:
+def start_here(entry: ModelEntry) -> None:
     """The active model (MNIST's conv VAE for a newcomer) first, with the way into each page."""
     with st.container(border=True):
         left, right = st.columns([3, 2])
         with left:
-            st.subheader(f"{'Start here' if entry['id'] == DEFAULT_MODEL else 'Active model'}: {entry['id']}")
+            st.subheader(f"{'Start here' if entry.id == DEFAULT_MODEL else 'Active model'}: {entry.id}")
             st.caption(describe_entry(entry))
-            grid = Path(entry["path"]).with_suffix(".png")
+            grid = Path(entry.path).with_suffix(".png")
             if grid.exists():
                 st.image(
                     str(grid), width="stretch", caption="test images, their reconstructions and (for VAEs) new samples"
@@ -87,16 +88,16 @@ def start_here(entry: dict) -> None:
             for key, label in EXPLORE:
                 page = PAGE_BY_KEY[key]
                 st.page_link(page.path, label=label, icon=page.icon, query_params=link_query(key))
-            if shown and shown[0]["id"] == entry["id"] and "codes" in shown[2]:
+            if shown and shown[0].id == entry.id and shown[2].codes is not None:
                 web_demo_button(entry, *shown[1:])
 
 
-def web_demo_button(entry: dict, checkpoint, bundle: dict) -> None:
+def web_demo_button(entry: ModelEntry, checkpoint, bundle: Bundle) -> None:
     """The explorer of this model as a static site (aelib.io.site), built only when clicked."""
     st.download_button(
         "Download as a web demo (.zip)",
-        data=lambda: export_site_zip([(entry["id"], checkpoint, bundle)]),
-        file_name=f"{entry['id']}_web_demo.zip",
+        data=lambda: export_site_zip([(entry.id, checkpoint, bundle)]),
+        file_name=f"{entry.id}_web_demo.zip",
         mime="application/zip",
         icon=":material/download:",
         help="Generate, Latent map and Interpolate for this model as a folder of files that runs in any "
@@ -105,38 +106,38 @@ def web_demo_button(entry: dict, checkpoint, bundle: dict) -> None:
     )
 
 
-def describe_entry(entry: dict) -> str:
-    extras = [f"denoising {entry['denoise']}"] if entry.get("denoise") else []
-    if entry.get("keep_classes"):
-        extras.append(f"trained on class {entry['keep_classes']} only")
-    return f"{entry['model']} on {entry['dataset']}, {entry['latent_dim']}-D latent, {entry['epochs']} epochs" + (
+def describe_entry(entry: ModelEntry) -> str:
+    extras = [f"denoising {entry.denoise}"] if entry.denoise else []
+    if entry.keep_classes:
+        extras.append(f"trained on class {entry.keep_classes} only")
+    return f"{entry.model} on {entry.dataset}, {entry.latent_dim}-D latent, {entry.epochs} epochs" + (
         ", " + ", ".join(extras) if extras else ""
     )
 
 
-def gallery_card(entry: dict) -> None:
-    st.markdown(f"**{entry['id']}**" + ("  :material/check_circle: active" if entry["id"] == active else ""))
+def gallery_card(entry: ModelEntry) -> None:
+    st.markdown(f"**{entry.id}**" + ("  :material/check_circle: active" if entry.id == active else ""))
     st.caption(describe_entry(entry))
-    grid = Path(entry["path"]).with_suffix(".png")
+    grid = Path(entry.path).with_suffix(".png")
     if grid.exists():
         st.image(str(grid), width="stretch")
     lines = metric_lines(entry)
     if lines:
         st.caption("  \n".join(lines))
-    if entry.get("kind", "image") == "image":
+    if entry.kind == "image":
         st.button(
             "Use this model",
-            key=f"use_{entry['id']}",
-            disabled=entry["id"] == active,
+            key=f"use_{entry.id}",
+            disabled=entry.id == active,
             on_click=use_model,
-            args=(entry["id"],),
+            args=(entry.id,),
         )
 
 
 if active:
-    start_here(next(e for e in entries if e["id"] == active))
+    start_here(next(e for e in entries if e.id == active))
 for kind, (title, blurb) in SECTIONS.items():
-    group = [e for e in entries if e.get("kind", "image") == kind]
+    group = [e for e in entries if e.kind == kind]
     if not group:
         continue
     st.subheader(f"{title} ({len(group)})")
@@ -145,5 +146,5 @@ for kind, (title, blurb) in SECTIONS.items():
     for i, entry in enumerate(group):
         with columns[i % 3].container(border=True):
             gallery_card(entry)
-if shown and not shown[0].get("user"):  # (a session's own model lives in its session, not here)
+if shown and not shown[0].own:  # (a session's own model lives in its session, not here)
     prepare(shown[0])  # the next click's decoder and verdict reference, made while the visitor reads

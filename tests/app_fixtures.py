@@ -9,7 +9,7 @@ import torch
 
 from aelib import TrainConfig, build_model, fit, save_checkpoint
 from aelib.datasets import ImageData, keep_classes, load_dataset
-from aelib.io.bundle import build_bundle
+from aelib.io.build import build_bundle
 from labapp.frame import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent

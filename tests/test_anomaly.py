@@ -7,7 +7,8 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from aelib import TrainConfig, build_model, fit
 from aelib.datasets import keep_classes
-from aelib.io.bundle import build_bundle, check_bundle
+from aelib.io.build import build_bundle
+from aelib.io.bundle import problems
 from aelib.scoring.anomaly import (
     anomaly_setups,
     best_f1_threshold,
@@ -63,7 +64,7 @@ def test_one_class_model_scores_other_classes_higher(digits):
     header = {"dataset": {"keep_classes": [0], "class_names": digits.class_names}}
     setups = anomaly_setups(bundle, header)
     assert len(setups) == 2 and next(iter(setups)).startswith("one-class")  # the model's own task first
-    assert check_bundle(bundle, 2) == ["missing array 'tsne'"]
+    assert problems(bundle.arrays(), 2, complete=True) == ["missing array 'tsne'"]
 
 
 def test_threshold_choices_default_to_best_f1_and_hit_their_targets():
@@ -89,13 +90,16 @@ def test_a_bundle_with_training_images_maps_them_all(small_digits):
     torch.manual_seed(0)
     model = build_model("conv_vae", **small_config("conv_vae"))
     bundle = build_bundle(model, small_digits, n_samples=50, n_train_map=40, n_train_scores=50)
-    assert check_bundle(bundle, 3) == []
+    assert problems(bundle.arrays(), 3, complete=True) == []
     points = map_points(bundle)
-    assert len(points["codes"]) == len(points["images"]) == len(points["pca"]) == len(points["tsne"]) == 90
-    assert points["train"].sum() == 40 and not points["train"][:50].any()
-    assert np.allclose(points["pca"][:50], bundle["pca"], atol=1e-5)  # the test codes' plane, extended
-    del bundle["train_index"]
-    assert check_bundle(bundle, 3) == ["missing array 'train_index'"]
+    assert len(points.codes) == len(points.images) == len(points.pca) == len(points.tsne) == 90
+    assert points.train.sum() == 40 and not points.train[:50].any()
+    assert np.allclose(points.pca[:50], bundle.pca, atol=1e-5)  # the test codes' plane, extended
+    arrays = bundle.arrays()
+    del arrays["train_index"]
+    assert problems(arrays, 3, complete=True) == ["missing array 'train_index'"]
+    arrays["train_labels"] = arrays["train_labels"][:-1]
+    assert problems(arrays, 3) == ["train_labels has shape (39,), expected (40,)"]
 
 
 def test_threshold_range_ignores_one_extreme_score_but_reaches_every_preset():

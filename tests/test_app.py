@@ -146,10 +146,9 @@ def test_map_click_on_empty_space_decodes_that_spot(app):
     import numpy as np
 
     from aelib import load_bundle
-    from aelib.explore.latent import PCAMap
 
     bundle = load_bundle(Path(os.environ["AELIB_CHECKPOINTS"]) / "digits_vae2d.safetensors")
-    expected = PCAMap(bundle["pca_mean"], bundle["pca_components"]).inverse(np.array([[0.1, -0.2]], np.float32))[0]
+    expected = bundle.plane.inverse(np.array([[0.1, -0.2]], np.float32))[0]
     at.switch_page(PAGE_FILES["generate"]).run()
     shown = [next(s.value for s in at.slider if s.label == f"z[{d}]") for d in range(2)]
     np.testing.assert_allclose(shown, np.clip(expected, -3.5, 3.5), atol=0.01)
@@ -203,7 +202,7 @@ def test_generate_starts_the_cvae_with_the_test_images_own_class(app):
 
     from aelib import load_bundle
 
-    labels = load_bundle(Path(os.environ["AELIB_CHECKPOINTS"]) / "digits_cvae.safetensors")["labels"]
+    labels = load_bundle(Path(os.environ["AELIB_CHECKPOINTS"]) / "digits_cvae.safetensors").labels
     at = open_page(app, "generate", "digits_cvae")
     picker = next(s for s in at.selectbox if s.label.startswith("Class"))
     assert picker.value == labels[0]

@@ -183,7 +183,7 @@ def test_interpolate_shows_a_path_by_default(page, server, model):
 def image_models() -> list[str]:
     from aelib.io.zoo import list_checkpoints
 
-    return [e["id"] for e in list_checkpoints()[0] if e.get("kind", "image") == "image"]
+    return [e.id for e in list_checkpoints()[0] if e.kind == "image"]
 
 
 def live_image_drawn(page) -> None:
@@ -249,7 +249,7 @@ def test_reconstruct_a_phone_photo_and_a_portrait_with_a_manual_face_crop(page, 
 
     from aelib import load_bundle
 
-    digits = load_bundle(ROOT / "checkpoints" / "mnist_conv_ae.safetensors")["images"][:2, 0] / 255.0
+    digits = load_bundle(ROOT / "checkpoints" / "mnist_conv_ae.safetensors").images[:2, 0] / 255.0
     photo = tmp_path / "phone.jpg"
     photo.write_bytes(real_uploads.phone_photo(digits[0], np.random.default_rng(4), digits[1]))
     visit(page, server, "reconstruct", "mnist_conv_ae")

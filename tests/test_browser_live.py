@@ -20,7 +20,7 @@ STATS = "() => JSON.parse(JSON.stringify(window.latentControl.stats))"
 def shipped_image_models() -> list[str]:
     from aelib.io.zoo import list_checkpoints
 
-    return [e["id"] for e in list_checkpoints()[0] if e.get("kind", "image") == "image"]
+    return [e.id for e in list_checkpoints()[0] if e.kind == "image"]
 
 
 def test_browser_decode_equals_torch_for_every_shipped_image_model(page, server):

@@ -9,13 +9,10 @@ from streamlit_server import require_chromium, wait_until_idle
 from test_browser_live import COMPONENT_PAGE
 
 from aelib.explore.latent import (
-    PCAMap,
+    PrincipalAxes,
     lerp,
     neighbour_blend,
-    principal_directions,
-    set_principal,
     slerp,
-    to_principal,
 )
 
 require_chromium()
@@ -26,8 +23,8 @@ def test_maths_js_equals_aelib_latent(page, server):
     codes = rng.normal(size=(40, 6)).astype(np.float32) * [3, 2, 1, 1, 0.5, 0.2]
     points = rng.normal(size=(40, 2)).astype(np.float32)
     z0, z1, code = codes[0], codes[1], codes[2]
-    pca = PCAMap.fit(codes)
-    mean, directions, std = principal_directions(codes)
+    axes = PrincipalAxes.fit(codes)
+    pca = axes.first(2)
     ts = [0.0, 0.3, 0.5, 0.9, 1.0]
     page.goto(server["url"])  # a first run registers the component's files with the server
     wait_until_idle(page)
@@ -47,13 +44,13 @@ def test_maths_js_equals_aelib_latent(page, server):
         }""",
         [
             pca.mean.tolist(),
-            pca.components.tolist(),
+            pca.directions.tolist(),
             points.tolist(),
             codes.tolist(),
             z0.tolist(),
             z1.tolist(),
             code.tolist(),
-            {"mean": mean.tolist(), "directions": directions.tolist(), "std": std.tolist()},
+            {"mean": axes.mean.tolist(), "directions": axes.directions.tolist(), "std": axes.std.tolist()},
             ts,
         ],
     )
@@ -63,8 +60,8 @@ def test_maths_js_equals_aelib_latent(page, server):
         "blendOnPoint": codes[5],
         "lerp": lerp(z0, z1, np.array(ts)),
         "slerp": slerp(z0, z1, np.array(ts)),
-        "toPrincipal": to_principal(mean, directions, std, code, 3),
-        "setPrincipal": set_principal(mean, directions, std, code, 1, 1.5),
+        "toPrincipal": axes.to_principal(code, 3),
+        "setPrincipal": axes.set_principal(code, 1, 1.5),
     }
     for name, expected in python.items():
         got = np.asarray(js[name], np.float64)

@@ -132,7 +132,7 @@ def test_listing_skips_lying_checkpoints_and_keeps_the_good_ones(tmp_path):
     for i, (header, _) in enumerate(LYING_HEADERS):
         _rewrite_metadata(tmp_path / f"liar{i}.safetensors", header=header)
     entries, errors = list_checkpoints(tmp_path)
-    assert [e["id"] for e in entries] == ["good"] and len(errors) == len(LYING_HEADERS)
+    assert [e.id for e in entries] == ["good"] and len(errors) == len(LYING_HEADERS)
 
 
 def test_plain_safetensors_file_is_not_a_checkpoint(tmp_path):
@@ -146,9 +146,9 @@ def test_header_carries_config_and_metrics_and_bundle_round_trips(checkpoint_pat
     header = read_header(checkpoint_path)
     assert header["model"] == "vae" and header["config"]["latent_dim"] == 2
     assert header["metrics"] == {"elbo": -30.0}
-    update_checkpoint(checkpoint_path, {"metrics": {"elbo": -29.0}}, bundle={"codes": torch.ones(3, 2).numpy()})
+    update_checkpoint(checkpoint_path, {"metrics": {"elbo": -29.0}}, arrays={"codes": torch.ones(3, 2).numpy()})
     assert read_header(checkpoint_path)["metrics"]["elbo"] == -29.0
-    assert load_bundle(checkpoint_path)["codes"].shape == (3, 2)
+    assert load_bundle(checkpoint_path).codes.shape == (3, 2)
 
 
 def test_optimizer_state_round_trips_for_resume(tmp_path, small_digits):
@@ -164,7 +164,7 @@ def test_optimizer_state_round_trips_for_resume(tmp_path, small_digits):
     assert torch.equal(optimizer.state_dict()["state"][0]["exp_avg"], original)
 
 
-def test_bundle_images_are_stored_as_lossless_png(tmp_path):
+def test_display_images_are_stored_as_lossless_png(tmp_path):
     import numpy as np
 
     model = build_model("vae", image_shape=(1, 28, 28), latent_dim=2, hidden=(8,))
@@ -172,8 +172,8 @@ def test_bundle_images_are_stored_as_lossless_png(tmp_path):
     rng = np.random.default_rng(0)
     images = (rng.random((50, 1, 28, 28)) > 0.8).astype(np.uint8) * 255
     before = checkpoint_path.stat().st_size
-    update_checkpoint(checkpoint_path, bundle={"images": images, "small": np.zeros((3, 1, 2, 2), np.uint8)})
+    update_checkpoint(checkpoint_path, arrays={"images": images, "ood_images": np.zeros((3, 1, 2, 2), np.uint8)})
     bundle = load_bundle(checkpoint_path)
-    assert np.array_equal(bundle["images"], images) and bundle["images"].dtype == np.uint8
-    assert bundle["small"].shape == (3, 1, 2, 2)
+    assert np.array_equal(bundle.images, images) and bundle.images.dtype == np.uint8
+    assert bundle.ood_images.shape == (3, 1, 2, 2)
     assert checkpoint_path.stat().st_size - before < images.nbytes

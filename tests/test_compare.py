@@ -13,6 +13,7 @@ from test_imaging import encode, photo_of_a_digit
 from aelib import load_bundle, load_checkpoint, read_header
 from aelib.explore import compare
 from aelib.io import zoo
+from aelib.io.zoo import ModelEntry
 
 SEVEN = ("seven.png", encode(photo_of_a_digit()), "image/png")
 
@@ -31,17 +32,20 @@ def kinds_shown(at) -> list[str]:
 
 
 def test_kind_names_and_default_selection():
+    def entry(id, model, dataset="d", **more):
+        return ModelEntry(id=id, path=f"{id}.safetensors", model=model, dataset=dataset, latent_dim=2, **more)
+
     entries = [
-        {"id": "a", "model": "ae", "dataset": "d"},
-        {"id": "b", "model": "conv_ae", "dataset": "d", "denoise": "gaussian:0.5"},
-        {"id": "c", "model": "conv_ae", "dataset": "d", "keep_classes": [0]},
-        {"id": "e", "model": "vae", "dataset": "d"},
-        {"id": "f", "model": "vae", "dataset": "d"},
-        {"id": "g", "model": "vae", "dataset": "other"},
-        {"id": "s", "model": "conv1d_ae", "dataset": "d", "kind": "series"},
+        entry("a", "ae"),
+        entry("b", "conv_ae", denoise="gaussian:0.5"),
+        entry("c", "conv_ae", keep_classes=(0,)),
+        entry("e", "vae"),
+        entry("f", "vae"),
+        entry("g", "vae", "other"),
+        entry("s", "conv1d_ae", kind="series"),
     ]
     same = compare.same_data(entries, "d")
-    assert [e["id"] for e in same] == ["a", "b", "c", "e", "f"]
+    assert [e.id for e in same] == ["a", "b", "c", "e", "f"]
     assert [compare.kind_of(e) for e in same] == ["vanilla AE", "denoising AE", "one-class AE", "VAE", "VAE"]
     # one of each kind first, the one-class model (another question) after the rest of the kinds
     assert compare.default_selection(same) == ["a", "b", "e", "c", "f"]
@@ -80,11 +84,11 @@ def test_samples_and_midpoint_shapes_and_the_noise_curve(tiny_dir):
     ae = load_checkpoint(tiny_dir / "digits_ae.safetensors").model
     vae = load_checkpoint(tiny_dir / "digits_vae2d.safetensors").model
     bundle = load_bundle(tiny_dir / "digits_dae.safetensors")
-    codes = load_bundle(tiny_dir / "digits_ae.safetensors")["codes"]
+    codes = load_bundle(tiny_dir / "digits_ae.safetensors").codes
     drawn = compare.samples(ae, codes, 4)
     assert drawn["prior"].shape == drawn["fitted"].shape == (4, 8, 8)
     assert set(compare.samples(vae, codes[:, :2], 4)) == {"prior"}  # a VAE: N(0, I) is its fitted Gaussian
-    pair = compare.from_bundle(bundle["images"][:2])
+    pair = compare.from_bundle(bundle.images[:2])
     mid = compare.midpoint(ae, pair)
     assert mid.shape == (3, 8, 8)
     assert np.allclose(mid[0], compare.reconstruct(ae, pair[:1])[0], atol=1e-5)
@@ -135,7 +139,7 @@ def test_a_session_model_on_the_same_data_can_be_added(app, tiny_dir):
     """A model of this session (trained on the Train page or opened there) is offered too."""
     path = tiny_dir / "digits_ae.safetensors"
     checkpoint, bundle = load_checkpoint(path), load_bundle(path)
-    entry = {**zoo.summarise(Path("yours_digits.safetensors"), checkpoint.header), "user": True}
+    entry = zoo.summarise(Path("yours_digits.safetensors"), checkpoint.header, own=True)
     app.session_state["user_models"] = {"yours_digits": {"entry": entry, "checkpoint": checkpoint, "bundle": bundle}}
     app.session_state["_user_model_errors"] = []
     at = open_page(app, "compare", "digits_vae2d")

@@ -4,6 +4,8 @@ trust, and on the shipped mnist_conv_vae decoding along the thickness direction 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -21,7 +23,7 @@ from aelib.explore.directions import (
     slider_args,
     trust_text,
 )
-from aelib.explore.latent import set_principal, to_principal
+from aelib.explore.latent import PrincipalAxes
 from aelib.io.zoo import DEFAULT_DIR
 
 
@@ -81,9 +83,9 @@ def test_selections_typed_vectors_and_the_slider_reading():
     moved = typed.move(codes[:5], [1.5, -2, 0, 3, -3])
     assert np.allclose(typed.position(moved), [1.5, -2, 0, 3, -3], atol=1e-4)
     # the slider's formula is set_principal's, with the direction as the only "principal" one
-    rows, scale = typed.vector[None], np.array([typed.scale], np.float32)
-    assert np.allclose(moved[0], set_principal(typed.mean, rows, scale, codes[0], 0, 1.5), atol=1e-5)
-    assert np.isclose(to_principal(typed.mean, rows, scale, moved[1], 1)[0], -2, atol=1e-4)
+    axis = PrincipalAxes(typed.mean, typed.vector[None], np.array([typed.scale], np.float32))
+    assert np.allclose(moved[0], axis.set_principal(codes[0], 0, 1.5), atol=1e-5)
+    assert np.isclose(axis.to_principal(moved[1], 1)[0], -2, atol=1e-4)
     with pytest.raises(ValueError):
         from_vector(np.zeros(6), codes)
     with pytest.raises(ValueError):
@@ -140,7 +142,7 @@ def test_thickness_direction_thickens_mnist_conv_vae_over_the_slider_range():
     steps = np.linspace(-DIRECTION_RANGE, DIRECTION_RANGE, 13)  # the slider's whole range, finely
     bundle = checkpoint.bundle
     check = decode_check(
-        checkpoint.model, thickness, bundle["codes"], "thickness", steps=steps, n_probes=32, random_state=1
+        checkpoint.model, thickness, bundle.codes, "thickness", steps=steps, n_probes=32, random_state=1
     )
     assert check.monotonic and np.all(np.diff(check.values) > 0), check.values
     assert check.values[-1] > 2 * check.values[0] and check.rank_correlation > 0.9
@@ -159,9 +161,9 @@ def test_class_selection_and_typed_directions_on_mnist_conv_vae():
     assert towards_8.name == "3 → 8" and towards_8.trust.heldout > 0.9
     assert check.measure == "class:8" and check.monotonic and check.values[0] == 0 and check.values[-1] > 0.8
     assert check.class_kept[0] > 0.9 and check.class_kept[-1] < 0.2  # the 3s stop reading as 3s
-    shuffled = {**bundle, "labels": np.random.default_rng(0).permutation(bundle["labels"])}
+    shuffled = dataclasses.replace(bundle, labels=np.random.default_rng(0).permutation(bundle.labels))
     assert define(model, shuffled, "mnist", classes=(3, 8)).trust.level == "low"
-    ones, zeros = np.flatnonzero(bundle["labels"] == 1)[:30], np.flatnonzero(bundle["labels"] == 0)[:30]
+    ones, zeros = np.flatnonzero(bundle.labels == 1)[:30], np.flatnonzero(bundle.labels == 0)[:30]
     wider = define(model, bundle, "mnist", selections=(ones, zeros), name="1 → 0 by hand")
     assert wider.trust.decode.measure == "position" and wider.trust.decode.changes["width"] > 1
     typed = define(model, bundle, "mnist", vector=np.eye(16)[0])

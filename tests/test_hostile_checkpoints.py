@@ -18,6 +18,7 @@ from safetensors.torch import save_file
 
 from aelib import build_model, load_checkpoint, open_checkpoint, save_checkpoint
 from aelib.errors import CheckpointError
+from aelib.io.bundle import Bundle
 from aelib.io.checkpoint import FORMAT, FORMAT_VERSION, read_header
 from aelib.io.zoo import list_checkpoints
 
@@ -148,9 +149,9 @@ def test_each_crafted_checkpoint_gets_one_clear_line(cases, name):
 
 
 def test_a_sound_checkpoint_still_opens_with_its_bundle(tmp_path):
-    path = save_checkpoint(tmp_path / "good.safetensors", good_model(), HEADER, bundle=good_bundle())
+    path = save_checkpoint(tmp_path / "good.safetensors", good_model(), HEADER, bundle=Bundle(**good_bundle()))
     checkpoint = open_checkpoint(path)
-    assert checkpoint.bundle["codes"].shape == (20, 2) and checkpoint.model.config.latent_dim == 2
+    assert checkpoint.bundle.codes.shape == (20, 2) and checkpoint.model.config.latent_dim == 2
 
 
 def test_every_crafted_file_is_refused_within_the_memory_budget(cases):
@@ -178,7 +179,7 @@ def test_a_bad_file_in_the_folder_costs_only_its_own_line(cases, tmp_path):
     shutil.copy(cases["nested_json"], tmp_path)
     save_checkpoint(tmp_path / "good.safetensors", good_model(), HEADER)
     entries, errors = list_checkpoints(tmp_path)
-    assert [e["id"] for e in entries] == ["good"]
+    assert [e.id for e in entries] == ["good"]
     assert len(errors) == 1 and errors[0].startswith("nested_json.safetensors:")
 
 
@@ -203,7 +204,7 @@ def test_the_shipped_checkpoints_all_pass_the_checks():
     entries, errors = list_checkpoints()
     assert errors == [] and len(entries) >= 19
     for entry in entries:
-        assert open_checkpoint(entry["path"]).bundle, entry["id"]
+        assert open_checkpoint(entry.path).bundle.codes is not None, entry.id
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from aelib import build_model, save_checkpoint
 from aelib.datasets.tables import csv_columns, read_csv_table
 from aelib.errors import DataError
 from aelib.explore.latent import code_to_text, index_from_text
-from aelib.scoring.tabular import row_errors, train_table_ae
+from aelib.scoring.tabular import TableModel
 
 # Quote-heavy text on which csv.Sniffer's regular expressions are quadratic (37 s, 82 s, 280 s before).
 STALLING_CSVS = {
@@ -68,14 +68,14 @@ def test_a_scaler_that_meets_enormous_values_says_so():
     features[::2, 1] = 3e38  # finite in float32, but its spread overflows
     features[1::2, 1] = -3e38
     with pytest.raises(DataError, match="too large to scale"):
-        train_table_ae(features, epochs=1)
+        TableModel.fit(features, epochs=1)
 
 
 def test_table_scores_are_finite_for_large_but_sane_values():
     rng = np.random.default_rng(0)
     features = (rng.normal(size=(60, 4)) * 1e20).astype(np.float32)
-    model, mean, std = train_table_ae(features, epochs=1)
-    assert np.isfinite(row_errors(model, features, mean, std)).all()
+    table = TableModel.fit(features, epochs=1)
+    assert np.isfinite(table.row_errors(features)).all()
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ def test_cli_refuses_a_folder_as_out_before_training(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
     from aelib.datasets import load_dataset
-    from aelib.io.bundle import build_bundle
+    from aelib.io.build import build_bundle
 
     torch.manual_seed(0)
     digits = load_dataset("digits")

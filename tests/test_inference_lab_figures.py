@@ -24,7 +24,8 @@ from aelib.explore.lab import (
     typicality,
     typicality_reference,
 )
-from aelib.io.bundle import build_bundle
+from aelib.io.build import build_bundle
+from aelib.io.bundle import Bundle
 from aelib.preprocess.imaging import psnr
 
 
@@ -86,7 +87,7 @@ def test_sample_grid_stacks_inputs_reconstructions_and_samples(digits):
 
 def test_explain_reconstruction_places_the_input_among_the_test_codes(trained, digits):
     model, bundle = trained
-    index = int(bundle["test_index"][0])
+    index = int(bundle.test_index[0])
     image = digits.x_test[index, 0].numpy()
     out = explain_reconstruction(model, image, bundle, k_nearest=3)
     assert 0 in out["nearest"]  # a test image is its own nearest code
@@ -99,7 +100,7 @@ def test_explain_reconstruction_places_the_input_among_the_test_codes(trained, d
 def test_knn_distances_and_typicality_percentiles():
     codes = np.array([[0.0], [1.0], [2.0], [10.0]])
     np.testing.assert_allclose(knn_distances(codes, k=1), [1, 1, 1, 8])
-    bundle = {"codes": codes, "score": np.array([0.1, 0.2, 0.3, 0.4]), "images": np.full((4, 1, 2, 2), 128, np.uint8)}
+    bundle = Bundle(codes=codes, score=np.array([0.1, 0.2, 0.3, 0.4]), images=np.full((4, 1, 2, 2), 128, np.uint8))
     reference = typicality_reference(bundle, k=1)
     far = typicality(np.full((2, 2), 0.5, np.float32), {"code": np.array([100.0]), "mse": 1.0}, bundle, reference)
     assert far["error_percentile"] == 100 and far["ood_percentile"] == 100 and not far["typical"]
@@ -184,10 +185,13 @@ def test_loss_curves_show_the_parts_of_a_vae_loss_and_only_the_loss_otherwise():
 
 
 def test_card_lines_speak_of_values_for_series_and_tables():
-    from aelib.io.zoo import metric_lines
+    from dataclasses import replace
 
-    card = {"pca_probe_accuracy": 0.9, "mse_per_pixel": 0.01}
+    from aelib.io.zoo import ModelEntry, metric_lines
+
+    metrics = {"pca_probe_accuracy": 0.9, "mse_per_pixel": 0.01}
+    card = ModelEntry("m", "m.safetensors", "vae", "mnist", 2, metrics=metrics)
     assert "same probe on PCA of the pixels: 90.0%" in metric_lines(card)
-    assert "same probe on PCA of the values: 90.0%" in metric_lines({**card, "kind": "series"})
-    assert "can exceed 1" in " ".join(metric_lines({**card, "iw_nll": -812.0}))
-    assert "can exceed 1" not in " ".join(metric_lines({**card, "iw_nll": 85.5}))
+    assert "same probe on PCA of the values: 90.0%" in metric_lines(replace(card, kind="series"))
+    assert "can exceed 1" in " ".join(metric_lines(replace(card, metrics={**metrics, "iw_nll": -812.0})))
+    assert "can exceed 1" not in " ".join(metric_lines(replace(card, metrics={**metrics, "iw_nll": 85.5})))

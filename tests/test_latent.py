@@ -7,13 +7,11 @@ import pytest
 from scipy.stats import norm
 
 from aelib.explore.latent import (
-    PCAMap,
-    from_principal,
+    PrincipalAxes,
     informative_dims,
     interpolate,
     manifold_grid,
     neighbour_blend,
-    principal_directions,
     slerp,
     traversal,
     tsne,
@@ -28,22 +26,26 @@ def rng():
 
 def test_pca_inverse_is_exact_on_the_principal_plane(rng):
     codes = rng.normal(size=(300, 6)).astype(np.float32) * np.array([5, 3, 1, 0.5, 0.2, 0.1], np.float32)
-    pca = PCAMap.fit(codes)
+    pca = PrincipalAxes.fit(codes, k=2)
     coords = pca.transform(codes)
     assert np.allclose(pca.transform(pca.inverse(coords)), coords, atol=1e-4)
     on_plane = pca.inverse(np.array([[1.5, -2.0]], np.float32))
     assert np.allclose(pca.inverse(pca.transform(on_plane)), on_plane, atol=1e-4)
     # the first component is the highest-variance axis of these codes
-    assert abs(pca.components[0, 0]) > 0.99
+    assert abs(pca.directions[0, 0]) > 0.99
+    assert np.allclose(PrincipalAxes.fit(codes).first(2).directions, pca.directions)
 
 
 def test_principal_sliders_move_along_the_top_direction(rng):
     codes = rng.normal(size=(500, 4)).astype(np.float32) * np.array([4, 1, 1, 1], np.float32)
-    mean, directions, std = principal_directions(codes)
-    moved = from_principal(mean, directions, std, np.array([2.0, 0.0]))
-    assert np.allclose(from_principal(mean, directions, std, np.zeros(2)), mean)
-    assert np.linalg.norm(moved - mean) == pytest.approx(2 * std[0], rel=1e-4)
-    assert std[0] > 3 * std[1]
+    axes = PrincipalAxes.fit(codes)
+    moved = axes.from_principal(np.array([2.0, 0.0]))
+    assert np.allclose(axes.from_principal(np.zeros(2)), axes.mean)
+    assert np.linalg.norm(moved - axes.mean) == pytest.approx(2 * axes.std[0], rel=1e-4)
+    assert axes.std[0] > 3 * axes.std[1]
+    assert np.allclose(axes.to_principal(moved, 2), [2.0, 0.0], atol=1e-4)
+    # a 1-D latent still gets a plane for the map (a flat second axis)
+    assert PrincipalAxes.fit(codes[:, :1]).directions.shape == (2, 1)
 
 
 def test_slerp_keeps_norm_and_hits_endpoints():

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from aelib import load_bundle, load_checkpoint, read_header
-from aelib.io.bundle import check_bundle
+from aelib.io.bundle import problems
 from aelib.io.zoo import DEFAULT_DIR, list_checkpoints, model_card
 
 SHIPPED = sorted(DEFAULT_DIR.glob("*.safetensors"))
@@ -57,17 +57,17 @@ def test_checkpoint_matches_its_card_and_bundle(path: Path):
     assert header["metrics"]["n_test"] > 0, "no evaluation in the card"
     assert "**" in model_card(header)
     bundle = load_bundle(path)
-    assert check_bundle(bundle, header["config"]["latent_dim"]) == []
-    items = bundle["images"] if "images" in bundle else bundle["signals"]
+    assert problems(bundle.arrays(), header["config"]["latent_dim"], complete=True) == []
+    items = bundle.items
     with torch.no_grad():
         codes = checkpoint.model.encode(
             torch.as_tensor(items[:4])
             .float()
-            .div(255 if "images" in bundle else 1)
+            .div(255 if bundle.images is not None else 1)
             .reshape(4, *header["config"]["image_shape"]),
-            torch.as_tensor(bundle["labels"][:4]) if checkpoint.model.is_conditional else None,
+            torch.as_tensor(bundle.labels[:4]) if checkpoint.model.is_conditional else None,
         )
-    assert torch.allclose(codes, torch.as_tensor(bundle["codes"][:4]), atol=1e-4), "bundle codes are stale"
+    assert torch.allclose(codes, torch.as_tensor(bundle.codes[:4]), atol=1e-4), "bundle codes are stale"
     if header["dataset"].get("kind", "image") == "image":
         assert path.with_suffix(".png").exists(), "no sample grid PNG next to the checkpoint"
 

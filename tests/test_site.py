@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from aelib import AelibError, open_checkpoint
-from aelib.explore.latent import informative_dims, principal_directions
+from aelib.explore.latent import PrincipalAxes, informative_dims
 from aelib.io.bundle import map_points
 from aelib.io.site import FRONTEND, export_site, export_site_zip, open_models, site_files
 from aelib.io.zoo import checkpoint_dir
@@ -56,18 +56,18 @@ def test_generate_gets_the_arrays_the_generate_page_computes(site):
     checkpoint = open_checkpoint(shipped("mnist_conv_vae")[0])
     bundle = checkpoint.bundle
     info = json.loads((site / "models/mnist_conv_vae/model.json").read_text())
-    mean, directions, std = principal_directions(bundle["codes"])
-    assert [d["index"] for d in info["dims"]] == informative_dims(bundle["dim_score"], 10).tolist()
+    axes = PrincipalAxes.fit(bundle.codes)
+    assert [d["index"] for d in info["dims"]] == informative_dims(bundle.dim_score, 10).tolist()
     assert info["bounds"]["low"] == [-3.5] * 16 and info["bounds"]["high"] == [3.5] * 16  # a VAE's
-    np.testing.assert_allclose(info["pcs"]["directions"], directions[:6], atol=1e-6)
-    np.testing.assert_allclose(info["pcs"]["std"], std[:6], atol=1e-6)
-    np.testing.assert_allclose(info["start"]["code"], bundle["codes"][0], atol=1e-6)
+    np.testing.assert_allclose(info["pcs"]["directions"], axes.directions[:6], atol=1e-6)
+    np.testing.assert_allclose(info["pcs"]["std"], axes.std[:6], atol=1e-6)
+    np.testing.assert_allclose(info["start"]["code"], bundle.codes[0], atol=1e-6)
     assert info["start"]["label"] is None and info["conditional"] is False and info["smooth"] is False
     assert info["shape"] == [1, 28, 28] and info["latent_dim"] == 16
     assert any("negative log-likelihood" in line for line in info["card"]), info["card"]
     cvae = json.loads((site / "models/mnist_cvae/model.json").read_text())
     assert cvae["conditional"] and cvae["class_names"][:2] == ["0", "1"]
-    assert cvae["start"]["label"] == int(open_checkpoint(shipped("mnist_cvae")[0]).bundle["labels"][0])
+    assert cvae["start"]["label"] == int(open_checkpoint(shipped("mnist_cvae")[0]).bundle.labels[0])
 
 
 def test_the_map_holds_test_and_training_points_and_the_sprite_their_images(site):
@@ -76,16 +76,16 @@ def test_the_map_holds_test_and_training_points_and_the_sprite_their_images(site
     data = json.loads((site / "models/olivetti_conv_vae/map.json").read_text())
     info = json.loads((site / "models/olivetti_conv_vae/model.json").read_text())
     assert data["n_test"] == 40 and len(data["codes"]) == 400 and sum(data["train"]) == 360
-    np.testing.assert_allclose(data["codes"], points["codes"], atol=1e-6)
-    np.testing.assert_allclose(data["pca"], points["pca"], atol=1e-5)
-    np.testing.assert_allclose(data["tsne"], points["tsne"], atol=1e-5)
+    np.testing.assert_allclose(data["codes"], points.codes, atol=1e-6)
+    np.testing.assert_allclose(data["pca"], points.pca, atol=1e-5)
+    np.testing.assert_allclose(data["tsne"], points.tsne, atol=1e-5)
     assert len(data["colours"]) == 40 and data["names"][0] == "person 0" and info["smooth"] is True
     sprite = np.asarray(Image.open(site / "models/olivetti_conv_vae/sprite.png"))
     columns = info["sprite"]["columns"]
     for index in (0, 39, 40, 399):  # test images first, then training images
         row, column = divmod(index, columns)
         cell = sprite[row * 64 : row * 64 + 64, column * 64 : column * 64 + 64]
-        np.testing.assert_array_equal(cell, points["images"][index, 0])
+        np.testing.assert_array_equal(cell, points.images[index, 0])
 
 
 def relative_references(text: str) -> list[str]:

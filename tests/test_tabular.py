@@ -10,7 +10,7 @@ from aelib.datasets import load_dataset
 from aelib.datasets.tables import csv_columns, read_csv_table
 from aelib.errors import DataError
 from aelib.scoring.anomaly import roc
-from aelib.scoring.tabular import row_errors, train_table_ae
+from aelib.scoring.tabular import TableModel
 
 
 def test_ecg5000_reads_ucr_text_files(tmp_path):
@@ -98,9 +98,9 @@ def test_tabular_autoencoder_ranks_outliers_high():
     features = np.vstack([normal, outliers]).astype(np.float32)
     labels = np.r_[np.zeros(400, bool), np.ones(20, bool)]
     seen = []
-    model, mean, std = train_table_ae(features, ~labels, latent_dim=2, epochs=30, callback=seen.append)
+    table = TableModel.fit(features, ~labels, latent_dim=2, epochs=30, callback=seen.append)
     assert len(seen) == 30
-    errors = row_errors(model, features, mean, std)
+    errors = table.row_errors(features)
     assert errors.shape == (420, 8)
     assert roc(errors.mean(1), labels)[2] > 0.9
 

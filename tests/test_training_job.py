@@ -54,7 +54,7 @@ def test_a_job_trains_reports_progress_and_ends_with_a_checkpoint_and_bundle(dig
     assert snapshot.preview.shape == (4 * 9 - 1, 8 * 9 - 1)  # inputs, reconstructions, two rows of samples
     assert ("training", 0) in seen
     assert job.checkpoint.header["epoch"] == 3 and job.checkpoint.header["dataset"]["name"] == "digits"
-    assert job.bundle["codes"].shape == (100, 2) and job.bundle["tsne"].shape == (100, 2)
+    assert job.bundle.codes.shape == (100, 2) and job.bundle.tsne.shape == (100, 2)
     assert job.checkpoint_bytes[:8] and len(job.checkpoint_bytes) < 2_000_000
     job.thread.join(timeout=30)
     assert not job.thread.is_alive() and job.data is None, "the finished job lets go of its training data"

@@ -13,6 +13,7 @@ from PIL import Image
 
 from aelib.cli import main
 from aelib.explore.verdict import grade, verdict_reference
+from aelib.io.bundle import Bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 CONV_AE = ROOT / "checkpoints" / "mnist_conv_ae.safetensors"
@@ -23,7 +24,7 @@ FACES = ROOT / "checkpoints" / "olivetti_conv_vae.safetensors"
 def reference():
     """A bundle of 500 codes from a 2-d standard normal, errors log-normal around 0.01."""
     rng = np.random.default_rng(0)
-    bundle = {"codes": rng.normal(0, 1, (500, 2)), "score": np.exp(rng.normal(np.log(0.01), 0.3, 500))}
+    bundle = Bundle(codes=rng.normal(0, 1, (500, 2)), score=np.exp(rng.normal(np.log(0.01), 0.3, 500)))
     return verdict_reference(bundle)
 
 

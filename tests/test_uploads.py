@@ -48,7 +48,7 @@ def test_a_sideways_phone_photo_is_turned_upright_by_its_exif_tag():
 
 
 def test_a_thin_pen_line_is_thickened_to_mnist_width_and_peaks_at_one():
-    digit = load_bundle(CONV_AE)["images"][0, 0] / 255.0
+    digit = load_bundle(CONV_AE).images[0, 0] / 255.0
     page = np.full((1400, 1400), 0.9)
     page[300:1100, 300:1100][real_uploads.pen_strokes(digit, 800, 2.0)] = 0.2  # a 2-px line, 800 px tall
     prepared = prepare_digit(page)
@@ -67,7 +67,7 @@ def test_a_one_covering_a_fraction_of_a_percent_is_found_not_called_blank():
 
 
 def test_ruled_lines_a_shadow_edge_and_a_neighbour_are_dropped():
-    digit = load_bundle(CONV_AE)["images"][3, 0] / 255.0
+    digit = load_bundle(CONV_AE).images[3, 0] / 255.0
     page = np.full((760, 1000), 0.88)  # under 1024 px: kept at full size
     page[5::70] = 0.6  # ruled lines across the page
     page[150:650, 400:900][real_uploads.pen_strokes(digit, 500, 4)] = 0.15
@@ -112,7 +112,7 @@ def test_no_face_says_so_and_uses_the_centre():
 def test_the_verdict_flags_empty_and_foreign_inputs_and_passes_a_real_digit(conv_ae):
     model, bundle = conv_ae
     digit = prepare_upload(
-        real_uploads.encode(np.repeat(bundle["images"][7, 0, ..., None] / 255.0, 3, -1)),
+        real_uploads.encode(np.repeat(bundle.images[7, 0, ..., None] / 255.0, 3, -1)),
         "seven.png",
         "mnist",
         (1, 28, 28),
@@ -120,7 +120,7 @@ def test_the_verdict_flags_empty_and_foreign_inputs_and_passes_a_real_digit(conv
     assert explain_reconstruction(model, digit, bundle)["typicality"]["typical"]
     empty = explain_reconstruction(model, np.zeros((28, 28), np.float32), bundle)["typicality"]
     assert not empty["typical"] and "almost empty" in empty["verdict"]
-    clothes = explain_reconstruction(model, bundle["ood_images"][0, 0] / 255.0, bundle)["typicality"]
+    clothes = explain_reconstruction(model, bundle.ood_images[0, 0] / 255.0, bundle)["typicality"]
     assert not clothes["typical"] and clothes["error_percentile"] > 95
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..io.bundle import Bundle
+from ..io.zoo import ModelEntry
 from ..preprocess.imaging import psnr, tile
 from ..training.noise import corrupt
 from .inference import decode, encode, rebuild
@@ -56,12 +58,12 @@ LESSONS = {
 }
 
 
-def kind_of(entry: dict) -> str:
+def kind_of(entry: ModelEntry) -> str:
     """A model's kind in words, from its zoo entry (zoo.summarise): e.g. "denoising AE"."""
-    model = entry["model"]
-    if entry.get("keep_classes") and entry.get("kind", "image") == "image":
+    model = entry.model
+    if entry.keep_classes and entry.kind == "image":
         return "one-class AE"
-    if model in ("ae", "conv_ae") and entry.get("denoise"):
+    if model in ("ae", "conv_ae") and entry.denoise:
         return "denoising AE"
     names = {
         "ae": "vanilla AE",
@@ -76,24 +78,24 @@ def kind_of(entry: dict) -> str:
     return names.get(model, model)
 
 
-def same_data(entries: list[dict], dataset: str) -> list[dict]:
+def same_data(entries: list[ModelEntry], dataset: str) -> list[ModelEntry]:
     """The image models trained on `dataset`, ordered by kind, then by id."""
     rank = {kind: i for i, kind in enumerate(KIND_ORDER)}
-    chosen = [e for e in entries if e["dataset"] == dataset and e.get("kind", "image") == "image"]
-    return sorted(chosen, key=lambda e: (rank.get(kind_of(e), len(rank)), e["id"]))
+    chosen = [e for e in entries if e.dataset == dataset and e.kind == "image"]
+    return sorted(chosen, key=lambda e: (rank.get(kind_of(e), len(rank)), e.id))
 
 
-def default_selection(candidates: list[dict], limit: int = 6) -> list[str]:
+def default_selection(candidates: list[ModelEntry], limit: int = 6) -> list[str]:
     """MNIST's six kinds when they are all there; otherwise one model of each kind (one-class
     models left out: they answer another question), up to `limit`, then any others."""
-    ids = [e["id"] for e in candidates]
+    ids = [e.id for e in candidates]
     if all(i in ids for i in DEFAULT_IDS):
         return list(DEFAULT_IDS)
     first, seen = [], set()
     for entry in candidates:
         kind = kind_of(entry)
         if kind not in seen and kind != "one-class AE":
-            first.append(entry["id"])
+            first.append(entry.id)
             seen.add(kind)
     rest = [i for i in ids if i not in first]
     return (first + rest)[:limit]
@@ -206,13 +208,13 @@ def sparsity(codes: np.ndarray, share: float = 0.05) -> float:
 
 
 @torch.no_grad()
-def computed_metrics(model, bundle: dict, n: int = 250, seed: int = 0) -> dict:
+def computed_metrics(model, bundle: Bundle, n: int = 250, seed: int = 0) -> dict:
     """What the checkpoint's card does not hold, from the bundle's first n test images: "noise_psnr"
     (len(NOISE_LEVELS),) PSNR in dB of the reconstruction of noisy inputs against the clean image
     at each Gaussian std in NOISE_LEVELS, "psnr_noisy_db" the same at NOISE (the denoising
     models' training noise), and "sparsity" of the bundle's codes. Meant to be cached."""
-    images = from_bundle(bundle["images"][:n])
-    labels = bundle["labels"][:n] if model.is_conditional and "labels" in bundle else None
+    images = from_bundle(bundle.images[:n])
+    labels = bundle.labels[:n] if model.is_conditional and bundle.labels is not None else None
     curve = []
     for i, level in enumerate(NOISE_LEVELS):
         noisy = add_noise(images, level, NOISE[0], seed + i) if level else images
@@ -220,7 +222,7 @@ def computed_metrics(model, bundle: dict, n: int = 250, seed: int = 0) -> dict:
         axes = tuple(range(1, images.ndim))
         curve.append(float(psnr(images, recons, axis=axes).mean()))
     at = NOISE_LEVELS.index(NOISE[1])
-    return {"noise_psnr": np.array(curve), "psnr_noisy_db": curve[at], "sparsity": sparsity(bundle["codes"])}
+    return {"noise_psnr": np.array(curve), "psnr_noisy_db": curve[at], "sparsity": sparsity(bundle.codes)}
 
 
 def n_parameters(model) -> int:
@@ -234,10 +236,10 @@ def card_numbers(header: dict) -> dict:
     return {k: metrics.get(k) for k in ("mse_per_pixel", "psnr_db", "iw_nll", "probe_accuracy")}
 
 
-def table_row(entry: dict, model, header: dict, computed: dict) -> dict:
+def table_row(entry: ModelEntry, model, header: dict, computed: dict) -> dict:
     """One row of the comparison table: card numbers plus parameters, latent size and the computed ones."""
     return {
-        "id": entry["id"],
+        "id": entry.id,
         "kind": kind_of(entry),
         "parameters": n_parameters(model),
         "latent_dim": int(model.config.latent_dim),

@@ -12,7 +12,7 @@ nearest codes, and the other measures). Numpy only (see aelib.explore.attributes
 
 Shapes: codes (N, D) float32, labels (N,) int, values (N,) float, a direction's vector (D,) unit.
 A slider reads `position`, in std of the codes along the direction from their mean, and `move` sets
-it (as aelib.explore.latent.set_principal does for a principal direction); `shift` adds steps (an edit).
+it (as aelib.explore.latent.PrincipalAxes.set_principal does for a principal direction); `shift` adds steps (an edit).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io.bundle import Bundle
 from . import attributes
 
 DIRECTION_RANGE = 3.0  # sliders run over +-3 standard deviations of the codes along the direction
@@ -259,7 +260,7 @@ def decode_check(
     return DecodeCheck(measure, steps, values, rises, rho, kept, changes)
 
 
-def define(model, bundle: dict, dataset: str, *, classes=None, measure=None, selections=None, vector=None,
+def define(model, bundle: Bundle, dataset: str, *, classes=None, measure=None, selections=None, vector=None,
            name=None, random_state=0, n_bootstrap=50) -> Direction:  # fmt: skip
     """A direction with its full trust, on the codes of the bundle's images (aelib.io.bundle.map_points:
     the test sample and any training images it holds). Give one of: classes=(a, b) (class a towards
@@ -269,7 +270,7 @@ def define(model, bundle: dict, dataset: str, *, classes=None, measure=None, sel
     from ..io.bundle import map_points
 
     points = map_points(bundle)
-    codes, images, labels = points["codes"], points["images"], points["labels"]
+    codes, images, labels = points.codes, points.images, points.labels
     options = {"random_state": random_state, "n_bootstrap": n_bootstrap}
     if classes is not None:
         direction, read = from_classes(codes, labels, *classes, name, **options), f"class:{classes[1]}"
@@ -296,10 +297,10 @@ def define(model, bundle: dict, dataset: str, *, classes=None, measure=None, sel
     return direction
 
 
-def builtin_directions(model, bundle: dict, dataset: str, random_state=0) -> list[Direction]:
+def builtin_directions(model, bundle: Bundle, dataset: str, random_state=0) -> list[Direction]:
     """The built-in directions of an image model (attributes.BUILTIN for its kind of images), each
     a ridge regression of the measured property on the codes, with its full trust (see define)."""
-    if "images" not in bundle:
+    if bundle.images is None:
         return []
     names = attributes.BUILTIN[attributes.image_kind(dataset)]
     return [define(model, bundle, dataset, measure=m, random_state=random_state) for m in names]
@@ -312,7 +313,8 @@ def checkpoint_directions(checkpoint, random_state=0) -> list[Direction]:
     """builtin_directions of an opened checkpoint (aelib.io.checkpoint.open_checkpoint), computed on first
     use and cached per file (path, size, modification time); [] for a series or table model."""
     header = checkpoint.header
-    if header["dataset"].get("kind", "image") != "image" or not checkpoint.bundle:
+    bundle = checkpoint.bundle
+    if header["dataset"].get("kind", "image") != "image" or bundle is None or bundle.images is None:
         return []
     path = Path(checkpoint.path)
     stat = path.stat() if path.is_file() else None  # a model made in this session: no cache

@@ -5,18 +5,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..io.bundle import Bundle
 from ..preprocess.imaging import median_filter, psnr, ssim
-from ..scoring.label_head import read_label
 from ..training.noise import corrupt
 from . import inference
-from .latent import PCAMap
 from .verdict import grade, verdict_reference
 
 
 def explain_reconstruction(
     model,
     image: np.ndarray,
-    bundle: dict,
+    bundle: Bundle,
     k_nearest: int = 5,
     label=None,
     reference: dict | None = None,
@@ -29,20 +28,19 @@ def explain_reconstruction(
     is (`typicality`; pass its cached `reference`, and the upload pipeline's `evidence` so the
     verdict judges the upload, not only what was kept), compression numbers."""
     result = inference.reconstruct(model, image, label)
-    if "codes" in bundle:
-        pca = PCAMap(bundle["pca_mean"], bundle["pca_components"])
-        result["map_xy"] = pca.transform(result["code"][None])[0]
-        result["nearest"] = inference.nearest(bundle["codes"], result["code"], k_nearest)
-        if "score" in bundle and "images" in bundle:
+    if bundle.codes is not None:
+        result["map_xy"] = bundle.plane.transform(result["code"][None])[0]
+        result["nearest"] = inference.nearest(bundle.codes, result["code"], k_nearest)
+        if bundle.score is not None and bundle.images is not None:
             result["typicality"] = typicality(
                 image, result, bundle, reference or typicality_reference(bundle, k_nearest), evidence
             )
-        if "labels" in bundle:
-            votes = np.bincount(bundle["labels"][result["nearest"]])
+        if bundle.labels is not None:
+            votes = np.bincount(bundle.labels[result["nearest"]])
             result["nearest_vote"] = int(np.argmax(votes))
             # the label head (aelib.scoring.label_head) when the bundle has one, else the vote
-            head = read_label(bundle, result["code"])
-            result["nearest_label"] = result["nearest_vote"] if head is None else head
+            head = bundle.label_head
+            result["nearest_label"] = result["nearest_vote"] if head is None else head.read(result["code"])
             result["label_from"] = "vote" if head is None else "classifier"
     result["compression"] = inference.compression_readout(image, len(result["code"]))
     return result
@@ -56,21 +54,21 @@ def knn_distances(codes: np.ndarray, k: int = 5) -> np.ndarray:
     return np.sort(distances, axis=1)[:, :k].mean(1)
 
 
-def typicality_reference(bundle: dict, k: int = 5) -> dict:
+def typicality_reference(bundle: Bundle, k: int = 5) -> dict:
     """What `typicality` compares an input with, computed once per bundle: the test codes' own
     k-NN spread (N,), the median total intensity of the test images, and the verdict's reference
     (aelib.explore.verdict.verdict_reference)."""
-    images = bundle["images"].reshape(len(bundle["images"]), -1).astype(np.float32) / 255.0
+    images = bundle.images.reshape(len(bundle.images), -1).astype(np.float32) / 255.0
     return {
         "k": k,
-        "knn": knn_distances(bundle["codes"], k),
+        "knn": knn_distances(bundle.codes, k),
         "ink": float(max(np.median(images.sum(1)), 1e-6)),
         "verdict": verdict_reference(bundle),
     }
 
 
 def typicality(
-    image: np.ndarray, result: dict, bundle: dict, reference: dict | None = None, evidence: dict | None = None
+    image: np.ndarray, result: dict, bundle: Bundle, reference: dict | None = None, evidence: dict | None = None
 ) -> dict:
     """How typical an input is for the model, against the bundle's test images.
 
@@ -85,9 +83,9 @@ def typicality(
     cached by the caller (else computed here).
     """
     reference = reference or typicality_reference(bundle)
-    own = np.sort(np.linalg.norm(bundle["codes"] - result["code"], axis=1))[: reference["k"]].mean()
+    own = np.sort(np.linalg.norm(bundle.codes - result["code"], axis=1))[: reference["k"]].mean()
     out = {
-        "error_percentile": float((bundle["score"] < result["mse"]).mean() * 100),
+        "error_percentile": float((bundle.score < result["mse"]).mean() * 100),
         "ood_percentile": float((reference["knn"] < own).mean() * 100),
         "ink_ratio": float(image.sum() / reference["ink"]),
     }

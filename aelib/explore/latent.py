@@ -12,53 +12,55 @@ from statistics import NormalDist
 import numpy as np
 
 
-@dataclass
-class PCAMap:
-    """Linear 2-D map of the codes. `inverse` is exact on the plane the map spans."""
+@dataclass(frozen=True)
+class PrincipalAxes:
+    """Principal axes of a set of codes, largest spread first: the latent map's plane is the first
+    two, the Generate page's sliders all of them. JS twins: pcaInverse, toPrincipal, setPrincipal
+    in latent_control/frontend/maths.js (tests/test_browser_maths.py checks they agree)."""
 
     mean: np.ndarray  # (D,)
-    components: np.ndarray  # (2, D), orthonormal rows
+    directions: np.ndarray  # (K, D), orthonormal rows
+    std: np.ndarray  # (K,), the codes' standard deviation along each direction
 
     @classmethod
-    def fit(cls, codes: np.ndarray) -> PCAMap:
-        centred = codes - codes.mean(0)
-        _, _, vt = np.linalg.svd(centred, full_matrices=False)
-        components = vt[:2] if vt.shape[0] >= 2 else np.vstack([vt, np.zeros_like(vt)])
-        return cls(codes.mean(0).astype(np.float32), components.astype(np.float32))
+    def fit(cls, codes: np.ndarray, k: int | None = None) -> PrincipalAxes:
+        """Axes of (N, D) codes, the first k (all when None; at least two, padded with a flat
+        direction for a 1-D latent so the map always has a plane)."""
+        mean = codes.mean(0)
+        _, s, vt = np.linalg.svd(codes - mean, full_matrices=False)
+        std = s / np.sqrt(max(len(codes) - 1, 1))
+        if vt.shape[0] < 2:
+            vt, std = np.vstack([vt, np.zeros_like(vt)]), np.r_[std, 0.0]
+        return cls(mean.astype(np.float32), vt[:k].astype(np.float32), std[:k].astype(np.float32))
+
+    def first(self, k: int) -> PrincipalAxes:
+        """The first k axes (the map's plane is the first two)."""
+        return PrincipalAxes(self.mean, self.directions[:k], self.std[:k])
 
     def transform(self, codes: np.ndarray) -> np.ndarray:
-        return ((codes - self.mean) @ self.components.T).astype(np.float32)
+        """(N, D) codes -> (N, K) coordinates along the axes (not scaled by std)."""
+        return ((codes - self.mean) @ self.directions.T).astype(np.float32)
 
     def inverse(self, coords: np.ndarray) -> np.ndarray:
-        """(N, 2) map coordinates -> (N, D) codes on the principal plane."""
-        return (self.mean + np.atleast_2d(coords) @ self.components).astype(np.float32)
+        """(N, k) coordinates along the first k axes -> (N, D) codes; exact on the span of those axes."""
+        coords = np.atleast_2d(coords)
+        return (self.mean + coords @ self.directions[: coords.shape[1]]).astype(np.float32)
 
+    def to_principal(self, code: np.ndarray, k: int) -> np.ndarray:
+        """Where `code` (D,) sits along the first k axes, in standard deviations: (k,)."""
+        offset = np.asarray(code, np.float32) - self.mean
+        return (offset @ self.directions[:k].T / np.maximum(self.std[:k], 1e-8)).astype(np.float32)
 
-def principal_directions(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean (D,), directions (D, D) as rows, std along each direction (D,)), largest first."""
-    mean = codes.mean(0)
-    _, s, vt = np.linalg.svd(codes - mean, full_matrices=False)
-    std = s / np.sqrt(max(len(codes) - 1, 1))
-    return mean.astype(np.float32), vt.astype(np.float32), std.astype(np.float32)
+    def from_principal(self, amounts: np.ndarray) -> np.ndarray:
+        """Code at `amounts` standard deviations along each of the first k axes: (k,) -> (D,)."""
+        amounts = np.asarray(amounts, dtype=np.float32)
+        return (self.mean + (amounts * self.std[: len(amounts)]) @ self.directions[: len(amounts)]).astype(np.float32)
 
-
-def from_principal(mean, directions, std, amounts: np.ndarray) -> np.ndarray:
-    """Code at `amounts` standard deviations along each principal direction: (k,) -> (D,)."""
-    amounts = np.asarray(amounts, dtype=np.float32)
-    k = len(amounts)
-    return (mean + (amounts * std[:k]) @ directions[:k]).astype(np.float32)
-
-
-def to_principal(mean, directions, std, code: np.ndarray, k: int) -> np.ndarray:
-    """Where `code` (D,) sits along the first k principal directions, in standard deviations: (k,)."""
-    return ((np.asarray(code, np.float32) - mean) @ directions[:k].T / np.maximum(std[:k], 1e-8)).astype(np.float32)
-
-
-def set_principal(mean, directions, std, code: np.ndarray, i: int, amount: float) -> np.ndarray:
-    """`code` moved along principal direction i until it sits `amount` std from the mean there;
-    every other direction keeps its value, so the PC sliders and per-dimension sliders share one code."""
-    current = to_principal(mean, directions, std, code, i + 1)[i]
-    return (np.asarray(code, np.float32) + (amount - current) * std[i] * directions[i]).astype(np.float32)
+    def set_principal(self, code: np.ndarray, i: int, amount: float) -> np.ndarray:
+        """`code` moved along axis i until it sits `amount` std from the mean there; every other
+        axis keeps its value, so the principal sliders and per-dimension sliders share one code."""
+        current = self.to_principal(code, i + 1)[i]
+        return (np.asarray(code, np.float32) + (amount - current) * self.std[i] * self.directions[i]).astype(np.float32)
 
 
 def neighbour_blend(map_coords: np.ndarray, codes: np.ndarray, point, k: int = 8) -> np.ndarray:

@@ -39,8 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scoring.label_head import KEYS as HEAD_KEYS
-from ..scoring.label_head import doubt
+from ..io.bundle import Bundle
 
 TYPICAL_QUANTILE = 0.95  # typical: up to the test images' own 95th percentile of the score
 UNLIKE_MARGIN = 3.0  # unlike: this many robust units beyond the typical limit
@@ -95,23 +94,23 @@ def _linear(values: np.ndarray) -> tuple[float, float]:
     return median, max(1.4826 * float(np.median(np.abs(values - median))), 1e-6)
 
 
-def verdict_reference(bundle: dict, k: int = 5) -> dict:
+def verdict_reference(bundle: Bundle, k: int = 5) -> dict:
     """What `grade` compares an input with, once per bundle: the test codes (for the k-NN
     distance), the robust centre and scale of each part on the test images, and for each way of
     scoring (all parts, or the error alone for faces) the test images' sorted scores and the
     limits: typical up to their TYPICAL_QUANTILE, unlike beyond that plus UNLIKE_MARGIN."""
-    codes = np.asarray(bundle["codes"], np.float64)
+    codes = np.asarray(bundle.codes, np.float64)
     squared = (codes**2).sum(1)
     distances = np.sqrt(np.maximum(squared[:, None] + squared[None] - 2 * codes @ codes.T, 0))
     np.fill_diagonal(distances, np.inf)  # a test code's neighbours are the other test codes
     knn = np.sort(distances, axis=1)[:, : min(k, max(len(codes) - 1, 1))].mean(1)
-    values = {"error": np.asarray(bundle["score"], np.float64), "code": knn}
+    values = {"error": np.asarray(bundle.score, np.float64), "code": knn}
     reference = {"codes": codes, "k": k, "error": _robust(values["error"]), "code": _robust(knn)}
-    if all(key in bundle for key in HEAD_KEYS):  # the label head: how unsure it is of each test code
-        reference["head"] = {key: bundle[key] for key in HEAD_KEYS}
-        values["doubt"] = doubt(reference["head"], codes) + DOUBT_FLOOR
+    if bundle.label_head is not None:  # the label head: how unsure it is of each test code
+        reference["head"] = bundle.label_head
+        values["doubt"] = reference["head"].doubt(codes) + DOUBT_FLOOR
         reference["doubt"] = _robust(values["doubt"])
-    images = bundle.get("images")
+    images = bundle.images
     if images is not None and images.ndim == 4 and images.shape[1] == 1:  # grey images: their marks' shape
         shapes = [_shape(image[0] / 255.0) for image in images]
         values["fill"] = np.array([s["fill"] for s in shapes])
@@ -193,7 +192,7 @@ def grade(
         values["kept"] = float(evidence["kept_share"])
     values["clutter"] = float(evidence.get("clutter", 0.0))
     if "head" in reference:
-        values["doubt"] = float(doubt(reference["head"], np.asarray(code, np.float64))) + DOUBT_FLOOR
+        values["doubt"] = float(reference["head"].doubt(np.asarray(code, np.float64))) + DOUBT_FLOOR
     score, part = combined(values, reference, use_code)
     limits = reference[use_code]
     # ties (many test images score 0: nothing in excess) count half, as in a mid-rank

@@ -1,157 +1,105 @@
-"""Explorer bundles: what the app needs to open instantly, precomputed and stored in the checkpoint.
+"""The explorer bundle: what the app needs to open a model instantly, precomputed when the
+checkpoint is written (aelib.io.build.build_bundle) and stored beside its weights.
 
-Arrays (N = sample size, D = latent_dim):
-  images (N, C, H, W) uint8 (or signals (N, L) float32 for series and tables),
-  labels (N,) int64 (when the dataset has them), test_index (N,),
-  codes (N, D), dim_score (D,), pca (N, 2), pca_mean (D,), pca_components (2, D), tsne (N, 2),
-  score (N,)  reconstruction MSE per image (the anomaly score),
-  train_score (M,)  the same score on training images (threshold presets),
-  ood_images / ood_score  optional out-of-distribution images and their scores,
-  train_images, train_codes, train_labels, train_index (M, ...)  optional: training images encoded
-    too, for the latent map of a small data set (all 400 Olivetti faces, not only the 40 test ones),
-    with map_tsne (N + M, 2), the t-SNE of test and training codes together,
-  label_head_hidden, label_head_out  optional: a small classifier of codes trained on the training
-    images' codes (aelib.scoring.label_head), for labelled image models.
+Shapes (N test items sampled, M training items, D = latent_dim, (C, H, W) the image shape).
+Every array is optional when a file is read: a page that needs one says so; `problems(...,
+complete=True)` lists what a freshly built bundle must have.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import numpy as np
-import torch
 
-from ..explore.latent import PCAMap, tsne
-from ..models.base import kl_per_dim
-from ..preprocess.imaging import to_uint8
-from ..scoring.anomaly import reconstruction_errors
-from ..scoring.batching import batched, encode_all
-from ..scoring.label_head import fit_for
+from ..explore.latent import PrincipalAxes
+from ..scoring.label_head import LabelHead, head_problems
+from .checks import MAX_CLASSES
 
-BUNDLE_KEYS = (
-    "images",
-    "test_index",
-    "codes",
-    "dim_score",
-    "pca",
-    "pca_mean",
-    "pca_components",
-    "tsne",
-    "score",
-    "train_score",
-)
+# Arrays that must be finite wherever a bundle has them: a NaN code breaks the SVD behind principal
+# directions, and NaN written into the browser's JSON breaks the live map.
+FLOAT_KEYS = ("codes", "dim_score", "pca", "pca_mean", "pca_components", "tsne", "score", "train_score",
+              "ood_score", "signals", "train_codes", "map_tsne")  # fmt: skip
+# What build_bundle always writes (besides images or signals).
+REQUIRED = ("test_index", "codes", "dim_score", "pca", "pca_mean", "pca_components", "tsne", "score", "train_score")
 
 
-@torch.no_grad()
-def dim_scores(model, x: torch.Tensor, y=None) -> np.ndarray:
-    """How much each latent dimension is used, (D,): mean KL to the prior for VAEs, variance otherwise."""
-    y = y if model.is_conditional else None
-    if model.is_variational:
-        return batched(lambda xb, yb: kl_per_dim(*model.posterior(xb, yb)), x, y).mean(0).numpy().astype(np.float32)
-    return encode_all(model, x, y).var(0).numpy().astype(np.float32)
+@dataclass(frozen=True)
+class Bundle:
+    images: np.ndarray | None = None  # (N, C, H, W) uint8: the sampled test images, as the app shows them
+    signals: np.ndarray | None = None  # (N, L) float32: instead of images, for series and table models
+    labels: np.ndarray | None = None  # (N,) int64, when the data set has labels
+    test_index: np.ndarray | None = None  # (N,) their rows in the test split
+    codes: np.ndarray | None = None  # (N, D) float32
+    dim_score: np.ndarray | None = None  # (D,) how much each latent dimension is used (KL or variance)
+    pca: np.ndarray | None = None  # (N, 2) the codes on their principal plane
+    pca_mean: np.ndarray | None = None  # (D,)  } that plane (see `plane`)
+    pca_components: np.ndarray | None = None  # (2, D) }
+    tsne: np.ndarray | None = None  # (N, 2) openTSNE of the codes
+    score: np.ndarray | None = None  # (N,) reconstruction error per item: the anomaly score
+    train_score: np.ndarray | None = None  # (M',) the same score on training items (threshold presets)
+    ood_images: np.ndarray | None = None  # (N/2, C, H, W) uint8: out-of-distribution images
+    ood_score: np.ndarray | None = None  # (N/2,) their scores
+    # Training images encoded too, for the latent map of a small data set (all 400 Olivetti faces):
+    train_images: np.ndarray | None = None  # (M, C, H, W) uint8
+    train_codes: np.ndarray | None = None  # (M, D)
+    train_labels: np.ndarray | None = None  # (M,)
+    train_index: np.ndarray | None = None  # (M,)
+    map_tsne: np.ndarray | None = None  # (N + M, 2) the t-SNE of test and training codes together
+    # The label a code reads as: a small classifier trained on the training images' codes
+    # (aelib.scoring.label_head; labelled, unconditional image models), with its biases as last rows:
+    label_head_hidden: np.ndarray | None = None  # (D + 1, H)
+    label_head_out: np.ndarray | None = None  # (H + 1, C)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Bundle:
+        """From a checkpoint's arrays by name (names this version does not know are ignored)."""
+        return cls(**{k: v for k, v in arrays.items() if k in KEYS})
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays it has, by name (what a checkpoint stores)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    @property
+    def items(self) -> np.ndarray | None:
+        """The test items: images, or signals for a series or table model."""
+        return self.images if self.images is not None else self.signals
+
+    @property
+    def plane(self) -> PrincipalAxes:
+        """The latent map's principal plane (the first two principal axes of the test codes)."""
+        coords = self.pca if self.pca is not None else (self.codes - self.pca_mean) @ self.pca_components.T
+        return PrincipalAxes(self.pca_mean, self.pca_components, coords.std(0, ddof=1).astype(np.float32))
+
+    @property
+    def label_head(self) -> LabelHead | None:
+        """The stored label classifier, or None (older files, unlabelled or conditional models)."""
+        if self.label_head_hidden is None or self.label_head_out is None:
+            return None
+        return LabelHead(self.label_head_hidden, self.label_head_out)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self.arrays().values())
+
+    def read_only(self) -> Bundle:
+        """Marks every array read-only (one copy is shared by every page and session) and returns self."""
+        for array in self.arrays().values():
+            array.flags.writeable = False
+        return self
 
 
-def build_bundle(
-    model,
-    data,
-    n_samples: int = 2000,
-    seed: int = 0,
-    ood_data=None,
-    n_train_scores: int = 2000,
-    with_tsne: bool = True,
-    n_train_map: int = 0,
-) -> dict[str, np.ndarray]:
-    """Sample test images (seeded), encode them and precompute maps and scores; with n_train_map,
-    also up to that many training images for the latent map (see the module's docstring)."""
-    generator = torch.Generator().manual_seed(seed)
-    index = torch.randperm(len(data.x_test), generator=generator)[:n_samples].sort().values
-    x = data.x_test[index]
-    if data.kind == "image":  # encode exactly the 8-bit images the bundle stores and the app shows
-        x = torch.from_numpy(to_uint8(x.numpy())).float() / 255.0
-    y = None if data.y_test is None else data.y_test[index]
-    codes = encode_all(model, x, y if model.is_conditional else None).numpy().astype(np.float32)
-    pca = PCAMap.fit(codes)
-    items = {"images": to_uint8(x.numpy())} if data.kind == "image" else {"signals": x[:, 0, 0].numpy()}
-    bundle = {
-        **items,
-        "test_index": index.numpy(),
-        "codes": codes,
-        "dim_score": dim_scores(model, x, y),
-        "pca": pca.transform(codes),
-        "pca_mean": pca.mean,
-        "pca_components": pca.components,
-        "score": reconstruction_errors(model, x, y),
-    }
-    if y is not None:
-        bundle["labels"] = y.numpy()
-    train_index = torch.randperm(len(data.x_train), generator=generator)[:n_train_scores]
-    y_train = None if data.y_train is None else data.y_train[train_index]
-    bundle["train_score"] = reconstruction_errors(model, data.x_train[train_index], y_train)
-    bundle |= fit_for(model, data, seed)  # {} without labels
-    if with_tsne:
-        bundle["tsne"] = tsne(codes, random_state=seed, n_jobs=2)
-    if n_train_map and data.kind == "image":
-        bundle |= train_map_arrays(model, data, n_train_map, generator, codes, seed if with_tsne else None)
-    if ood_data is not None:
-        ood = ood_data.x_test[torch.randperm(len(ood_data.x_test), generator=generator)[: n_samples // 2]]
-        if model.is_conditional:
-            raise ValueError("out-of-distribution scores need an unconditional model")
-        bundle["ood_images"] = to_uint8(ood.numpy())
-        bundle["ood_score"] = reconstruction_errors(model, ood)
-    return bundle
+KEYS = tuple(f.name for f in fields(Bundle))
 
 
-def train_map_arrays(model, data, n: int, generator, test_codes: np.ndarray, tsne_seed: int | None) -> dict:
-    """Up to n training images (seeded sample, sorted), their codes and labels, and the t-SNE of
-    the test and training codes together (when tsne_seed is not None)."""
-    index = torch.randperm(len(data.x_train), generator=generator)[:n].sort().values
-    x = torch.from_numpy(to_uint8(data.x_train[index].numpy())).float() / 255.0
-    y = None if data.y_train is None else data.y_train[index]
-    codes = encode_all(model, x, y if model.is_conditional else None).numpy().astype(np.float32)
-    arrays = {"train_images": to_uint8(x.numpy()), "train_codes": codes, "train_index": index.numpy()}
-    if y is not None:
-        arrays["train_labels"] = y.numpy()
-    if tsne_seed is not None:
-        arrays["map_tsne"] = tsne(np.concatenate([test_codes, codes]), random_state=tsne_seed, n_jobs=2)
-    return arrays
-
-
-def map_points(bundle: dict) -> dict:
-    """What the latent map draws: the test sample, then the training images the bundle also encoded.
-    Keys: codes (N, D), labels (N,) or None, images (N, C, H, W) (None for series), train (N,) bool,
-    pca (N, 2) (the test codes' plane), tsne (N, 2) or None. Without training images: the test arrays."""
-    test = {
-        "codes": bundle["codes"],
-        "labels": bundle.get("labels"),
-        "images": bundle.get("images"),
-        "train": np.zeros(len(bundle["codes"]), bool),
-        "pca": bundle["pca"],
-        "tsne": bundle.get("tsne"),
-    }
-    if "train_codes" not in bundle:
-        return test
-    n_train = len(bundle["train_codes"])
-    labels = None
-    if test["labels"] is not None and "train_labels" in bundle:
-        labels = np.concatenate([test["labels"], bundle["train_labels"]])
-    codes = np.concatenate([bundle["codes"], bundle["train_codes"]])
-    return {
-        "codes": codes,
-        "labels": labels,
-        "images": np.concatenate([bundle["images"], bundle["train_images"]]),
-        "train": np.r_[test["train"], np.ones(n_train, bool)],
-        "pca": PCAMap(bundle["pca_mean"], bundle["pca_components"]).transform(codes),
-        "tsne": bundle.get("map_tsne"),
-    }
-
-
-def check_bundle(bundle: dict[str, np.ndarray], latent_dim: int) -> list[str]:
-    """Problems with a bundle's arrays (missing keys, inconsistent shapes); [] when sound."""
-    items = "images" if "images" in bundle else "signals"
-    problems = [f"missing array {k!r}" for k in (items, *BUNDLE_KEYS[1:]) if k not in bundle]
-    if problems:
-        return problems
-    n = len(bundle[items])
-    expected = {
+def expected_shapes(arrays: dict[str, np.ndarray], latent_dim: int, image_shape=None) -> dict[str, tuple]:
+    """The shape each array must have, given the others' lengths and the model's sizes."""
+    items = arrays.get("images", arrays.get("signals"))
+    n = len(items) if items is not None else len(next(iter(arrays.values()), ()))
+    m = len(arrays["train_codes"]) if "train_codes" in arrays else 0
+    shapes = {
         "test_index": (n,),
+        "labels": (n,),
         "codes": (n, latent_dim),
         "dim_score": (latent_dim,),
         "pca": (n, 2),
@@ -159,20 +107,78 @@ def check_bundle(bundle: dict[str, np.ndarray], latent_dim: int) -> list[str]:
         "pca_components": (2, latent_dim),
         "tsne": (n, 2),
         "score": (n,),
+        "train_codes": (m, latent_dim),
+        "train_index": (m,),
+        "train_labels": (m,),
+        "map_tsne": (n + m, 2),
     }
-    if "labels" in bundle:
-        expected["labels"] = (n,)
-    if "train_codes" in bundle:  # the optional training images for the map
-        m = len(bundle["train_codes"])
-        expected |= {"train_codes": (m, latent_dim), "train_index": (m,), "map_tsne": (n + m, 2)}
-        if items == "images":
-            expected["train_images"] = (m, *bundle["images"].shape[1:])
-        if "labels" in bundle:
-            expected["train_labels"] = (m,)
-    problems += [f"missing array {k!r}" for k in expected if k not in bundle]
-    for key, shape in expected.items():
-        if key in bundle and tuple(bundle[key].shape) != shape:
-            problems.append(f"{key} has shape {tuple(bundle[key].shape)}, expected {shape}")
-    if items == "images" and bundle["images"].dtype != np.uint8:
-        problems.append(f"images are {bundle['images'].dtype}, expected uint8")
-    return problems
+    pixels = tuple(image_shape) if image_shape is not None else (items.shape[1:] if items is not None else None)
+    if pixels is not None and "images" in arrays:
+        shapes |= {"images": (n, *pixels), "train_images": (m, *pixels)}
+    return shapes
+
+
+def problems(
+    arrays: dict[str, np.ndarray], latent_dim: int, image_shape=None, n_classes: int = 0, complete: bool = False
+) -> list[str]:
+    """What is wrong with a bundle's arrays by name; [] when sound. Shapes agree with each other and
+    the model, floats are finite, labels in range, images uint8. complete: also every array
+    build_bundle writes (and, with training images, their codes, index, labels and joint t-SNE)."""
+    items = arrays.get("images", arrays.get("signals"))
+    if items is not None and len(items) == 0:
+        return ["bundle has no images or signals"]
+    found = []
+    if complete:
+        needed = ["images" if "images" in arrays else "signals", *REQUIRED]
+        if "train_codes" in arrays:
+            needed += ["train_index", "map_tsne"] + ["train_images"] * ("images" in arrays)
+            needed += ["train_labels"] * ("labels" in arrays)
+        found += [f"missing array {k!r}" for k in needed if k not in arrays]
+    for key, shape in expected_shapes(arrays, latent_dim, image_shape).items():
+        if key in arrays and tuple(arrays[key].shape) != shape:
+            found.append(f"{key} has shape {tuple(arrays[key].shape)}, expected {shape}")
+    for key in FLOAT_KEYS:
+        if key in arrays and (arrays[key].dtype.kind != "f" or not np.isfinite(arrays[key]).all()):
+            found.append(f"{key} must be finite numbers")
+    high = n_classes or MAX_CLASSES
+    for key in ("labels", "train_labels"):
+        labels = arrays.get(key)
+        if labels is None:
+            continue
+        if labels.dtype.kind not in "iu" or labels.size and (labels.min() < 0 or labels.max() >= high):
+            found.append(f"{key} must be integers from 0 to {high - 1}")
+    for key in ("images", "train_images", "ood_images"):
+        if key in arrays and arrays[key].dtype != np.uint8:
+            found.append(f"{key} are {arrays[key].dtype}, expected uint8")
+    return found + head_problems(arrays, latent_dim, n_classes, MAX_CLASSES)
+
+
+@dataclass(frozen=True)
+class MapPoints:
+    """What the latent map draws: the test sample, then the training images the bundle also encoded."""
+
+    codes: np.ndarray  # (N, D)
+    labels: np.ndarray | None  # (N,)
+    images: np.ndarray | None  # (N, C, H, W), None for series
+    train: np.ndarray  # (N,) bool: a training image
+    pca: np.ndarray  # (N, 2) on the test codes' plane
+    tsne: np.ndarray | None  # (N, 2)
+
+
+def map_points(bundle: Bundle) -> MapPoints:
+    """The bundle's points for the latent map (without training images: the test arrays)."""
+    test_only = np.zeros(len(bundle.codes), bool)
+    if bundle.train_codes is None:
+        return MapPoints(bundle.codes, bundle.labels, bundle.images, test_only, bundle.pca, bundle.tsne)
+    labels = None
+    if bundle.labels is not None and bundle.train_labels is not None:
+        labels = np.concatenate([bundle.labels, bundle.train_labels])
+    codes = np.concatenate([bundle.codes, bundle.train_codes])
+    return MapPoints(
+        codes=codes,
+        labels=labels,
+        images=np.concatenate([bundle.images, bundle.train_images]),
+        train=np.r_[test_only, np.ones(len(bundle.train_codes), bool)],
+        pca=bundle.plane.transform(codes),
+        tsne=bundle.map_tsne,
+    )

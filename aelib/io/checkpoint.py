@@ -20,7 +20,9 @@ from safetensors.torch import save_file
 
 from ..errors import CheckpointError
 from ..registry import build_model
+from . import bundle as bundles
 from . import checks
+from .bundle import Bundle
 
 FORMAT = "aelib-checkpoint"
 FORMAT_VERSION = 1
@@ -31,7 +33,7 @@ class Checkpoint:
     path: Path
     header: dict
     model: torch.nn.Module
-    bundle: dict | None = None  # the explorer arrays, when opened with open_checkpoint
+    bundle: Bundle | None = None  # the explorer arrays, when opened with open_checkpoint
 
     @property
     def model_name(self) -> str:
@@ -191,8 +193,8 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
     return Checkpoint(path, header, model.to(device).eval())
 
 
-def load_bundle(path: str | Path, header: dict | None = None) -> dict[str, np.ndarray]:
-    """Explorer arrays (images, labels, codes, pca, tsne, scores...) as numpy; {} if none.
+def load_bundle(path: str | Path, header: dict | None = None) -> Bundle:
+    """The explorer arrays (images, labels, codes, pca, tsne, scores...); an empty Bundle if none.
     Checked against the header's model (shapes, finite values, label range): CheckpointError if not."""
     path = Path(path)
     header = header or read_header(path)
@@ -204,11 +206,11 @@ def load_bundle(path: str | Path, header: dict | None = None) -> dict[str, np.nd
             arrays[key] = tensor.numpy()
     config, names = header["config"], header["dataset"].get("class_names") or []
     n_classes = len(names) or config.get("n_classes", 0)
-    problems = checks.bundle_problems(arrays, config["latent_dim"], config["image_shape"], n_classes)
+    problems = bundles.problems(arrays, config["latent_dim"], config["image_shape"], n_classes)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise CheckpointError(f"{path.name}: {problems[0]}{more}")
-    return arrays
+        raise CheckpointError(f"{path.name}: bundle {problems[0]}{more}")
+    return Bundle.from_arrays(arrays)
 
 
 def open_checkpoint(path: str | Path) -> Checkpoint:
@@ -254,7 +256,7 @@ def _from_png(data: np.ndarray, path) -> np.ndarray:
 
 
 def save_checkpoint(
-    path: str | Path, model, header: dict, bundle: dict | None = None, optimizer_state: dict | None = None
+    path: str | Path, model, header: dict, bundle: Bundle | None = None, optimizer_state: dict | None = None
 ) -> Path:
     """Write model weights, bundle arrays and optimizer state with a JSON header.
 
@@ -264,8 +266,7 @@ def save_checkpoint(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {f"model/{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    for key, value in (bundle or {}).items():
-        value = np.asarray(value)
+    for key, value in (bundle.arrays() if bundle is not None else {}).items():
         if value.dtype == np.uint8 and value.ndim == 4 and value.shape[3] >= 8:
             key, value = key + PNG_SUFFIX, _to_png(value)
         tensors[f"bundle/{key}"] = torch.as_tensor(np.ascontiguousarray(value))
@@ -281,12 +282,12 @@ def save_checkpoint(
     return path
 
 
-def update_checkpoint(path: str | Path, header_updates: dict | None = None, bundle: dict | None = None) -> None:
-    """Merge header fields and (replace or add) bundle arrays in an existing checkpoint."""
-    checkpoint = load_checkpoint(path)
+def update_checkpoint(path: str | Path, header_updates: dict | None = None, arrays: dict | None = None) -> None:
+    """Merge header fields and (replace or add) bundle arrays, by name, in an existing checkpoint."""
+    checkpoint = open_checkpoint(path)
     header = {**checkpoint.header, **(header_updates or {})}
-    merged = {**load_bundle(path), **(bundle or {})}
-    save_checkpoint(path, checkpoint.model, header, bundle=merged)
+    old = checkpoint.bundle.arrays()
+    save_checkpoint(path, checkpoint.model, header, bundle=Bundle.from_arrays({**old, **(arrays or {})}))
 
 
 def _flatten_optimizer(state_dict: dict) -> tuple[dict, dict]:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from ..errors import AelibError, CheckpointError
-from ..scoring.label_head import head_problems
 
 MAX_LATENT_DIM = 4096
 MAX_SIDE = 4096  # height or width of an image, length of a series or table row
@@ -114,59 +112,3 @@ def check_class_names(names, name: str) -> None:
         return
     if len(names) > MAX_CLASSES or not all(isinstance(n, str) and len(n) <= 100 for n in names):
         raise CheckpointError(f"{name}: dataset.class_names must be at most {MAX_CLASSES} short texts")
-
-
-# Arrays that must be finite wherever a bundle has them: a NaN code breaks the SVD behind principal
-# directions, and NaN written into the browser's JSON breaks the live map.
-FLOAT_KEYS = (
-    "codes",
-    "dim_score",
-    "pca",
-    "pca_mean",
-    "pca_components",
-    "tsne",
-    "score",
-    "train_score",
-    "ood_score",
-    "signals",
-)
-
-
-def bundle_problems(bundle: dict[str, np.ndarray], latent_dim: int, image_shape, n_classes: int) -> list[str]:
-    """Problems with the arrays a bundle has (missing ones are not problems here: a page that needs
-    one says so). Shapes agree with each other and the model, floats are finite, labels in range."""
-    problems = []
-    n = len(next(iter(bundle.values()))) if bundle else 0
-    items = bundle.get("images", bundle.get("signals"))
-    if items is not None:
-        n = len(items)
-        if n == 0:
-            return ["bundle has no images or signals"]
-    expected = {
-        "codes": (n, latent_dim),
-        "dim_score": (latent_dim,),
-        "pca": (n, 2),
-        "pca_mean": (latent_dim,),
-        "pca_components": (2, latent_dim),
-        "tsne": (n, 2),
-        "score": (n,),
-        "labels": (n,),
-        "test_index": (n,),
-    }
-    if "images" in bundle:
-        expected["images"] = (n, *image_shape)
-    for key, shape in expected.items():
-        if key in bundle and tuple(bundle[key].shape) != tuple(shape):
-            problems.append(f"bundle {key} has shape {tuple(bundle[key].shape)}, expected {tuple(shape)}")
-    for key in FLOAT_KEYS:
-        if key in bundle and (bundle[key].dtype.kind != "f" or not np.isfinite(bundle[key]).all()):
-            problems.append(f"bundle {key} must be finite numbers")
-    if "labels" in bundle:
-        labels = bundle["labels"]
-        high = n_classes or MAX_CLASSES
-        if labels.dtype.kind not in "iu" or labels.size and (labels.min() < 0 or labels.max() >= high):
-            problems.append(f"bundle labels must be integers from 0 to {high - 1}")
-    if "images" in bundle and bundle["images"].dtype != np.uint8:
-        problems.append(f"bundle images are {bundle['images'].dtype}, expected uint8")
-    problems += head_problems(bundle, latent_dim, n_classes, MAX_CLASSES)  # the optional label head
-    return problems

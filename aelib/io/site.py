@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AelibError
-from ..explore.latent import code_bounds, informative_dims, principal_directions
+from ..explore.latent import PrincipalAxes, code_bounds, informative_dims
 from ..preprocess.imaging import CRISP_DATASETS, png_bytes, tile
-from .bundle import map_points
+from .bundle import Bundle, map_points
 from .checkpoint import Checkpoint, open_checkpoint
 from .zoo import describe, metric_lines, summarise
 
@@ -50,23 +50,22 @@ def _floats(array, decimals: int | None = None) -> list:
     return (values if decimals is None else np.round(values, decimals)).tolist()
 
 
-def generate_args(model, bundle: dict) -> dict:
+def generate_args(model, bundle: Bundle) -> dict:
     """What Generate feeds the component: code bounds, the latent sliders (the most used
     dimensions), the principal directions and the starting code (the first test image's)."""
-    codes = bundle["codes"]
+    codes = bundle.codes
     latent_dim = codes.shape[1]
     low, high = code_bounds(codes, model.is_variational)
-    mean, directions, std = principal_directions(codes)
-    n_pcs = min(latent_dim, N_PCS)
-    dims = informative_dims(bundle["dim_score"], min(latent_dim, N_SLIDERS))
-    labels = bundle.get("labels")
+    axes = PrincipalAxes.fit(codes, k=min(latent_dim, N_PCS))
+    dims = informative_dims(bundle.dim_score, min(latent_dim, N_SLIDERS))
+    labels = bundle.labels
     return {
         "bounds": {"low": _floats(low), "high": _floats(high)},
         "dims": [{"index": int(i), "low": float(low[i]), "high": float(high[i])} for i in dims],
         "pcs": {
-            "mean": _floats(mean),
-            "directions": _floats(directions[:n_pcs]),
-            "std": _floats(std[:n_pcs]),
+            "mean": _floats(axes.mean),
+            "directions": _floats(axes.directions),
+            "std": _floats(axes.std),
             "range": PC_RANGE,
         },
         "start": {
@@ -76,23 +75,23 @@ def generate_args(model, bundle: dict) -> dict:
     }
 
 
-def map_data(bundle: dict, names: list[str]) -> dict:
+def map_data(bundle: Bundle, names: list[str]) -> dict:
     """The latent map's points (test images first, then any training images the bundle encoded),
     both maps, labels, class colours and the codes (the t-SNE blend, Interpolate's ends)."""
     from ..explore.figures import class_colours  # plotly: only an export imports it
 
     points = map_points(bundle)
-    labels = points["labels"]
+    labels = points.labels
     n_classes = len(names) if names else (0 if labels is None else int(labels.max()) + 1)
     return {
-        "n_test": len(bundle["codes"]),
+        "n_test": len(bundle.codes),
         "names": names or None,
         "colours": class_colours(max(n_classes, 1)),
         "labels": None if labels is None else np.asarray(labels).astype(int).tolist(),
-        "train": points["train"].astype(int).tolist() if points["train"].any() else None,
-        "codes": _floats(points["codes"], 6),
-        "pca": _floats(points["pca"], 5),
-        "tsne": None if points["tsne"] is None else _floats(points["tsne"], 5),
+        "train": points.train.astype(int).tolist() if points.train.any() else None,
+        "codes": _floats(points.codes, 6),
+        "pca": _floats(points.pca, 5),
+        "tsne": None if points.tsne is None else _floats(points.tsne, 5),
     }
 
 
@@ -108,7 +107,7 @@ def card(model_id: str, header: dict) -> list[str]:
     return [describe(header), *metric_lines(summarise(Path(f"{model_id}.safetensors"), header))]
 
 
-def model_files(model_id: str, checkpoint: Checkpoint, bundle: dict | None = None) -> dict[str, bytes]:
+def model_files(model_id: str, checkpoint: Checkpoint, bundle: Bundle | None = None) -> dict[str, bytes]:
     """A model's folder: {file name: bytes}. bundle: the explorer arrays (default: the checkpoint's,
     when opened with open_checkpoint). AelibError for a model the site cannot show."""
     from .onnx_export import decoder_onnx
@@ -117,11 +116,11 @@ def model_files(model_id: str, checkpoint: Checkpoint, bundle: dict | None = Non
     bundle = checkpoint.bundle if bundle is None else bundle
     if not getattr(model, "for_images", False):
         raise AelibError(f"{model_id}: not an image model; the site shows image models only")
-    if not bundle or "codes" not in bundle or "images" not in bundle:
+    if bundle is None or bundle.codes is None or bundle.images is None:
         raise AelibError(f"{model_id}: no explorer bundle; run `python -m aelib bundle` first")
     names = list(header["dataset"].get("class_names") or [])
     data = map_data(bundle, names)
-    picture, columns = sprite(map_points(bundle)["images"])
+    picture, columns = sprite(map_points(bundle).images)
     info = {
         "id": model_id,
         "title": describe(header),
@@ -135,7 +134,7 @@ def model_files(model_id: str, checkpoint: Checkpoint, bundle: dict | None = Non
         "class_names": names or ([str(i) for i in range(model.config.n_classes)] if model.is_conditional else None),
         "smooth": header["dataset"]["name"] not in CRISP_DATASETS,
         "image_px": IMAGE_PX,
-        "pca": {"mean": _floats(bundle["pca_mean"]), "components": _floats(bundle["pca_components"])},
+        "pca": {"mean": _floats(bundle.pca_mean), "components": _floats(bundle.pca_components)},
         "sprite": {"columns": columns, "count": len(data["codes"])},
         **generate_args(model, bundle),
     }

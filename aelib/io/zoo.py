@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import AelibError
@@ -16,7 +17,7 @@ def checkpoint_dir() -> Path:
     return Path(os.environ.get("AELIB_CHECKPOINTS", DEFAULT_DIR))
 
 
-def list_checkpoints(directory: str | Path | None = None) -> tuple[list[dict], list[str]]:
+def list_checkpoints(directory: str | Path | None = None) -> tuple[list[ModelEntry], list[str]]:
     """(summaries of the readable checkpoints, one error line per unreadable file), by file name.
     Survives any file: one bad checkpoint in the folder costs only its own line."""
     directory = Path(directory or checkpoint_dir())
@@ -31,21 +32,40 @@ def list_checkpoints(directory: str | Path | None = None) -> tuple[list[dict], l
     return entries, errors
 
 
-def summarise(path: Path, header: dict) -> dict:
-    metrics = header.get("metrics", {})
-    return {
-        "id": path.stem,
-        "path": str(path),
-        "model": header["model"],
-        "dataset": header["dataset"]["name"],
-        "latent_dim": header["config"]["latent_dim"],
-        "epochs": header.get("epoch"),
-        "denoise": header.get("train_config", {}).get("denoise"),
-        "keep_classes": header["dataset"].get("keep_classes"),
-        "ood_dataset": header.get("bundle_info", {}).get("ood_dataset"),
-        "kind": header["dataset"].get("kind", "image"),
-        **{k: metrics[k] for k in KEY_METRICS if k in metrics},
-    }
+@dataclass(frozen=True)
+class ModelEntry:
+    """One line of the model catalogue: a checkpoint's card, read from its header alone."""
+
+    id: str  # the file's stem: what ?model= and the picker name
+    path: str
+    model: str  # registry name, e.g. "conv_vae"
+    dataset: str
+    latent_dim: int
+    kind: str = "image"  # "image", "series" or "table"
+    epochs: int | None = None
+    denoise: str | None = None  # the corruption it was trained to remove, e.g. "gaussian:0.5"
+    keep_classes: tuple[int, ...] | None = None  # trained on these classes only (a one-class model)
+    ood_dataset: str | None = None  # its bundle also scores this data set's images
+    metrics: dict[str, float] = field(default_factory=dict)  # the card's KEY_METRICS it has
+    own: bool = False  # this browser's own model (trained or opened here), not a shipped file
+
+
+def summarise(path: Path, header: dict, own: bool = False) -> ModelEntry:
+    metrics, dataset = header.get("metrics", {}), header["dataset"]
+    return ModelEntry(
+        id=path.stem,
+        path=str(path),
+        model=header["model"],
+        dataset=dataset["name"],
+        latent_dim=header["config"]["latent_dim"],
+        kind=dataset.get("kind", "image"),
+        epochs=header.get("epoch"),
+        denoise=header.get("train_config", {}).get("denoise"),
+        keep_classes=tuple(dataset["keep_classes"]) if dataset.get("keep_classes") else None,
+        ood_dataset=header.get("bundle_info", {}).get("ood_dataset"),
+        metrics={k: metrics[k] for k in KEY_METRICS if k in metrics},
+        own=own,
+    )
 
 
 MARKDOWN_COLUMNS = [
@@ -75,27 +95,28 @@ METRIC_WORDS = {
 }
 
 
-def metric_lines(entry: dict) -> list[str]:
+def metric_lines(entry: ModelEntry) -> list[str]:
     """'reconstruction error: 0.0040 MSE per pixel', one line per card metric the entry has
     (a series or table model's items are values, not pixels)."""
-    lines = [f"{words}: {unit.format(entry[key])}" for key, (words, unit) in METRIC_WORDS.items() if key in entry]
-    if entry.get("iw_nll", 0) < 0:  # Frey's Gaussian decoder: a newcomer reads "-800 nats" as a bug
+    metrics = entry.metrics
+    lines = [f"{words}: {unit.format(metrics[key])}" for key, (words, unit) in METRIC_WORDS.items() if key in metrics]
+    if metrics.get("iw_nll", 0) < 0:  # Frey's Gaussian decoder: a newcomer reads "-800 nats" as a bug
         lines = [
             line + " (below zero: pixel values are continuous here, and a density, unlike a probability, can exceed 1)"
             if line.startswith(METRIC_WORDS["iw_nll"][0])
             else line
             for line in lines
         ]
-    return lines if entry.get("kind", "image") == "image" else [line.replace("pixels", "values") for line in lines]
+    return lines if entry.kind == "image" else [line.replace("pixels", "values") for line in lines]
 
 
-def markdown_table(entries: list[dict]) -> str:
+def markdown_table(entries: list[ModelEntry]) -> str:
     """The README's table of shipped models (from their cards)."""
     head = ["checkpoint", "model", "dataset", "z", "epochs", *[title for _, title in MARKDOWN_COLUMNS]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in entries:
-        cells = [f"`{e['id']}`", e["model"], e["dataset"], str(e["latent_dim"]), str(e["epochs"])]
-        cells += [f"{e[k]:.4g}" if k in e else "" for k, _ in MARKDOWN_COLUMNS]
+        cells = [f"`{e.id}`", e.model, e.dataset, str(e.latent_dim), str(e.epochs)]
+        cells += [f"{e.metrics[k]:.4g}" if k in e.metrics else "" for k, _ in MARKDOWN_COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

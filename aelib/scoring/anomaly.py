@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..io.bundle import Bundle
 from .batching import batched
 
 
@@ -138,21 +139,21 @@ def operating_point(metrics: dict) -> tuple[float, float]:
     return metrics["fp"] / max(1, metrics["fp"] + metrics["tn"]), metrics["recall"]
 
 
-def anomaly_setups(bundle: dict, header: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def anomaly_setups(bundle: Bundle, header: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The normal-vs-anomaly comparisons a bundle supports: name -> (scores, is_anomaly). A
     one-class model's own task (the one its card's AUC measures) comes first."""
     setups = {}
-    if "ood_score" in bundle:
-        scores = np.concatenate([bundle["score"], bundle["ood_score"]])
-        truth = np.r_[np.zeros(len(bundle["score"]), bool), np.ones(len(bundle["ood_score"]), bool)]
+    if bundle.ood_score is not None:
+        scores = np.concatenate([bundle.score, bundle.ood_score])
+        truth = np.r_[np.zeros(len(bundle.score), bool), np.ones(len(bundle.ood_score), bool)]
         setups["test set vs out-of-distribution images"] = (scores, truth)
     keep = header.get("dataset", {}).get("keep_classes")
-    if keep and "labels" in bundle:
+    if keep and bundle.labels is not None:
         names = header["dataset"].get("class_names") or []
         shown = ", ".join(names[k] if k < len(names) else str(k) for k in keep)
         setups[f"one-class: normal = {shown}, anomaly = other classes"] = (
-            bundle["score"],
-            ~np.isin(bundle["labels"], keep),
+            bundle.score,
+            ~np.isin(bundle.labels, keep),
         )
         setups = dict(reversed(setups.items()))  # (a dict keeps insertion order: the one-class task first)
     return setups

@@ -14,6 +14,8 @@ the last row: label_head_hidden (D + 1, HIDDEN) and label_head_out (HIDDEN + 1, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -84,65 +86,69 @@ def train_label_head(
     return {KEYS[0]: hidden_layer, KEYS[1]: out}
 
 
-def head_logits(bundle: dict, codes: np.ndarray) -> np.ndarray:
-    """(N, D) or (D,) codes -> (N, C) or (C,) class scores of the bundle's label head."""
-    hidden_layer, out = (np.asarray(bundle[k], np.float64) for k in KEYS)
-    codes = np.asarray(codes, np.float64)
-    hidden = np.maximum(codes @ hidden_layer[:-1] + hidden_layer[-1], 0)
-    return hidden @ out[:-1] + out[-1]
+@dataclass(frozen=True)
+class LabelHead:
+    """The stored classifier: hidden (D + 1, H) and out (H + 1, C), each with its bias as the last row."""
+
+    hidden: np.ndarray
+    out: np.ndarray
+
+    def logits(self, codes: np.ndarray) -> np.ndarray:
+        """(N, D) or (D,) codes -> (N, C) or (C,) class scores."""
+        hidden_layer, out = np.asarray(self.hidden, np.float64), np.asarray(self.out, np.float64)
+        hidden = np.maximum(np.asarray(codes, np.float64) @ hidden_layer[:-1] + hidden_layer[-1], 0)
+        return hidden @ out[:-1] + out[-1]
+
+    def doubt(self, codes: np.ndarray) -> np.ndarray:
+        """1 - the largest class probability for codes (N, D) or (D,): how unsure it is which class
+        the code is (Hendrycks & Gimpel 2017); the verdict's `doubt` part (aelib.explore.verdict)."""
+        logits = self.logits(codes)
+        logits = logits - logits.max(-1, keepdims=True)
+        probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+        return 1.0 - probabilities.max(-1)
+
+    def read(self, code: np.ndarray) -> int:
+        """The label `code` (D,) reads as."""
+        return int(np.argmax(self.logits(code)))
 
 
-def doubt(bundle: dict, codes: np.ndarray) -> np.ndarray:
-    """1 - the head's largest class probability for codes (N, D) or (D,): how unsure it is which
-    class the code is (Hendrycks & Gimpel 2017); the verdict's `doubt` part (aelib.explore.verdict)."""
-    logits = head_logits(bundle, codes)
-    logits = logits - logits.max(-1, keepdims=True)
-    probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-    return 1.0 - probabilities.max(-1)
-
-
-def read_label(bundle: dict, code: np.ndarray) -> int | None:
-    """The label the bundle's head reads `code` (D,) as; None when the bundle has no head."""
-    if not all(k in bundle for k in KEYS):
-        return None
-    return int(np.argmax(head_logits(bundle, code)))
-
-
-def head_problems(bundle: dict, latent_dim: int, n_classes: int, max_classes: int) -> list[str]:
-    """Problems with a bundle's label head (both arrays or neither, shapes that chain from the code
-    to at most n_classes scores (max_classes when unknown), finite float32 numbers); [] when sound."""
+def head_problems(bundle: dict[str, np.ndarray], latent_dim: int, n_classes: int, max_classes: int) -> list[str]:
+    """Problems with the label head in a bundle's arrays by name (both arrays or neither, shapes
+    that chain from the code to at most n_classes scores (max_classes when unknown), finite
+    float32 numbers); [] when sound."""
     present = [k for k in KEYS if k in bundle]
     if not present:
         return []
     if len(present) == 1:
-        return [f"bundle has {present[0]} without {next(k for k in KEYS if k not in bundle)}"]
+        return [f"{present[0]} without {next(k for k in KEYS if k not in bundle)}"]
     hidden_layer, out = (bundle[k] for k in KEYS)
     problems = []
     shape = hidden_layer.shape
     if hidden_layer.ndim != 2 or shape[0] != latent_dim + 1 or not 1 <= shape[1] <= MAX_HIDDEN:
         problems.append(
-            f"bundle {KEYS[0]} has shape {tuple(hidden_layer.shape)}, expected ({latent_dim + 1}, 1 to {MAX_HIDDEN})"
+            f"{KEYS[0]} has shape {tuple(hidden_layer.shape)}, expected ({latent_dim + 1}, 1 to {MAX_HIDDEN})"
         )
     high = n_classes or max_classes
     width = hidden_layer.shape[1] + 1 if hidden_layer.ndim == 2 else "?"
     if out.ndim != 2 or out.shape[0] != width or not 2 <= out.shape[1] <= high:
-        problems.append(f"bundle {KEYS[1]} has shape {tuple(out.shape)}, expected ({width}, 2 to {high})")
+        problems.append(f"{KEYS[1]} has shape {tuple(out.shape)}, expected ({width}, 2 to {high})")
     for key in KEYS:
         if bundle[key].dtype.kind != "f" or not np.isfinite(bundle[key]).all():
-            problems.append(f"bundle {key} must be finite numbers")
+            problems.append(f"{key} must be finite numbers")
     return problems
 
 
-def head_report(bundle: dict) -> str:
-    """How often the bundle's label head, and the 5-NN vote of the other test codes, give the
-    bundle's test labels (images the head was not trained on)."""
-    if not all(key in bundle for key in KEYS) or "labels" not in bundle:
+def head_report(bundle) -> str:
+    """How often the bundle's (aelib.io.bundle.Bundle) label head, and the 5-NN vote of the other test
+    codes, give the bundle's test labels (images the head was not trained on)."""
+    head = bundle.label_head
+    if head is None or bundle.labels is None:
         return "none (no labels, a conditional model, or not images)"
-    codes, labels = np.asarray(bundle["codes"], np.float64), bundle["labels"]
-    head = float((head_logits(bundle, codes).argmax(1) == labels).mean())
+    codes, labels = np.asarray(bundle.codes, np.float64), bundle.labels
+    right = float((head.logits(codes).argmax(1) == labels).mean())
     squared = (codes**2).sum(1)
     distances = squared[:, None] + squared[None] - 2 * codes @ codes.T
     np.fill_diagonal(distances, np.inf)
     votes = np.array([np.bincount(labels[row]).argmax() for row in np.argsort(distances, 1)[:, :5]])
     vote = float(np.mean(votes == labels))
-    return f"{head:.1%} of the bundle's {len(labels)} test labels (5-NN vote of the others: {vote:.1%})"
+    return f"{right:.1%} of the bundle's {len(labels)} test labels (5-NN vote of the others: {vote:.1%})"

@@ -22,7 +22,7 @@ import torch
 
 from ..datasets.base import ImageData
 from ..explore.inference import sample_grid
-from ..io.bundle import build_bundle
+from ..io.build import build_bundle
 from ..io.checkpoint import load_bundle, load_checkpoint, save_checkpoint
 from .jobs import JobSlots
 from .memory import NotEnoughMemory, require_room
