@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="also encode up to this many training images for the latent map (a small data set: all of it)",
     )
+    bundle.add_argument(
+        "--label-head-only",
+        action="store_true",
+        help="only (re)train the bundle's label head (aelib.scoring.label_head); the other arrays stay",
+    )
     ckpts = sub.add_parser("checkpoints", help="list shipped checkpoints")
     ckpts.add_argument("--dir", default=None)
     ckpts.add_argument("--json", action="store_true")

@@ -205,12 +205,18 @@ def cmd_eval(args) -> int:
 def cmd_bundle(args) -> int:
     from .explore.inference import sample_grid
     from .io.build import build_bundle
+    from .io.checkpoint import load_bundle
     from .preprocess.imaging import png_bytes, to_uint8, upscale
+    from .scoring.label_head import fit_for, head_report
     from .training.noise import parse_noise
 
     checkpoint, header, data = _load_for_eval(args.path, args.data_root)
     ood = load_dataset(args.ood_dataset, args.data_root) if args.ood_dataset else None
     started = time.perf_counter()
+    if args.label_head_only:  # an older checkpoint's bundle, as it is, plus the label head
+        update_checkpoint(args.path, arrays=fit_for(checkpoint.model, data))
+        print(f"label head: {head_report(load_bundle(args.path))} in {time.perf_counter() - started:.1f}s")
+        return 0
     bundle = build_bundle(checkpoint.model, data, n_samples=args.n_samples, ood_data=ood, n_train_map=args.train_map)
     info = {"n_samples": len(bundle.codes), "ood_dataset": args.ood_dataset}
     update_checkpoint(args.path, {"bundle_info": info}, arrays=bundle.arrays())
@@ -218,6 +224,7 @@ def cmd_bundle(args) -> int:
         f"bundle: {', '.join(f'{k}{tuple(v.shape)}' for k, v in bundle.arrays().items())} "
         f"in {time.perf_counter() - started:.1f}s"
     )
+    print(f"label head: {head_report(bundle)}")
     if args.grid and data.kind == "image":
         noise = parse_noise(header.get("train_config", {}).get("denoise"))
         grid = sample_grid(checkpoint.model, data.x_test, data.y_test, noise=noise)
@@ -270,8 +277,8 @@ def cmd_export_site(args) -> int:
 
 
 def cmd_reconstruct(args) -> int:
-    """Per file: the preprocessing notes, error, its percentile, the verdict and the majority label
-    of the 5 nearest test images; the same functions as the Reconstruct page."""
+    """Per file: the preprocessing notes, error, its percentile, the verdict and the label its code reads
+    as (label head, else the 5 nearest test images' majority); the same functions as the Reconstruct page."""
     from .explore.inference import prepare_upload
     from .explore.lab import explain_reconstruction
     from .io.checkpoint import open_checkpoint
@@ -337,4 +344,5 @@ def reconstruction_report(file: str, prepared: dict, out: dict, names: list[str]
     if "nearest_label" in out:
         label = out["nearest_label"]
         report["nearest_label"] = names[label] if label < len(names) else label
+        report["label_from"] = out.get("label_from", "vote")  # "classifier": the bundle's label head
     return report

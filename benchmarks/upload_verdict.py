@@ -217,7 +217,7 @@ def main() -> None:
     for word in ("typical", "unusual", "unlike"):
         picked = [h for h, c in zip(hits, called, strict=True) if c == word]
         if picked:
-            print(f"MNIST called {word}: {len(picked)}, k-NN accuracy {np.mean(picked):.1%}")
+            print(f"MNIST called {word}: {len(picked)}, label accuracy {np.mean(picked):.1%}")
     print(json.dumps({"benchmark": "upload_verdict", "checkpoint": Path(args.checkpoint).stem, **table}))
 
 

@@ -104,11 +104,13 @@ def show_verdict(out: dict) -> None:
     typical = out.get("typicality")
     if typical is None:
         return
-    nearest = (
-        f" The 5 nearest test images are mostly **{plain(names[out['nearest_label']])}**."
-        if "nearest_label" in out and names and typical["word"] != "no_face"
-        else ""
-    )
+    nearest = ""
+    if "nearest_label" in out and names and typical["word"] != "no_face":
+        vote = f"the 5 nearest test images are mostly **{plain(names[out['nearest_vote']])}**"
+        nearest = f" {vote[0].upper()}{vote[1:]}."
+        if out.get("label_from") == "classifier":  # aelib.scoring.label_head, trained on the training codes
+            read = plain(names[out["nearest_label"]])
+            nearest = f" Its code reads as **{read}** (a small classifier on the code); {vote}."
     title, _, reasons = typical["text"].partition(": ")
     show = {"typical": st.success, "unusual": st.warning}.get(typical["word"], st.error)
     show(f"**{plain(title)}:** {plain(reasons)}{nearest}")

@@ -23,9 +23,10 @@ def explain_reconstruction(
 ) -> dict:
     """Everything the reconstruct page shows for one (H, W) image in [0, 1]: reconstruction,
     error map, code, its spot on the bundle's PCA map, nearest test images and their majority
-    label, how typical the input is (`typicality`; pass its cached `reference`, and the upload
-    pipeline's `evidence` so the verdict judges the upload, not only what was kept),
-    compression numbers."""
+    label (nearest_vote), the label the code reads as (nearest_label: the bundle's label head when
+    it has one, label_from "classifier", else the vote, label_from "vote"), how typical the input
+    is (`typicality`; pass its cached `reference`, and the upload pipeline's `evidence` so the
+    verdict judges the upload, not only what was kept), compression numbers."""
     result = inference.reconstruct(model, image, label)
     if bundle.codes is not None:
         result["map_xy"] = bundle.plane.transform(result["code"][None])[0]
@@ -36,7 +37,11 @@ def explain_reconstruction(
             )
         if bundle.labels is not None:
             votes = np.bincount(bundle.labels[result["nearest"]])
-            result["nearest_label"] = int(np.argmax(votes))
+            result["nearest_vote"] = int(np.argmax(votes))
+            # the label head (aelib.scoring.label_head) when the bundle has one, else the vote
+            head = bundle.label_head
+            result["nearest_label"] = result["nearest_vote"] if head is None else head.read(result["code"])
+            result["label_from"] = "vote" if head is None else "classifier"
     result["compression"] = inference.compression_readout(image, len(result["code"]))
     return result
 

@@ -11,6 +11,7 @@ from ..models.base import kl_per_dim
 from ..preprocess.imaging import to_uint8
 from ..scoring.anomaly import reconstruction_errors
 from ..scoring.batching import batched, encode_all
+from ..scoring.label_head import fit_for
 from .bundle import Bundle
 
 
@@ -60,6 +61,7 @@ def build_bundle(
     train_index = torch.randperm(len(data.x_train), generator=generator)[:n_train_scores]
     y_train = None if data.y_train is None else data.y_train[train_index]
     bundle["train_score"] = reconstruction_errors(model, data.x_train[train_index], y_train)
+    bundle |= fit_for(model, data, seed)  # the label head; {} without labels
     if with_tsne:
         bundle["tsne"] = tsne(codes, random_state=seed, n_jobs=2)
     if n_train_map and data.kind == "image":

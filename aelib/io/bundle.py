@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from ..explore.latent import PrincipalAxes
+from ..scoring.label_head import LabelHead, head_problems
 from .checks import MAX_CLASSES
 
 # Arrays that must be finite wherever a bundle has them: a NaN code breaks the SVD behind principal
@@ -45,6 +46,10 @@ class Bundle:
     train_labels: np.ndarray | None = None  # (M,)
     train_index: np.ndarray | None = None  # (M,)
     map_tsne: np.ndarray | None = None  # (N + M, 2) the t-SNE of test and training codes together
+    # The label a code reads as: a small classifier trained on the training images' codes
+    # (aelib.scoring.label_head; labelled, unconditional image models), with its biases as last rows:
+    label_head_hidden: np.ndarray | None = None  # (D + 1, H)
+    label_head_out: np.ndarray | None = None  # (H + 1, C)
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Bundle:
@@ -63,7 +68,15 @@ class Bundle:
     @property
     def plane(self) -> PrincipalAxes:
         """The latent map's principal plane (the first two principal axes of the test codes)."""
-        return PrincipalAxes(self.pca_mean, self.pca_components, self.pca.std(0, ddof=1).astype(np.float32))
+        coords = self.pca if self.pca is not None else (self.codes - self.pca_mean) @ self.pca_components.T
+        return PrincipalAxes(self.pca_mean, self.pca_components, coords.std(0, ddof=1).astype(np.float32))
+
+    @property
+    def label_head(self) -> LabelHead | None:
+        """The stored label classifier, or None (older files, unlabelled or conditional models)."""
+        if self.label_head_hidden is None or self.label_head_out is None:
+            return None
+        return LabelHead(self.label_head_hidden, self.label_head_out)
 
     @property
     def nbytes(self) -> int:
@@ -137,7 +150,7 @@ def problems(
     for key in ("images", "train_images", "ood_images"):
         if key in arrays and arrays[key].dtype != np.uint8:
             found.append(f"{key} are {arrays[key].dtype}, expected uint8")
-    return found
+    return found + head_problems(arrays, latent_dim, n_classes, MAX_CLASSES)
 
 
 @dataclass(frozen=True)
