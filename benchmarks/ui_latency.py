@@ -93,8 +93,8 @@ STATS = "JSON.parse(JSON.stringify(w.latentControl.stats))"
 # images drawn by then: a frame whose count grew shows a new image. Counting frames, not images: an
 # image drawn over another within the same frame is never seen (#30).
 FRAME_LOG = (
-    "(w.__frameLog = [], w.__logging || (w.__logging = (function tick(t) { "
-    "w.__frameLog.push([t, w.latentControl.stats.drawn]); w.requestAnimationFrame(tick); })(w.performance.now()) || 1), 0)"
+    "(w.__frameLog = [], w.__logging || (w.__logging = (function tick(t) { w.__frameLog.push([t, "
+    "w.latentControl.stats.drawn]); w.requestAnimationFrame(tick); })(w.performance.now()) || 1), 0)"
 )
 TWO_FRAMES = "new Promise(r => w.requestAnimationFrame(() => w.requestAnimationFrame(r)))"
 # Decodes back to back, as fast as the runtime can: the ceiling above the display's refresh rate.
@@ -125,14 +125,13 @@ def first_image_ms(page, url: str, model: str) -> dict:
 
 
 def move_mouse(page, path: list[tuple[float, float]], hz: float) -> None:
-    """Move the mouse through `path` (page pixels) at `hz` moves per second, as a mouse does: each
-    move leaves on time, without waiting for the page to have handled the one before.
-
-    hz = 0: one awaited page.mouse.move after another, as this benchmark did until #30. Playwright
-    answers a move once Chromium has dispatched it to the page, which it does at the page's next
-    display frame, so awaited moves offer the page at most one move per frame, and any hiccup in
-    this process, Playwright's driver or the browser's input routing leaves a frame with no move to
-    draw: on a loaded machine that measured the harness, not the component (#30)."""
+    """Move the mouse through `path` (page pixels) at `hz` moves per second, each sent on time as a
+    mouse sends them, not waiting for the page to have handled the one before. hz = 0: one awaited
+    page.mouse.move after another, as this benchmark did until #30. Playwright answers a move once
+    Chromium has dispatched it to the page, which it does at the page's next display frame, so
+    awaited moves offer the page at most one move per frame, and any hiccup in this process,
+    Playwright's driver or the browser's input routing left a frame with no move to draw: on a
+    loaded machine that measured the harness, not the component (#30)."""
     if not hz:
         for x, y in path:
             page.mouse.move(x, y)
@@ -169,7 +168,7 @@ def live_drag(page, target, points: list[tuple[float, float]], sent: list, hz: f
     drawn = after["drawn"] - before["drawn"]
     decode_ms = after["decodeMs"][-drawn:]
     # Display frames from the first to the last that showed an image of this drag; those that did.
-    fresh = [t for (t, n), (_, previous) in zip(log[1:], log) if n > previous and n > before["drawn"]]
+    fresh = [t for (t, n), (_, previous) in zip(log[1:], log, strict=False) if n > previous and n > before["drawn"]]
     frames = [t for t, _ in log if fresh[0] <= t <= fresh[-1]]
     seconds = (fresh[-1] - fresh[0]) / 1000
     return {

@@ -199,8 +199,11 @@ def test_a_burst_of_movements_in_one_frame_decodes_once_the_last_code(page, serv
     assert counts == {"events": 20, "decodes": 1, "drawn": 1}, counts
     code = np.asarray(result["shownCode"], np.float32)
     assert code[result["dim"]] == pytest.approx(result["finalValue"], abs=1e-6), "the last movement's code"
-    shown = np.asarray(result["shown"]["rgba"], np.int16).reshape(result["shown"]["height"], result["shown"]["width"], 4)
-    expected = inference.decode(load_checkpoint(checkpoint_dir() / f"{model}.safetensors").model, code[None])[0]
+    shown = np.asarray(result["shown"]["rgba"], np.int16).reshape(
+        result["shown"]["height"], result["shown"]["width"], 4
+    )
+    decoder = load_checkpoint(checkpoint_dir() / f"{model}.safetensors").model
+    expected = inference.decode(decoder, code[None])[0]
     expected = np.round(np.clip(expected, 0, 1) * 255).astype(np.int16)
     expected = np.repeat(expected[..., None], 3, axis=2) if expected.ndim == 2 else expected
     assert np.abs(shown[..., :3] - expected).max() <= 1, "the canvas shows the decoded image, channels in order"
