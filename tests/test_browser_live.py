@@ -152,6 +152,64 @@ def test_generate_live_code_survives_navigation_through_the_sidebar(page, server
     assert abs(float(frame.locator('fieldset input[type="range"]').nth(1).input_value()) - float(kept)) < 0.02
 
 
+# 20 slider movements inside one task, so inside one display frame; then the first new image and
+# two more frames, in which a decode queued behind the first would have been drawn.
+BURST = """async (body, n) => {
+    const control = window.latentControl, stats = control.stats;
+    const input = document.querySelector('input[data-testid^="slider-d:"]');
+    const dim = Number(input.dataset.testid.slice("slider-d:".length));
+    const [low, high] = [Number(input.min), Number(input.max)];
+    const before = { decodes: stats.decodes, drawn: stats.drawn, events: stats.events };
+    let value = null;
+    for (let i = 0; i < n; i++) {
+        input.value = String(low + ((high - low) * (i + 1)) / (n + 1));
+        input.dispatchEvent(new Event("input"));
+        value = Number(input.value);
+    }
+    const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    while (stats.drawn === before.drawn) await nextFrame();
+    await nextFrame();
+    await nextFrame();
+    const canvas = document.querySelector('[data-testid="live-image"]');
+    const shown = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+    return {
+        events: stats.events - before.events,
+        decodes: stats.decodes - before.decodes,
+        drawn: stats.drawn - before.drawn,
+        shownCode: stats.lastCode,
+        dim,
+        finalValue: value,
+        shown: { width: shown.width, height: shown.height, rgba: Array.from(shown.data) },
+    };
+}"""
+
+
+@pytest.mark.parametrize("model", [DIGITS, FACES])
+def test_a_burst_of_movements_in_one_frame_decodes_once_the_last_code(page, server, model):
+    """#30: the renderer decodes at most once per display frame, and the newest code: a burst of
+    slider movements within one frame gives one decode (not one per movement, nor a second one
+    queued behind the first), and the canvas shows the model's image of the last movement's code."""
+    from aelib import load_checkpoint
+    from aelib.explore import inference
+    from aelib.io.zoo import checkpoint_dir
+
+    frame = open_live(page, server, "generate", model)
+    result = frame.locator("body").evaluate(BURST, 20)
+    counts = {k: result[k] for k in ("events", "decodes", "drawn")}
+    assert counts == {"events": 20, "decodes": 1, "drawn": 1}, counts
+    code = np.asarray(result["shownCode"], np.float32)
+    assert code[result["dim"]] == pytest.approx(result["finalValue"], abs=1e-6), "the last movement's code"
+    shown = np.asarray(result["shown"]["rgba"], np.int16).reshape(
+        result["shown"]["height"], result["shown"]["width"], 4
+    )
+    decoder = load_checkpoint(checkpoint_dir() / f"{model}.safetensors").model
+    expected = inference.decode(decoder, code[None])[0]
+    expected = np.round(np.clip(expected, 0, 1) * 255).astype(np.int16)
+    expected = np.repeat(expected[..., None], 3, axis=2) if expected.ndim == 2 else expected
+    assert np.abs(shown[..., :3] - expected).max() <= 1, "the canvas shows the decoded image, channels in order"
+    assert (shown[..., 3] == 255).all()
+
+
 @pytest.mark.parametrize("model", [DIGITS, FACES])
 def test_latent_map_decodes_under_the_pointer_and_a_click_keeps_the_spot(page, server, model):
     sent = count_websocket_sends(page)

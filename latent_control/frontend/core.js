@@ -1,5 +1,5 @@
 // The latent control without its page shell: the three builders, the renderer that decodes the
-// newest request on every input event, and the runtime's loader. Two shells use it: main.js (the
+// newest request once per display frame, and the runtime's loader. Two shells use it: main.js (the
 // Streamlit component) and site.js (the static site of `python -m aelib export-site`).
 import * as maths from "./maths.js";
 import { buildGenerate } from "./generate.js";
@@ -21,6 +21,7 @@ export function createControl({ release = () => {}, fail = () => {} } = {}) {
     firstImageMs: null,
     error: null,
     sent: 0,
+    lastCode: null, // the code of the image on the canvas
     timeline: {}, // milestones of the first load, in ms since the page started
   };
   const mark = (name) => (stats.timeline[name] ??= Math.round(performance.now()));
@@ -42,44 +43,59 @@ export function createControl({ release = () => {}, fail = () => {} } = {}) {
     },
   };
 
-  // Decodes the newest request as soon as the previous decode is done: every input event asks for
-  // a frame, none is queued behind a stale one. onDrawn(decodeMs) runs after each new image is drawn.
+  // Decodes at most once per display frame, the newest request (#30): input events only store the
+  // code they want; a requestAnimationFrame callback decodes it and draws it before that frame is
+  // painted. However many events arrive in a frame (a fast mouse, a pad and a slider, a render from
+  // Python), one decode runs; none is queued behind a running or a stale one. The canvas's ImageData
+  // is allocated once and written in place. onDrawn(decodeMs) runs after each new image is drawn.
   control.makeRenderer = function makeRenderer(canvas, shape, smooth, onDrawn = () => {}) {
     // The canvas has the image's own size (widgets.imageCanvas); CSS enlarges it, crisp or smooth.
     canvas.style.imageRendering = smooth ? "auto" : "pixelated";
     const context = canvas.getContext("2d");
+    const image = new ImageData(shape[2], shape[1]);
     let wanted = null;
     let busy = false;
+    let frame = null;
+    const schedule = () => {
+      if (frame === null) frame = requestAnimationFrame(pump);
+    };
     async function pump() {
-      if (wanted !== null && !control.decoder) control.waiting.add(pump);
-      if (busy || wanted === null || !control.decoder) return;
+      frame = null;
+      if (wanted === null || !canvas.isConnected) return; // nothing new, or a view already replaced
+      if (!control.decoder) {
+        control.waiting.add(schedule);
+        return;
+      }
+      if (busy) return; // the running decode asks for the next frame when it is done
       busy = true;
       const { code, label } = wanted;
       wanted = null;
       try {
         const started = performance.now();
         const pixels = await control.decoder.decode(code, 1, label);
+        const decodeMs = performance.now() - started;
         stats.decodes += 1;
-        stats.decodeMs.push(performance.now() - started);
+        stats.decodeMs.push(decodeMs);
         if (stats.decodeMs.length > 600) stats.decodeMs.splice(0, 300);
-        context.putImageData(maths.toImageData(pixels, shape), 0, 0);
+        context.putImageData(maths.toImageData(pixels, shape, 0, image), 0, 0);
         stats.drawn += 1;
         stats.drawnAt.push(performance.now());
         if (stats.drawnAt.length > 600) stats.drawnAt.splice(0, 300);
+        stats.lastCode = Array.from(code); // what the canvas shows, read by the browser tests
         if (stats.firstImageMs === null) stats.firstImageMs = performance.now();
         mark("first_image");
-        onDrawn(stats.decodeMs[stats.decodeMs.length - 1]);
+        onDrawn(decodeMs);
       } catch (error) {
         fail(error);
       } finally {
         busy = false;
       }
-      if (wanted !== null) pump();
+      if (wanted !== null) schedule();
     }
     return (code, label = 0) => {
       stats.events += 1;
       wanted = { code, label };
-      pump();
+      schedule();
     };
   };
   return control;

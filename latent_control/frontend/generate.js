@@ -36,7 +36,7 @@ function axisTools(args, maths) {
   };
 }
 
-function drawPad(canvas, position) {
+function drawPad(canvas, position, colour) {
   const context = canvas.getContext("2d");
   const { width, height } = canvas;
   context.clearRect(0, 0, width, height);
@@ -50,7 +50,7 @@ function drawPad(canvas, position) {
   context.lineTo(width, height / 2);
   context.stroke();
   const [x, y] = [position[0] * width, (1 - position[1]) * height];
-  context.fillStyle = getComputedStyle(document.documentElement).getPropertyValue("--primary") || "#ff4b4b";
+  context.fillStyle = colour;
   context.beginPath();
   context.arc(x, y, 7, 0, 2 * Math.PI);
   context.fill();
@@ -81,14 +81,19 @@ export function buildGenerate(root, args, { makeRenderer, control, maths, fitHei
   const status = caption(view, "Loading the decoder into your browser…");
   showPreview(canvas, args, control);
   const draw = makeRenderer(canvas, args.shape, args.smooth, (ms) => {
-    status.textContent = `Decoded in your browser in ${ms.toFixed(1)} ms.`;
+    const text = `Decoded in your browser in ${ms.toFixed(1)} ms.`;
+    if (status.textContent !== text) status.textContent = text;
   });
+  // The theme's colour for the pad's dot: read when built and on each render from Python, never
+  // per frame (getComputedStyle forces a style recalculation).
+  const primary = () => getComputedStyle(document.documentElement).getPropertyValue("--primary").trim() || "#ff4b4b";
+  let dotColour = primary();
   const release = () => control.release({ event: "release", code, label });
 
   const sliders = [];
   const refresh = (except) => {
     for (const s of sliders) if (s !== except) s.widget.set(axes.get(code, s.axis));
-    drawPad(pad, padPosition());
+    drawPad(pad, padPosition(), dotColour);
   };
   // The server keeps codes inside the same bounds, so both sides always hold the same code.
   const clip = (z) => z.map((v, d) => Math.min(args.bounds.high[d], Math.max(args.bounds.low[d], v)));
@@ -171,8 +176,9 @@ export function buildGenerate(root, args, { makeRenderer, control, maths, fitHei
       const [low, high] = axes.range(axis);
       return Math.min(1, Math.max(0, (axes.get(code, axis) - low) / (high - low)));
     });
+  // The pad's box, measured when a drag starts: no layout read on each pointer move.
+  let box = null;
   const fromPointer = (event) => {
-    const box = pad.getBoundingClientRect();
     const fractions = [(event.clientX - box.left) / box.width, 1 - (event.clientY - box.top) / box.height];
     let next = code;
     padAxes.forEach((axis, k) => {
@@ -183,10 +189,11 @@ export function buildGenerate(root, args, { makeRenderer, control, maths, fitHei
   };
   pad.addEventListener("pointerdown", (event) => {
     pad.setPointerCapture(event.pointerId);
+    box = pad.getBoundingClientRect();
     fromPointer(event);
   });
   pad.addEventListener("pointermove", (event) => {
-    if (pad.hasPointerCapture(event.pointerId)) fromPointer(event);
+    if (box && pad.hasPointerCapture(event.pointerId)) fromPointer(event);
   });
   pad.addEventListener("pointerup", release);
 
@@ -194,6 +201,7 @@ export function buildGenerate(root, args, { makeRenderer, control, maths, fitHei
   fitHeight();
   // A new render from Python (another control on the page moved the code) replaces the code here.
   return (next) => {
+    dotColour = primary();
     if (next.revision === revision) return;
     revision = next.revision;
     code = next.code.slice();

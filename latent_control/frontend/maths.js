@@ -1,19 +1,22 @@
 // The latent maths the controls need between pointer events: the same formulas as aelib/explore/latent.py,
 // done here so a drag never waits for the server. No dependencies, so it loads even without WebAssembly.
 
-// Pixels (C*H*W floats in [0, 1], channel-major) -> an RGBA ImageData of H x W.
-export function toImageData(pixels, shape, offset = 0) {
+// Pixels (C*H*W floats in [0, 1], channel-major) -> an RGBA ImageData of H x W: `into` when given
+// (written in place: the live renderer reuses one per canvas instead of allocating one per frame),
+// else a new one.
+export function toImageData(pixels, shape, offset = 0, into = null) {
   const [channels, height, width] = shape;
   const plane = height * width;
-  const rgba = new Uint8ClampedArray(plane * 4);
+  const image = into ?? new ImageData(width, height);
+  const rgba = image.data;
+  const [r, g, b] = channels === 3 ? [offset, offset + plane, offset + 2 * plane] : [offset, offset, offset];
   for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) {
-      const value = pixels[offset + (channels === 3 ? c : 0) * plane + i];
-      rgba[4 * i + c] = Math.round(Math.min(1, Math.max(0, value)) * 255);
-    }
+    rgba[4 * i] = Math.round(Math.min(1, Math.max(0, pixels[r + i])) * 255);
+    rgba[4 * i + 1] = Math.round(Math.min(1, Math.max(0, pixels[g + i])) * 255);
+    rgba[4 * i + 2] = Math.round(Math.min(1, Math.max(0, pixels[b + i])) * 255);
     rgba[4 * i + 3] = 255;
   }
-  return new ImageData(rgba, width, height);
+  return image;
 }
 
 // The code at PCA-map coordinates (x, y): mean + x * components[0] + y * components[1].

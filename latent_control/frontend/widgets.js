@@ -17,12 +17,17 @@ export function slider(parent, { label, min, max, step, value, onInput, onReleas
   const input = element("input", { type: "range", min, max, step, "aria-label": label }, row);
   if (testId) input.dataset.testid = testId;
   const shown = element("span", { class: "value" }, row);
+  // Called for every slider on every frame of a drag elsewhere: a value that did not move writes nothing.
+  let current = null;
   const set = (v) => {
+    if (v === current) return;
+    current = v;
     input.value = String(v);
     shown.textContent = Number(input.value).toFixed(2);
   };
   set(value);
   input.addEventListener("input", () => {
+    current = null;
     shown.textContent = Number(input.value).toFixed(2);
     onInput(Number(input.value));
   });
