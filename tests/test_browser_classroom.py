@@ -150,6 +150,8 @@ def test_one_back_returns_to_the_previous_page(page, server):
         page.locator(f"{SIDEBAR} a", has_text=target).first.click()
         page.wait_for_selector(f'[data-testid="stMain"] h1:has-text("{title}")', timeout=30000)
         settle(page)
+        # one entry for the link (waited for: under load the browser may record it after the run settles)
+        page.wait_for_function("n => history.length >= n", arg=before + 1, timeout=15000)
         assert page.evaluate("history.length") == before + 1, f"one entry for the link to {target}"
     page.go_back()
     page.wait_for_selector('[data-testid="stMain"] h1:has-text("Generate")', timeout=30000)

@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit_server import PAGE_PATHS, SHOTS, require_chromium, wait_until_idle
+from streamlit_server import PAGE_PATHS, SHOTS, open_tab, require_chromium, wait_until_idle
 
 require_chromium()
 
@@ -75,6 +75,7 @@ def test_train_on_a_zip_of_photos_then_explore_the_model(page, server, tmp_path)
     wait_until_idle(page)
     picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"] input').first
     assert picker.input_value() == "yours_my_photos"
+    open_tab(page, "Latent sliders")  # the server's decoded image (the live tab decodes in the browser)
     assert page.locator('[data-testid="stImage"]', has_text="decoded").count() >= 1
     page.screenshot(path=str(SHOTS / "train_generate_own_model.png"), full_page=True)
 
