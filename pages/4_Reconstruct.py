@@ -32,9 +32,9 @@ inputs = []  # dicts: name, gray, image, notes, steps (what inference.prepare_up
 
 
 def face_crop_by_hand(n: int, upload, prepared: dict) -> dict:
-    """For face models: a manual crop when no face was found, or when the user prefers one."""
-    found = prepared.get("evidence", {}).get("face", True)
-    if not st.toggle(f"Set the face crop by hand: {plain(upload.name)}", value=not found, key=f"manual_{n}"):
+    """For face models: a manual crop, when the user asks for one (off by default also when no face
+    was found: a crop the user never set must not turn "no face found" into a face)."""
+    if not st.toggle(f"Set the face crop by hand: {plain(upload.name)}", value=False, key=f"manual_{n}"):
         return prepared
     (top, left, height, width), (rows, cols_) = prepared["face_box"], prepared["work_shape"]
     start = (top + height / 2) / rows, (left + width / 2) / cols_, min(rows, cols_) / (1.4 * max(height, 1))
@@ -105,7 +105,8 @@ def show_verdict(out: dict) -> None:
     if typical is None:
         return
     nearest = ""
-    if "nearest_label" in out and names and typical["word"] != "no_face":
+    # a label only for what the model can read: not for "no face found" nor for "unlike anything it saw"
+    if "nearest_label" in out and names and typical["word"] in ("typical", "unusual"):
         vote = f"the 5 nearest test images are mostly **{plain(names[out['nearest_vote']])}**"
         nearest = f" {vote[0].upper()}{vote[1:]}."
         if out.get("label_from") == "classifier":  # aelib.scoring.label_head, trained on the training codes

@@ -219,3 +219,18 @@ def test_generate_starts_the_cvae_with_the_test_images_own_class(app):
     next(n for n in at.number_input if n.label == "Test image").set_value(5).run()
     next(b for b in at.button if b.label == "Start from this test image").click().run()
     assert next(s for s in at.selectbox if s.label.startswith("Class")).value == labels[5]
+
+
+def test_a_blank_upload_on_a_face_model_is_no_face_and_the_crop_stays_automatic(app):
+    """A crop the user never set must not turn "no face found" into a verdict about a face."""
+    import io
+
+    from PIL import Image
+
+    at = open_page(app, "reconstruct", "tiny_unlabelled")  # a Frey (face) model
+    blank = io.BytesIO()
+    Image.new("L", (100, 100), 255).save(blank, format="PNG")
+    at.file_uploader[0].set_value(("blank.png", blank.getvalue(), "image/png")).run()
+    assert not at.exception
+    assert not next(t for t in at.toggle if t.label.startswith("Set the face crop by hand")).value
+    assert any(e.value.startswith("**No face found:**") for e in at.error), [e.value for e in at.error]
