@@ -96,3 +96,18 @@ def test_the_checker_sees_a_planted_circle():
 def test_aelib_never_imports_streamlit():
     users = [p.name for p in PACKAGE.rglob("*.py") if any(m.startswith("streamlit") for m in imports_of(p))]
     assert users == []
+
+
+def test_importing_aelib_leaves_the_explorer_packages_alone():
+    """Pages import aelib.explore.* and aelib.scoring.* directly, each session in its own thread.
+    Python takes a module's lock before its parent package's: were `import aelib` (its __init__ ->
+    io.checkpoint -> ...) to import one of them, a page importing it in another thread at the same
+    moment would deadlock on the two locks (benchmarks/load.py saw _DeadlockError on
+    aelib.explore.latent when io.bundle imported it at module level)."""
+    import subprocess
+    import sys
+
+    code = "import sys, aelib; print(' '.join(m for m in sys.modules if m.startswith('aelib.')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert "aelib.io.checkpoint" in loaded  # the package's own chain is seen
+    assert not [m for m in loaded if m.startswith(("aelib.explore", "aelib.scoring", "aelib.preprocess"))], loaded

@@ -9,12 +9,17 @@ complete=True)` lists what a freshly built bundle must have.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..explore.latent import PrincipalAxes
-from ..scoring.label_head import LabelHead, head_problems
 from .checks import MAX_CLASSES
+
+if TYPE_CHECKING:  # imported where used: `import aelib` (checkpoint -> bundle) must not import aelib.explore or
+    # aelib.scoring, or a page importing one of those in another thread deadlocks on the package locks
+    # (seen in benchmarks/load.py: _DeadlockError on aelib.explore.latent)
+    from ..explore.latent import PrincipalAxes
+    from ..scoring.label_head import LabelHead
 
 # Arrays that must be finite wherever a bundle has them: a NaN code breaks the SVD behind principal
 # directions, and NaN written into the browser's JSON breaks the live map.
@@ -68,6 +73,8 @@ class Bundle:
     @property
     def plane(self) -> PrincipalAxes:
         """The latent map's principal plane (the first two principal axes of the test codes)."""
+        from ..explore.latent import PrincipalAxes
+
         coords = self.pca if self.pca is not None else (self.codes - self.pca_mean) @ self.pca_components.T
         return PrincipalAxes(self.pca_mean, self.pca_components, coords.std(0, ddof=1).astype(np.float32))
 
@@ -76,6 +83,8 @@ class Bundle:
         """The stored label classifier, or None (older files, unlabelled or conditional models)."""
         if self.label_head_hidden is None or self.label_head_out is None:
             return None
+        from ..scoring.label_head import LabelHead
+
         return LabelHead(self.label_head_hidden, self.label_head_out)
 
     @property
@@ -150,6 +159,8 @@ def problems(
     for key in ("images", "train_images", "ood_images"):
         if key in arrays and arrays[key].dtype != np.uint8:
             found.append(f"{key} are {arrays[key].dtype}, expected uint8")
+    from ..scoring.label_head import head_problems
+
     return found + head_problems(arrays, latent_dim, n_classes, MAX_CLASSES)
 
 
