@@ -50,16 +50,6 @@ def big(image: np.ndarray, height: int = 140) -> np.ndarray:
     return upscale(image, height, smooth=st.session_state.get(keys.SMOOTH_IMAGES, False))
 
 
-def display_images(images: np.ndarray, which=slice(None)) -> np.ndarray:
-    """Stored uint8 images (N, C, H, W) (a bundle's), `which` of them (an index, indices or a slice),
-    as floats for display and encoding: (H, W) or (H, W, 3) for one index, else (N, H, W) or
-    (N, H, W, 3). Only those are converted (all of a bundle's images are 6-32 MB as floats)."""
-    single = not isinstance(which, slice) and np.ndim(which) == 0
-    images = images[[which] if single else which].astype(np.float32) / 255.0
-    images = images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
-    return images[0] if single else images
-
-
 def label_names(checkpoint) -> list[str]:
     """The model's class names ([] when it has none)."""
     return checkpoint.header["dataset"].get("class_names") or []

@@ -43,7 +43,7 @@ class ModelSource:
 
     @property
     def own(self) -> bool:
-        return bool(self.entry.own)
+        return self.entry.own
 
     def _record(self) -> dict:
         return user_models()[self.entry.id]

@@ -5,7 +5,7 @@ import streamlit as st
 
 from aelib.explore import compare
 from aelib.explore.figures import series_overlay
-from aelib.preprocess.imaging import psnr
+from aelib.preprocess.imaging import psnr, stored_to_display
 from labapp.compare import computed, header, own_images, pick_models, show_tile
 from labapp.display import label_names
 from labapp.frame import setup_page
@@ -40,7 +40,7 @@ if models:
     seed = left.number_input("Test images (another set for each number)", 0, 999, 0)
     level = right.slider("Noise added for the noisy row (std of a Gaussian)", 0.1, 1.0, 0.5, 0.05)
     index = compare.pick_test_images(ref_labels, len(reference.images), 4, int(seed))
-    images = compare.from_bundle(reference.images[index])  # (4, H, W[, 3])
+    images = stored_to_display(reference.images[index])  # (4, H, W[, 3])
     labels = None if ref_labels is None else ref_labels[index]
     yours = own_images(dataset, shape)
 

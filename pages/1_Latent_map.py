@@ -11,10 +11,10 @@ from aelib.explore import inference
 from aelib.explore.figures import GRID_TRACE_NAME, latent_scatter
 from aelib.explore.latent import neighbour_blend
 from aelib.io.bundle import map_points
-from aelib.preprocess.imaging import tile
+from aelib.preprocess.imaging import stored_to_display, tile
 from labapp import keys
 from labapp.directions import from_selection
-from labapp.display import big, display_images, plain
+from labapp.display import big, plain
 from labapp.frame import PAGE_BY_KEY, link_query
 from labapp.jobs import heavy_job
 from labapp.live import live_failed, map_data_url, new_release, set_current_code
@@ -148,7 +148,7 @@ if chosen:
     recon = inference.decode(model, codes[shown], None if labels is None or not model.is_conditional else labels[shown])
     names_shown = [f"#{i}" + (f" {names[labels[i]]}" if labels is not None and names else "") for i in shown]
     # One image, originals above their reconstructions: every tile the same size, at any width.
-    pairs = tile(np.concatenate([display_images(points.images, shown), recon]), n_cols=len(shown))
+    pairs = tile(np.concatenate([stored_to_display(points.images, shown), recon]), n_cols=len(shown))
     st.image(
         big(pairs, 230 if len(shown) > 6 else 300),
         caption=f"Top: the selected images ({', '.join(names_shown)}); bottom: their reconstructions.",
@@ -177,7 +177,7 @@ elif spot is not None:
     )
     if points.images is not None:  # issue #25: the spot's nearest images in latent space
         near = inference.nearest(codes[:n_points], code, k=8)
-        strip = tile(display_images(points.images, near), n_cols=len(near), pad=2)
+        strip = tile(stored_to_display(points.images, near), n_cols=len(near), pad=2)
         right.image(big(strip, 64), caption="the 8 images whose codes are nearest to this spot", width="content")
 
 if points.images is not None:  # issue #25: two selections make a direction (group A towards B)

@@ -19,10 +19,10 @@ from aelib.explore.latent import (
     manifold_grid,
     traversal,
 )
-from aelib.preprocess.imaging import tile
+from aelib.preprocess.imaging import stored_to_display, tile
 from labapp import keys
 from labapp.directions import define_section, directions_of, version
-from labapp.display import big, display_images, plain
+from labapp.display import big, plain
 from labapp.frame import code_state, generate_query
 from labapp.keys import code_keys
 from labapp.live import live_failed, new_release, principal_axes_of, set_current_code
@@ -138,7 +138,7 @@ with controls[1]:
     st.number_input("Seed", 0, MAX_SEED, key=SEED, on_change=sample_seed, help="the seed of the sample shown")
     st.button("Random sample", on_click=random_sample, help="a new seed each click")
 with controls[2]:
-    st.image(big(display_images(bundle.images, index), 110), caption=f"test image {index}")
+    st.image(big(stored_to_display(bundle.images, index), 110), caption=f"test image {index}")
 
 
 def latent_sliders(image) -> None:

@@ -8,9 +8,9 @@ from aelib import AelibError
 from aelib.explore import inference
 from aelib.explore.figures import add_path, latent_scatter
 from aelib.explore.latent import interpolate
-from aelib.preprocess.imaging import gif_bytes
+from aelib.preprocess.imaging import gif_bytes, stored_to_display
 from labapp import keys
-from labapp.display import big, display_images, plain, show_images
+from labapp.display import big, plain, show_images
 from labapp.live import live_failed
 from labapp.models import decoder_url
 from labapp.picker import explorer_page
@@ -40,7 +40,7 @@ def endpoint(column, side: str, default_index: int):
                 index = int(candidates[nth])
             else:
                 index = st.number_input("Index", 0, len(codes) - 1, default_index, key=f"idx_{side}")
-            return codes[index], display_images(bundle.images, index), None if labels is None else int(labels[index])
+            return codes[index], stored_to_display(bundle.images, index), None if labels is None else int(labels[index])
         if source == "Random":
             seed = st.number_input("Seed", 0, 10_000, default_index, key=f"seed_{side}")
             rng = np.random.default_rng(seed)

@@ -8,10 +8,10 @@ from aelib.explore import inference
 from aelib.explore.figures import add_marker, code_bars, heatmap, latent_scatter
 from aelib.explore.lab import explain_reconstruction
 from aelib.preprocess.faces import manual_box
-from aelib.preprocess.imaging import thumbnail, tile
+from aelib.preprocess.imaging import stored_to_display, thumbnail, tile
 from labapp import keys
 from labapp.directions import directions_of, edit_along
-from labapp.display import big, display_images, label_names, plain, show_images
+from labapp.display import big, label_names, plain, show_images
 from labapp.frame import setup_page
 from labapp.models import typicality_reference
 from labapp.picker import choose_model
@@ -87,7 +87,7 @@ with test_tab:
     # a test image only on request once the user has given something, even if it failed to load
     if bundle.images is not None and st.toggle("Use a test image", value=not files and drawing is None):
         index = st.number_input("Test image index", 0, len(bundle.images) - 1, 0)
-        image = display_images(bundle.images, index)
+        image = stored_to_display(bundle.images, index)
         own = int(bundle.labels[index]) if model.is_conditional and bundle.labels is not None else None
         inputs.append(
             {"name": f"test image {index}", "gray": image, "image": image, "steps": [], "notes": [], "label": own}
@@ -146,7 +146,7 @@ def show_result(n: int, item: dict) -> None:
     with left:
         st.plotly_chart(code_bars(out["code"]), key=f"code_{n}")
         if "map_xy" in out:
-            nearest = tile(display_images(bundle.images, out["nearest"]), n_cols=len(out["nearest"]), pad=4)
+            nearest = tile(stored_to_display(bundle.images, out["nearest"]), n_cols=len(out["nearest"]), pad=4)
             st.image(big(nearest, 70), caption="its nearest test images in latent space", width="content")
     if "map_xy" in out:
         fig = latent_scatter(

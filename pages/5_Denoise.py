@@ -5,8 +5,9 @@ import streamlit as st
 from aelib import AelibError
 from aelib.explore import inference
 from aelib.explore.lab import comparison_table, denoise_comparison
+from aelib.preprocess.imaging import stored_to_display
 from aelib.training.noise import NOISE_KINDS
-from labapp.display import display_images, plain, show_images
+from labapp.display import plain, show_images
 from labapp.frame import setup_page
 from labapp.models import get_checkpoint, model_entries
 from labapp.picker import choose_model
@@ -46,7 +47,7 @@ seed = cols[2].number_input("Noise seed", 0, 10_000, 0)
 source = cols[3].radio("Image", ["Test image", "Upload"])
 if source == "Test image":
     index = st.number_input("Test image", 0, len(bundle.images) - 1, 0) if bundle.images is not None else 0
-    clean = display_images(bundle.images, index)
+    clean = stored_to_display(bundle.images, index)
 else:
     upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp"])
     if upload is None:

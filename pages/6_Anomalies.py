@@ -6,10 +6,10 @@ import streamlit as st
 from aelib import AelibError
 from aelib.explore import inference
 from aelib.explore.lab import score_image, typicality
-from aelib.preprocess.imaging import thumbnail
+from aelib.preprocess.imaging import stored_to_display, thumbnail
 from aelib.scoring.anomaly import anomaly_setups
 from labapp.anomaly import threshold_panel
-from labapp.display import display_images, plain, show_images
+from labapp.display import plain, show_images
 from labapp.frame import setup_page
 from labapp.models import typicality_reference
 from labapp.picker import choose_model
@@ -42,7 +42,7 @@ threshold = threshold_panel(scores, is_anomaly, key=f"anomaly_{entry.id}_{list(s
 
 k = st.slider("Most anomalous", 4, 16, 8)
 top = np.argsort(-scores)[:k]
-images = display_images(all_images[top])
+images = stored_to_display(all_images[top])
 recon = inference.rebuild(checkpoint.model, images)
 show_images(images, [f"score {scores[i]:.4f}" + (" ⚠" if is_anomaly[i] else "") for i in top], height=90, n_cols=k)
 st.caption("Their reconstructions:")  # one line, not a word too long for each 90-px column

@@ -164,7 +164,7 @@ def test_optimizer_state_round_trips_for_resume(tmp_path, small_digits):
     assert torch.equal(optimizer.state_dict()["state"][0]["exp_avg"], original)
 
 
-def test_display_images_are_stored_as_lossless_png(tmp_path):
+def test_bundle_images_are_stored_as_lossless_png(tmp_path):
     import numpy as np
 
     model = build_model("vae", image_shape=(1, 28, 28), latent_dim=2, hidden=(8,))

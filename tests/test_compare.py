@@ -14,6 +14,7 @@ from aelib import load_bundle, load_checkpoint, read_header
 from aelib.explore import compare
 from aelib.io import zoo
 from aelib.io.zoo import ModelEntry
+from aelib.preprocess.imaging import stored_to_display
 
 SEVEN = ("seven.png", encode(photo_of_a_digit()), "image/png")
 
@@ -88,7 +89,7 @@ def test_samples_and_midpoint_shapes_and_the_noise_curve(tiny_dir):
     drawn = compare.samples(ae, codes, 4)
     assert drawn["prior"].shape == drawn["fitted"].shape == (4, 8, 8)
     assert set(compare.samples(vae, codes[:, :2], 4)) == {"prior"}  # a VAE: N(0, I) is its fitted Gaussian
-    pair = compare.from_bundle(bundle.images[:2])
+    pair = stored_to_display(bundle.images[:2])
     mid = compare.midpoint(ae, pair)
     assert mid.shape == (3, 8, 8)
     assert np.allclose(mid[0], compare.reconstruct(ae, pair[:1])[0], atol=1e-5)

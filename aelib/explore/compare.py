@@ -13,7 +13,7 @@ import torch
 
 from ..io.bundle import Bundle
 from ..io.zoo import ModelEntry
-from ..preprocess.imaging import psnr, tile
+from ..preprocess.imaging import psnr, stored_to_display, tile
 from ..training.noise import corrupt
 from .inference import decode, encode, rebuild
 
@@ -118,12 +118,6 @@ def pick_test_images(labels: np.ndarray | None, n_images: int, n: int = 4, seed:
     return np.array(picked)
 
 
-def from_bundle(bundle_images: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) uint8 -> (N, H, W) or (N, H, W, 3) floats in [0, 1]."""
-    images = bundle_images.astype(np.float32) / 255.0
-    return images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
-
-
 def best_labels(model, images: np.ndarray) -> np.ndarray | None:
     """For a conditional model without given classes: for each image (N, H, W[, 3]) the class
     whose reconstruction is closest, (N,); None for other models."""
@@ -213,7 +207,7 @@ def computed_metrics(model, bundle: Bundle, n: int = 250, seed: int = 0) -> dict
     (len(NOISE_LEVELS),) PSNR in dB of the reconstruction of noisy inputs against the clean image
     at each Gaussian std in NOISE_LEVELS, "psnr_noisy_db" the same at NOISE (the denoising
     models' training noise), and "sparsity" of the bundle's codes. Meant to be cached."""
-    images = from_bundle(bundle.images[:n])
+    images = stored_to_display(bundle.images[:n])
     labels = bundle.labels[:n] if model.is_conditional and bundle.labels is not None else None
     curve = []
     for i, level in enumerate(NOISE_LEVELS):

@@ -100,6 +100,16 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 CRISP_DATASETS = ("mnist", "fashion_mnist", "digits")
 
 
+def stored_to_display(images: np.ndarray, which=slice(None)) -> np.ndarray:
+    """Stored uint8 images (N, C, H, W) (a bundle's), `which` of them (an index, indices or a slice),
+    as floats in [0, 1] in display layout: (H, W) or (H, W, 3) for one index, else (N, H, W) or
+    (N, H, W, 3). Only those are converted (all of a bundle's images are 6-32 MB as floats)."""
+    single = not isinstance(which, slice) and np.ndim(which) == 0
+    images = images[[which] if single else which].astype(np.float32) / 255.0
+    images = images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
+    return images[0] if single else images
+
+
 def upscale(image: np.ndarray, height: int, smooth: bool = False) -> np.ndarray:
     """(H, W[, 3]) enlarged by a whole factor to about `height` rows: nearest-neighbour so pixels
     stay crisp squares, or bicubic (smooth=True), which suits faces better than blocks."""
