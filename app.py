@@ -7,7 +7,11 @@ st.navigation's own menu is said there. Home is pages/home.py.
 
 import streamlit as st
 
-from labapp.frame import PAGES
+from labapp.boot import import_library
+
+import_library()  # before any page imports a part of aelib: see labapp/boot.py
+
+from labapp.frame import PAGES  # noqa: E402
 
 pages = [
     st.Page(page.path, title=page.title, default=True)

@@ -111,3 +111,70 @@ def test_importing_aelib_leaves_the_explorer_packages_alone():
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert "aelib.io.checkpoint" in loaded  # the package's own chain is seen
     assert not [m for m in loaded if m.startswith(("aelib.explore", "aelib.scoring", "aelib.preprocess"))], loaded
+
+
+STRESS = """
+import importlib, sys, threading
+from labapp.boot import import_library
+names = sys.argv[1:]
+barrier, errors = threading.Barrier(len(names)), []
+def run(name):
+    barrier.wait()  # every thread starts importing at the same moment, as sessions of a woken app do
+    try:
+        import_library()
+        importlib.import_module(name)
+    except Exception as error:
+        errors.append(f"{name}: {type(error).__name__}: {error}")
+threads = [threading.Thread(target=run, args=(n,)) for n in names]
+[t.start() for t in threads]
+[t.join(60) for t in threads]
+print("hung" if any(t.is_alive() for t in threads) else "; ".join(errors) or "ok")
+"""
+
+
+def test_sessions_importing_the_library_at_once_do_not_deadlock():
+    """Ten threads import ten parts of aelib at the same moment, each after labapp.boot as app.py
+    does. Without the boot, this raised _DeadlockError (aelib.models.conv vs .dense, aelib.datasets)
+    in 6 runs of 6 when it was written."""
+    import subprocess
+    import sys
+
+    names = [
+        "aelib.explore.latent", "aelib.datasets.tables", "aelib.models.conv", "aelib", "aelib.io.zoo",
+        "aelib.scoring.anomaly", "aelib.explore.figures", "aelib.datasets.images", "aelib.models.dense",
+        "aelib.io.bundle",
+    ]  # fmt: skip
+    run = subprocess.run([sys.executable, "-c", STRESS, *names], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.stdout.strip() == "ok", run.stdout + run.stderr[-2000:]
+
+
+def test_the_boot_covers_every_package_that_imports_its_children_and_runs_first():
+    """The packages whose __init__ imports their own children are the ones a page's import can
+    deadlock on; labapp.boot must load them all, and app.py must call it before importing labapp or
+    aelib (anything else it imports would start the race again)."""
+    import subprocess
+    import sys
+
+    parents = {
+        name
+        for name, edges in graph().items()
+        if (ROOT / Path(*name.split(".")) / "__init__.py").exists() and any(e.startswith(name + ".") for e in edges)
+    }
+    assert {"aelib", "aelib.models", "aelib.datasets"} <= parents
+    code = "import sys; from labapp.boot import import_library; import_library(); print(' '.join(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert parents <= set(loaded.stdout.split()), parents - set(loaded.stdout.split())
+
+    body = ast.parse((ROOT / "app.py").read_text()).body
+    calls = [i for i, n in enumerate(body) if "import_library()" in ast.unparse(n) and isinstance(n, ast.Expr)]
+    ours = [
+        i
+        for i, n in enumerate(body)
+        if isinstance(n, ast.ImportFrom | ast.Import)
+        and any(m.startswith(("aelib", "labapp")) and m != "labapp.boot" for m in imports_of_node(n))
+    ]
+    assert calls and ours and calls[0] < min(ours)
+
+
+def imports_of_node(node) -> list[str]:
+    return [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
