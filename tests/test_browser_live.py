@@ -263,3 +263,44 @@ def test_without_webassembly_the_pages_say_so_and_decode_on_the_server(browser, 
         assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         context.close()
+
+
+def heavy_downloads(page) -> list:
+    """URLs of the runtime's WebAssembly and of decoders that the page fetches from the server."""
+    fetched = []
+    heavy = (".wasm", ".onnx")
+    page.on("request", lambda r: fetched.append(r.url) if r.url.split("?")[0].endswith(heavy) else None)
+    return fetched
+
+
+@pytest.mark.parametrize("model", [DIGITS, FACES])
+def test_a_second_visit_takes_the_runtime_and_decoder_from_the_browser_cache(browser, server, model):
+    """Streamlit serves component files with no validator, so the browser fetched the 14 MB runtime
+    and the decoder on every page open; cache.js keeps them (named by version / content hash)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        fetched = heavy_downloads(page)
+        open_live(page, server, "generate", model)
+        assert any(".wasm?" in u for u in fetched) and any(u.endswith(".onnx") for u in fetched), fetched
+        fetched.clear()
+        frame = open_live(page, server, "generate", model)
+        stored = page.evaluate(f"() => document.querySelector('{FRAME}').contentWindow.latentControl.stored")
+        assert fetched == [] and stored == {"hits": 2, "misses": 0}, (fetched, stored)
+        assert max(image_pixels(frame)) > 0  # and the cached decoder draws
+    finally:
+        context.close()
+
+
+def test_without_cache_storage_the_decoder_still_loads(browser, server):
+    """Plain http on a LAN address is no secure context: no Cache Storage, a download per visit."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script("delete globalThis.caches")
+    page = context.new_page()
+    try:
+        fetched = heavy_downloads(page)
+        for _ in range(2):
+            frame = open_live(page, server, "generate", DIGITS)
+        assert sum(".wasm?" in u for u in fetched) == 2 and max(image_pixels(frame)) > 0
+    finally:
+        context.close()

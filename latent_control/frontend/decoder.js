@@ -1,10 +1,12 @@
 // A model's decoder in the browser: ONNX Runtime Web on WebAssembly, vendored (see vendor/README.md).
+import { fetchImmutable } from "./cache.js";
 import * as ort from "./vendor/onnxruntime-web/ort.wasm.bundle.min.mjs";
 
 // Threads need SharedArrayBuffer, which needs cross-origin isolation that a Streamlit component's
 // iframe does not have; one thread decodes our models in about a millisecond anyway.
 ort.env.wasm.numThreads = 1;
-ort.env.wasm.wasmPaths = { wasm: new URL("./vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm", import.meta.url).href };
+// The runtime's WebAssembly, named by its version so that the browser keeps it (cache.js).
+const WASM = new URL(`./vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm?v=${ort.env.versions.common}`, import.meta.url);
 
 export function webAssemblyMissing() {
   return typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function";
@@ -17,6 +19,9 @@ const IDENTITY_MODEL = "CAg6PQoQCgF4EgF5IghJZGVudGl0eRIHd2FybV91cFoPCgF4EgoKCAgB
 // creates; a session of the identity graph starts that before our model has arrived.
 export async function warmUp() {
   if (webAssemblyMissing()) throw new Error("this browser has no WebAssembly");
+  const runtime = await fetchImmutable(WASM.href);
+  if (!runtime.ok) throw new Error(`the runtime could not be fetched (HTTP ${runtime.status})`);
+  ort.env.wasm.wasmBinary = new Uint8Array(await runtime.arrayBuffer());
   const bytes = Uint8Array.from(atob(IDENTITY_MODEL), (c) => c.charCodeAt(0));
   await (await ort.InferenceSession.create(bytes)).release();
 }

@@ -1,6 +1,7 @@
 // The latent-control component: decodes in the browser on every input event and draws on a canvas.
 // Streamlit's component protocol (v1) is a few postMessage calls, written out here so the app needs
 // no Node.js build. Python hears back only when the user lets go (one setComponentValue).
+import { fetchImmutable, stored } from "./cache.js";
 import { BUILDERS, createControl, loadRuntime } from "./core.js";
 
 function send(type, fields) {
@@ -21,6 +22,7 @@ const control = createControl({
 const { stats, maths, makeRenderer } = control;
 const mark = control.mark;
 window.latentControl = control;
+control.stored = stored;
 
 function fail(error) {
   const message = String(error && error.message ? error.message : error);
@@ -62,7 +64,7 @@ async function render(args, theme) {
   const modelBytes = fetchBytes(args.model_url);
   const root = document.getElementById("root");
   try {
-    const data = args.data_url ? await (await fetch(args.data_url)).json() : null;
+    const data = args.data_url ? await (await fetchImmutable(args.data_url)).json() : null;
     root.innerHTML = "";
     const update = BUILDERS[args.mode](root, args, { data, makeRenderer, control, maths, fitHeight });
     built = { key, update };
@@ -79,7 +81,7 @@ async function render(args, theme) {
 }
 
 async function fetchBytes(url) {
-  const response = await fetch(url);
+  const response = await fetchImmutable(url); // named by its content (latent_control.write_asset)
   if (!response.ok) throw new Error(`the decoder file could not be fetched (HTTP ${response.status})`);
   return new Uint8Array(await response.arrayBuffer());
 }
