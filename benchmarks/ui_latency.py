@@ -6,7 +6,7 @@
   image, websocket messages sent during the drag, and the time from opening the page to the first
   decoded image (cold and warm browser cache);
 - the server path: slider move -> new image shown, against a minimal one-slider Streamlit app;
-- each page's first paint (navigation until the script run is finished).
+- each page's first paint against the minimal app's (first_paint.py: FCP, LCP, complete).
 
     python benchmarks/ui_latency.py [--moves 240] [--pointer-hz 120] [--repeats 3] [--live-only]
 """
@@ -25,40 +25,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+import first_paint
+from first_paint import MINIMAL_APP, PAGE_MODELS, page_url
 from streamlit_server import PAGE_PATHS, chromium, streamlit_server, wait_until_idle
-from ui_latency_pages import MODEL_FOR_PAGE
 
-PAGE_MODELS = {
-    "home": None,
-    **{k: MODEL_FOR_PAGE[k] for k in ("latent_map", "generate", "interpolate", "reconstruct", "denoise", "anomaly")},
-}
-# The floor: Streamlit itself, one slider and one image in a fragment, nothing else.
-MINIMAL_APP = """
-import numpy as np
-import streamlit as st
-
-@st.fragment
-def panel():
-    value = st.slider("z[0]", 0.0, 10.0, 5.0, 0.01)
-    st.image(np.full((300, 300), int(value * 1000) % 255, np.uint8), caption="decoded")
-
-st.title("minimal")
-panel()
-"""
 DECODED_SRC = (
     "() => { const el = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
     ".find(e => e.innerText.includes('decoded')); return el ? el.querySelector('img').src : null; }"
 )
 
 
-def first_paints(page, url: str) -> dict[str, float]:
-    times = {}
-    for name, model in PAGE_MODELS.items():
-        started = time.perf_counter()
-        page.goto(f"{url}/{PAGE_PATHS[name]}" + (f"?model={model}" if model else ""))
+def open_every_page(page, url: str) -> None:
+    """Model loading, decoder export and the server's caches, before anything is timed."""
+    for name in PAGE_MODELS:
+        page.goto(page_url(url, name))
         wait_until_idle(page)
-        times[name] = round((time.perf_counter() - started) * 1000, 1)
-    return times
 
 
 def slider_latencies(page, url: str, moves: int) -> list[float]:
@@ -250,15 +231,9 @@ def server_path(browser, moves: int) -> dict:
         minimal = Path(folder) / "minimal_app.py"
         minimal.write_text(MINIMAL_APP)
         with streamlit_server(ROOT / "benchmarks" / "_streamlit_minimal.log", script=minimal) as server:
-            minimal_first_image = []
-            for _ in range(3):  # Streamlit's own floor for "page opened -> an image on screen"
-                page.goto(server["url"])
-                page.wait_for_selector('[data-testid="stImage"] img')
-                minimal_first_image.append(page.evaluate("() => performance.now()"))
             floor = slider_latencies(page, server["url"], moves)
         with streamlit_server(ROOT / "benchmarks" / "_streamlit.log") as server:
-            first_paints(page, server["url"])  # warm-up: model loading and caches
-            paints = first_paints(page, server["url"])
+            open_every_page(page, server["url"])
             page.goto(f"{server['url']}/{PAGE_PATHS['generate']}?model=mnist_conv_vae")
             wait_until_idle(page)
             page.get_by_role("tab", name="Latent sliders").click()
@@ -268,8 +243,6 @@ def server_path(browser, moves: int) -> dict:
         **summary("slider", latencies),
         **summary("minimal_app_slider", floor),
         "slider_vs_minimal_app": round(statistics.median(latencies) / statistics.median(floor), 2),
-        "first_paint_ms": paints,
-        "minimal_app_first_image_ms": round(statistics.median(minimal_first_image)),
     }
 
 
@@ -303,11 +276,8 @@ def report_server(server: dict) -> None:
     print(
         f"server path, slider -> new image: median {server['slider_median_ms']} ms, "
         f"p95 {server['slider_p95_ms']} ms; minimal one-slider app {server['minimal_app_slider_median_ms']} ms "
-        f"(ratio {server['slider_vs_minimal_app']}); the minimal app shows its image "
-        f"{server['minimal_app_first_image_ms']} ms after the page opens"
+        f"(ratio {server['slider_vs_minimal_app']})"
     )
-    for name, ms in server["first_paint_ms"].items():
-        print(f"first paint {name:12s} {ms:8.0f} ms (warm server)")
 
 
 def main() -> None:
@@ -328,7 +298,7 @@ def main() -> None:
     # Headless Chromium paces pointer events and animation frames to a 60 Hz display, as a screen does.
     with streamlit_server(ROOT / "benchmarks" / "_streamlit.log") as server, chromium() as browser:
         warm_up = browser.new_page()
-        first_paints(warm_up, server["url"])  # model loading, decoder export and caches
+        open_every_page(warm_up, server["url"])
         warm_up.close()
         result["live"] = live_decoding(
             browser, server["url"], args.moves, args.repeats, args.pointer_hz, [m for m in args.models.split(",") if m]
@@ -337,11 +307,13 @@ def main() -> None:
     if not args.live_only:
         with chromium() as browser:
             result["server"] = server_path(browser, 30)
+            result["first_paint"] = first_paint.measure(browser)
     pace = f"{args.pointer_hz:g} a second, sent on time" if args.pointer_hz else "each awaited (at most one per frame)"
     print(f"live drags: {args.moves} pointer moves, {pace}; each drag {args.repeats} times")
     report_live("live", result["live"])
     if "server" in result:
         report_server(result["server"])
+        first_paint.report(result["first_paint"])
     print(f"vendored ONNX Runtime Web: {result['vendored_runtime_mb']} MB")
     print(json.dumps(result))
 

@@ -12,7 +12,7 @@ from aelib import AelibError
 from aelib.explore import compare, inference
 from aelib.io.zoo import ModelEntry
 from aelib.preprocess.imaging import upscale
-from labapp.display import plain
+from labapp.display import image_source, plain
 from labapp.models import get_bundle, get_checkpoint, shipped, user_models
 from labapp.uploads import draw_digit, prepared_upload
 
@@ -129,7 +129,7 @@ def show_tile(column, images: np.ndarray, caption: str, n_cols: int | None = Non
     smooth = st.session_state.get("_smooth_images", False)
     enlarged = upscale(picture, picture.shape[0] * factor, smooth=smooth)
     # the image's own width: without it, a caption wider than the image would widen the image too
-    column.image(enlarged, caption=caption, width=enlarged.shape[1])
+    column.image(image_source(enlarged), caption=caption, width=enlarged.shape[1])
 
 
 def header(column, model: Model) -> None:

@@ -16,7 +16,7 @@ from aelib.explore.directions import DIRECTION_RANGE, builtin_directions, define
 from aelib.io.bundle import Bundle
 from aelib.io.zoo import ModelEntry
 from aelib.preprocess.imaging import tile
-from labapp.display import big, plain
+from labapp.display import plain, show
 
 STEPS = np.linspace(-DIRECTION_RANGE, DIRECTION_RANGE, 7)
 
@@ -112,7 +112,7 @@ def edit_along(model, directions: list, code, label=None, key: str = "edit") -> 
     names = [d.name for d in directions]
     pick = st.selectbox("Edit it along a direction", range(len(names)), format_func=names.__getitem__, key=key)
     chosen = directions[pick]
-    st.image(big(strip(model, chosen, code, label, edit=True), 90), width="content")
+    show(st, strip(model, chosen, code, label, edit=True), 90)
     moves = ", ".join(f"{s:+.0f}" for s in STEPS)
     st.caption(plain(f"Its code moved {moves} std along “{chosen.name}” (the middle is the reconstruction); "
                      f"{trust_text(chosen)}."))  # fmt: skip
@@ -127,13 +127,13 @@ def define_section(entry: ModelEntry, checkpoint, bundle: Bundle, names: list[st
     spec, name = {}, ""
     if way == "two classes":
         classes = sorted({int(v) for v in bundle.labels})
-        show = names.__getitem__ if names else str
+        class_name = names.__getitem__ if names else str
         cols = st.columns(2)
-        a = cols[0].selectbox("From class", classes, format_func=show, key=f"define_a_{model_id}")
+        a = cols[0].selectbox("From class", classes, format_func=class_name, key=f"define_a_{model_id}")
         b = cols[1].selectbox(
-            "Towards class", classes, min(1, len(classes) - 1), format_func=show, key=f"define_b_{model_id}"
+            "Towards class", classes, min(1, len(classes) - 1), format_func=class_name, key=f"define_b_{model_id}"
         )
-        spec, name = {"classes": (a, b)}, f"{show(a)} → {show(b)}"
+        spec, name = {"classes": (a, b)}, f"{class_name(a)} → {class_name(b)}"
     elif way == "a measured property":
         measure = st.selectbox("Property", attributes.measures_for(dataset), key=f"define_m_{model_id}")
         st.caption(plain(" ".join(attributes.MEASURES[measure][0].__doc__.split())))
@@ -168,7 +168,7 @@ def show_directions(entry: ModelEntry, checkpoint, bundle: Bundle, code=None, la
     for direction in directions_of(entry, checkpoint, bundle):
         show_trust(direction)
         if along:
-            st.image(big(strip(checkpoint.model, direction, code, label), 80), width="content")
+            show(st, strip(checkpoint.model, direction, code, label), 80)
 
 
 def from_selection(entry: ModelEntry, checkpoint, bundle: Bundle, chosen: list[int]) -> None:

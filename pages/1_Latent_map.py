@@ -14,7 +14,7 @@ from aelib.io.bundle import map_points
 from aelib.preprocess.imaging import stored_to_display, tile
 from labapp import keys
 from labapp.directions import from_selection
-from labapp.display import big, plain
+from labapp.display import big, plain, show
 from labapp.frame import PAGE_BY_KEY, link_query
 from labapp.jobs import heavy_job
 from labapp.live import live_failed, map_data_url, new_release, set_current_code
@@ -165,7 +165,7 @@ elif spot is not None:
     label = int(labels[np.argmin(np.linalg.norm(coords - [x, y], axis=1))]) if model.is_conditional else None
     decoded = inference.decode(model, code, None if label is None else [label])[0]
     left, right = st.columns([1, 3])
-    left.image(big(decoded, 200), caption=f"decoded at ({x:.2f}, {y:.2f})")
+    show(left, decoded, 200, caption=f"decoded at ({x:.2f}, {y:.2f})")
     right.markdown(f"Decoded from the map location marked ✕, using the {how}.")
     if st.session_state.get(keys.shared_spot(key)) != spot:  # once per spot: Generate may move it on
         st.session_state[keys.shared_spot(key)] = spot
@@ -178,7 +178,7 @@ elif spot is not None:
     if points.images is not None:  # issue #25: the spot's nearest images in latent space
         near = inference.nearest(codes[:n_points], code, k=8)
         strip = tile(stored_to_display(points.images, near), n_cols=len(near), pad=2)
-        right.image(big(strip, 64), caption="the 8 images whose codes are nearest to this spot", width="content")
+        show(right, strip, 64, caption="the 8 images whose codes are nearest to this spot")
 
 if points.images is not None:  # issue #25: two selections make a direction (group A towards B)
     from_selection(entry, checkpoint, bundle, chosen)

@@ -22,7 +22,7 @@ from aelib.explore.latent import (
 from aelib.preprocess.imaging import stored_to_display, tile
 from labapp import keys
 from labapp.directions import define_section, directions_of, version
-from labapp.display import big, plain
+from labapp.display import big, plain, show
 from labapp.frame import code_state, generate_query
 from labapp.keys import code_keys
 from labapp.live import live_failed, new_release, principal_axes_of, set_current_code
@@ -138,7 +138,7 @@ with controls[1]:
     st.number_input("Seed", 0, MAX_SEED, key=SEED, on_change=sample_seed, help="the seed of the sample shown")
     st.button("Random sample", on_click=random_sample, help="a new seed each click")
 with controls[2]:
-    st.image(big(stored_to_display(bundle.images, index), 110), caption=f"test image {index}")
+    show(st, stored_to_display(bundle.images, index), 110, caption=f"test image {index}")
 
 
 def latent_sliders(image) -> None:
@@ -157,7 +157,7 @@ def latent_sliders(image) -> None:
             st.slider(
                 f"z[{d}]", float(low[d]), float(high[d]), step=0.01, key=f"z_{key}_{d}", on_change=dim_moved, args=(d,)
             )
-    right.image(big(image, 300), caption="decoded")
+    show(right, image, 300, caption="decoded")
 
 
 def principal_sliders(image) -> None:
@@ -177,7 +177,7 @@ def principal_sliders(image) -> None:
                 on_change=pc_moved,
                 args=(i,),
             )
-    right.image(big(image, 300), caption="decoded")
+    show(right, image, 300, caption="decoded")
 
 
 def traversals() -> None:

@@ -10,7 +10,7 @@ from aelib.explore.figures import add_path, latent_scatter
 from aelib.explore.latent import interpolate
 from aelib.preprocess.imaging import gif_bytes, stored_to_display
 from labapp import keys
-from labapp.display import big, plain, show_images
+from labapp.display import plain, show, show_images
 from labapp.live import live_failed
 from labapp.models import decoder_url
 from labapp.picker import explorer_page
@@ -74,8 +74,8 @@ def endpoint(column, side: str, default_index: int):
 left, right = st.columns(2)
 z_start, start_image, start_label = endpoint(left, "Start", 0)
 z_end, end_image, end_label = endpoint(right, "End", 1)
-left.image(big(start_image, 120))
-right.image(big(end_image, 120))
+show(left, start_image, 120)
+show(right, end_image, 120)
 
 method = st.radio(
     "Path",

@@ -5,13 +5,13 @@ import streamlit as st
 
 from aelib import AelibError
 from aelib.explore import inference
-from aelib.explore.figures import add_marker, code_bars, heatmap, latent_scatter
+from aelib.explore.figures import add_marker, code_bars, latent_scatter
 from aelib.explore.lab import explain_reconstruction
 from aelib.preprocess.faces import manual_box
-from aelib.preprocess.imaging import stored_to_display, thumbnail, tile
+from aelib.preprocess.imaging import error_colours, stored_to_display, thumbnail, tile
 from labapp import keys
 from labapp.directions import directions_of, edit_along
-from labapp.display import big, label_names, plain, show_images
+from labapp.display import label_names, plain, show, show_images
 from labapp.frame import setup_page
 from labapp.models import typicality_reference
 from labapp.picker import choose_model
@@ -113,8 +113,8 @@ def show_verdict(out: dict) -> None:
             read = plain(names[out["nearest_label"]])
             nearest = f" Its code reads as **{read}** (a small classifier on the code); {vote}."
     title, _, reasons = typical["text"].partition(": ")
-    show = {"typical": st.success, "unusual": st.warning}.get(typical["word"], st.error)
-    show(f"**{plain(title)}:** {plain(reasons)}{nearest}")
+    box = {"typical": st.success, "unusual": st.warning}.get(typical["word"], st.error)
+    box(f"**{plain(title)}:** {plain(reasons)}{nearest}")
 
 
 def show_result(n: int, item: dict) -> None:
@@ -135,19 +135,19 @@ def show_result(n: int, item: dict) -> None:
             n_cols=max(6, len(item["steps"])),
         )
     cols = st.columns(4)
-    cols[0].image(thumbnail(item["gray"], 150), caption="input")
-    cols[1].image(big(item["image"], 150), caption="model input")
-    cols[2].image(big(out["recon"], 150), caption=f"reconstruction · MSE {out['mse']:.4f}")
-    cols[3].plotly_chart(
-        heatmap(out["error_map"], f"squared error, 0 to {out['error_map'].max():.3f}"), key=f"err_{n}", theme=None
-    )  # keep our colour scale; Streamlit's theme would replace it
+    show(cols[0], thumbnail(item["gray"], 150), None, caption="input")
+    show(cols[1], item["image"], 150, caption="model input")
+    show(cols[2], out["recon"], 150, caption=f"reconstruction · MSE {out['mse']:.4f}")
+    # an image, not a chart: a Plotly heatmap here held the first screen's paint for 0.4-0.7 s (#30)
+    errors = out["error_map"]
+    show(cols[3], error_colours(errors), 150, caption=f"squared error, 0 (black) to {errors.max():.3f} (yellow)")
     edit_along(model, directions_of(entry, checkpoint, bundle), out["code"], given, key=f"edit_{n}")  # issue #25
     left, right = st.columns([2, 3])  # the map gets the wider column, its legend a row of its own
     with left:
         st.plotly_chart(code_bars(out["code"]), key=f"code_{n}")
         if "map_xy" in out:
             nearest = tile(stored_to_display(bundle.images, out["nearest"]), n_cols=len(out["nearest"]), pad=4)
-            st.image(big(nearest, 70), caption="its nearest test images in latent space", width="content")
+            show(st, nearest, 70, caption="its nearest test images in latent space")
     if "map_xy" in out:
         fig = latent_scatter(
             bundle.pca, bundle.labels, names, title="where it lands (PCA map)", height=520, legend_below=True

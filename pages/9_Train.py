@@ -24,7 +24,7 @@ from aelib.training.memory import NotEnoughMemory, require_room, training_need_m
 from aelib.training.training_job import TrainingJob
 from labapp import keys
 from labapp.browser_models import kept_files, kept_for
-from labapp.display import big, plain, show_images
+from labapp.display import plain, show, show_images
 from labapp.frame import PAGE_BY_KEY, link_query, setup_page
 from labapp.jobs import job_slots
 from labapp.models import add_user_model, get_bundle, model_entries
@@ -226,7 +226,7 @@ def watch_charts(job) -> None:
         columns[0].plotly_chart(loss_curves(snapshot.history), key=f"loss_{len(snapshot.history)}")
     if snapshot.preview is not None:
         rows = "test images, reconstructions" + (", new samples" if job.model.is_variational else "")
-        columns[1].image(big(snapshot.preview, 300), caption=f"after epoch {snapshot.epoch}: {rows}", width="stretch")
+        show(columns[1], snapshot.preview, 300, caption=f"after epoch {snapshot.epoch}: {rows}", width="stretch")
 
 
 def _save_for_self_hosting(model_id: str, data: bytes) -> None:

@@ -8,7 +8,7 @@ from aelib.io.bundle import Bundle
 from aelib.io.site import export_site_zip
 from aelib.io.zoo import ModelEntry, metric_lines
 from labapp import keys
-from labapp.display import plain
+from labapp.display import image_source, plain
 from labapp.frame import PAGE_BY_KEY, link_query, setup_page
 from labapp.models import DEFAULT_MODEL, model_entries
 from labapp.picker import choose_model
@@ -79,9 +79,8 @@ def start_here(entry: ModelEntry) -> None:
             st.caption(describe_entry(entry))
             grid = Path(entry.path).with_suffix(".png")
             if grid.exists():
-                st.image(
-                    str(grid), width="stretch", caption="test images, their reconstructions and (for VAEs) new samples"
-                )
+                caption = "test images, their reconstructions and (for VAEs) new samples"
+                st.image(image_source(grid), width="stretch", caption=caption)
         with right:
             for line in metric_lines(entry):
                 st.markdown(f"- {line}")
@@ -120,7 +119,7 @@ def gallery_card(entry: ModelEntry) -> None:
     st.caption(describe_entry(entry))
     grid = Path(entry.path).with_suffix(".png")
     if grid.exists():
-        st.image(str(grid), width="stretch")
+        st.image(image_source(grid), width="stretch")
     lines = metric_lines(entry)
     if lines:
         st.caption("  \n".join(lines))

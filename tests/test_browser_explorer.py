@@ -230,7 +230,9 @@ def test_home_leads_with_the_mnist_conv_vae_in_words_and_units(page, server):
 
 def test_reconstruct_error_map_prints_its_own_range(page, server):
     visit(page, server, "reconstruct", DIGITS)
-    page.get_by_text(re.compile(r"squared error, 0 to 0\.\d{3}")).first.wait_for(timeout=30000)
+    page.get_by_text(re.compile(r"squared error, 0 \(black\) to 0\.\d{3}")).first.wait_for(timeout=30000)
+    error_map = page.locator('[data-testid="stImage"]', has_text="squared error").first.locator("img")
+    assert error_map.evaluate("i => i.complete && i.naturalWidth >= 140")  # drawn, enlarged
 
 
 def model_input_src(page) -> str:

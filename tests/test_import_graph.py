@@ -178,3 +178,30 @@ def test_the_boot_covers_every_package_that_imports_its_children_and_runs_first(
 
 def imports_of_node(node) -> list[str]:
     return [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+
+
+def test_every_name_the_pages_import_from_our_packages_exists():
+    """A page whose import fails shows an error box only when opened; the fast loop has no AppTest of
+    every page in every state (a stale `from labapp.display import shown` broke Latent map once)."""
+    import importlib
+
+    missing = []
+    for path in [*(ROOT / "pages").glob("*.py"), *APP_PACKAGE.glob("*.py"), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] in OURS:
+                module = importlib.import_module(node.module)
+                missing += [f"{path.name}: {node.module}.{a.name}" for a in node.names if not has(module, a.name)]
+    assert missing == []
+
+
+OURS = {"aelib", "labapp", "latent_control"}
+
+
+def has(module, name: str) -> bool:
+    """`from module import name` works: an attribute, or a submodule (`from aelib.explore import lab`)."""
+    import importlib
+
+    try:
+        return hasattr(module, name) or bool(importlib.import_module(f"{module.__name__}.{name}"))
+    except ImportError:
+        return False

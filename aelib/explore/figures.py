@@ -192,23 +192,6 @@ def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple | None
     return fig
 
 
-def heatmap(values: np.ndarray, title: str = "", zmax: float | None = None) -> go.Figure:
-    """(H, W) non-negative values; the colour scale spans 0 to the image's own maximum unless
-    zmax is given (a fixed 0-1 scale leaves typical squared errors nearly black)."""
-    # black for no error, like the images' background; red to yellow for growing error
-    scale = [[0.0, "#000000"], [0.35, "#b2182b"], [0.7, "#ff7f00"], [1.0, "#ffff66"]]
-    zmax = float(max(values.max(), 1e-6)) if zmax is None else zmax
-    fig = go.Figure(go.Heatmap(z=values[::-1], colorscale=scale, zmin=0, zmax=zmax, colorbar={"thickness": 10}))
-    fig.update_layout(
-        title=title,
-        height=260,
-        margin={"l": 5, "r": 5, "t": 30, "b": 5},
-        xaxis={"visible": False},
-        yaxis={"visible": False, "scaleanchor": "x"},
-    )
-    return fig
-
-
 def code_bars(code: np.ndarray) -> go.Figure:
     fig = go.Figure(
         go.Bar(

@@ -199,3 +199,17 @@ def thumbnail(gray: np.ndarray, side: int = 150) -> np.ndarray:
     image = Image.fromarray(to_uint8(gray))
     image.thumbnail((side, side), Image.LANCZOS)
     return np.asarray(image)
+
+
+# Black for no error, like the images' background; red to yellow for growing error.
+ERROR_STOPS = np.array([0.0, 0.35, 0.7, 1.0])
+ERROR_COLOURS = np.array([[0, 0, 0], [178, 24, 43], [255, 127, 0], [255, 255, 102]], np.float64)
+
+
+def error_colours(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
+    """(H, W) non-negative errors -> (H, W, 3) uint8 on the black-red-yellow scale, from 0 to vmax
+    (the image's own maximum by default: a fixed 0-1 scale leaves typical squared errors black)."""
+    vmax = float(max(values.max(), 1e-6)) if vmax is None else vmax
+    t = np.clip(values / vmax, 0.0, 1.0)
+    channels = [np.interp(t, ERROR_STOPS, ERROR_COLOURS[:, c]) for c in range(3)]
+    return np.round(np.stack(channels, -1)).astype(np.uint8)
