@@ -234,3 +234,11 @@ def test_a_blank_upload_on_a_face_model_is_no_face_and_the_crop_stays_automatic(
     assert not at.exception
     assert not next(t for t in at.toggle if t.label.startswith("Set the face crop by hand")).value
     assert any(e.value.startswith("**No face found:**") for e in at.error), [e.value for e in at.error]
+
+
+def test_tabular_latent_size_defaults_below_the_column_count_and_warns_when_too_wide(app):
+    at = open_page(app, "tabular")  # the tiny odds_cardio table: 6 columns
+    slider = next(s for s in at.slider if s.label == "Latent size")
+    assert slider.value == 2 and not at.warning  # was 4: two numbers short of copying the row
+    slider.set_value(4).run()
+    assert any("keeps more than half of the 6 columns" in w.value for w in at.warning)
