@@ -15,7 +15,7 @@ from labapp.display import big, label_names, plain, show_images
 from labapp.frame import setup_page
 from labapp.models import typicality_reference
 from labapp.picker import choose_model
-from labapp.uploads import draw_digit, prepared_upload
+from labapp.uploads import draw_digit, prepared_upload, show_verdict
 
 setup_page("Reconstruct")
 entry, checkpoint, bundle = choose_model()
@@ -98,25 +98,6 @@ if not inputs:
     st.stop()
 
 
-def show_verdict(out: dict) -> None:
-    """The graded answer for every input (aelib.explore.verdict): typical, unusual, unlike anything the
-    model saw, or no face found, with its reasons and whether it is a close call."""
-    typical = out.get("typicality")
-    if typical is None:
-        return
-    nearest = ""
-    # a label only for what the model can read: not for "no face found" nor for "unlike anything it saw"
-    if "nearest_label" in out and names and typical["word"] in ("typical", "unusual"):
-        vote = f"the 5 nearest test images are mostly **{plain(names[out['nearest_vote']])}**"
-        nearest = f" {vote[0].upper()}{vote[1:]}."
-        if out.get("label_from") == "classifier":  # aelib.scoring.label_head, trained on the training codes
-            read = plain(names[out["nearest_label"]])
-            nearest = f" Its code reads as **{read}** (a small classifier on the code); {vote}."
-    title, _, reasons = typical["text"].partition(": ")
-    show = {"typical": st.success, "unusual": st.warning}.get(typical["word"], st.error)
-    show(f"**{plain(title)}:** {plain(reasons)}{nearest}")
-
-
 def show_result(n: int, item: dict) -> None:
     given = item.get("label") if item.get("label") is not None else label  # a test image has its own class
     out = explain_reconstruction(
@@ -125,7 +106,7 @@ def show_result(n: int, item: dict) -> None:
     st.subheader(plain(item["name"]))
     for note in item["notes"]:
         st.caption(plain(note))
-    show_verdict(out)
+    show_verdict(out, names)
     if item["steps"]:
         st.caption("What the model was given, step by step:")
         show_images(
