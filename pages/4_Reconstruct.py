@@ -84,8 +84,14 @@ with draw_tab:
         except AelibError as exc:
             st.error(plain(f"drawing: {exc}"))
 with test_tab:
-    # a test image only on request once the user has given something, even if it failed to load
-    if bundle.images is not None and st.toggle("Use a test image", value=not files and drawing is None):
+    # a test image only on request once the user has given something, even if it failed to load; never
+    # while the Draw tab waits for a drawing (its verdict would read as the verdict on the empty canvas)
+    waiting_for_drawing = draw_tab.open and drawing is None
+    if (
+        bundle.images is not None
+        and st.toggle("Use a test image", value=not files and drawing is None)
+        and not waiting_for_drawing
+    ):
         index = st.number_input("Test image index", 0, len(bundle.images) - 1, 0)
         image = stored_to_display(bundle.images, index)
         own = int(bundle.labels[index]) if model.is_conditional and bundle.labels is not None else None
@@ -94,7 +100,10 @@ with test_tab:
         )
 
 if not inputs:
-    st.info("Upload an image, draw one, or pick a test image.")
+    if waiting_for_drawing:
+        st.info("Draw in the square above: the model's reconstruction of your drawing and its verdict appear here.")
+    else:
+        st.info("Upload an image, draw one, or pick a test image.")
     st.stop()
 
 
