@@ -142,3 +142,30 @@ def test_the_time_series_chart_title_is_whole_and_clear_of_the_chart_toolbar(pho
     phone.screenshot(path=SHOTS / "phone_time_series_title.png")
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
     assert toolbar is not None and not overlap(box, toolbar), (box, toolbar)
+
+
+def test_tapping_a_sidebar_link_on_a_phone_closes_the_drawer(phone, server):
+    phone.goto(server["url"])
+    wait_until_idle(phone)
+    phone.locator('[data-testid="stExpandSidebarButton"]').tap()
+    sidebar = phone.locator('[data-testid="stSidebar"]')
+    link = sidebar.get_by_role("link", name="Time series")
+    link.wait_for()
+    link.tap()
+    phone.wait_for_url("**/Time_series?**")
+    wait_until_idle(phone)
+    phone.wait_for_timeout(1000)  # the drawer's closing animation
+    phone.screenshot(path=SHOTS / "phone_after_sidebar_link.png")
+    box = sidebar.bounding_box()
+    assert box is None or box["x"] + box["width"] <= 0, box  # it stayed open over the page
+
+
+def test_a_sidebar_link_on_a_wide_screen_leaves_the_sidebar_open(page, server):
+    page.goto(server["url"])
+    wait_until_idle(page)
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Time series").click()
+    page.wait_for_url("**/Time_series?**")
+    wait_until_idle(page)
+    page.wait_for_timeout(1000)
+    box = page.locator('[data-testid="stSidebar"]').bounding_box()
+    assert box is not None and box["x"] >= 0 and box["width"] > 200, box
