@@ -143,8 +143,9 @@ def header(column, model: Model) -> None:
 
 def verdict(column, model: Model, item: dict) -> None:
     """Under a model's rebuild of the user's image: that model's verdict on it, by the same code path
-    and wording as the Reconstruct page (labapp.uploads.judged, show_verdict). A conditional model
-    is given the class it rebuilds the image best with, as in its tile."""
+    and wording as the Reconstruct page (labapp.uploads.judged, show_verdict), without the reasons
+    (the Reconstruct page gives them). A conditional model is given the class it rebuilds the image
+    best with, as in its tile."""
     label = compare.best_labels(model.net, item["image"][None])[0] if model.net.is_conditional else None
     out = judged(model.net, item["image"], model.entry, label, item.get("evidence"))
-    show_verdict(out, label_names(model.checkpoint), column)
+    show_verdict(out, label_names(model.checkpoint), column, brief=True)

@@ -32,11 +32,17 @@ def judged(model, image: np.ndarray, entry: ModelEntry, label=None, evidence: di
     return judge(model, image, get_bundle(entry), label=label, reference=typicality_reference(entry), evidence=evidence)
 
 
-def show_verdict(out: dict, names: list[str] | None, where=st) -> None:
+def show_verdict(out: dict, names: list[str] | None, where=st, brief: bool = False) -> None:
     """The graded answer for one input (`judged`, aelib.explore.verdict): typical, unusual, unlike
-    anything the model saw, or no face found, with its reasons and whether it is a close call."""
+    anything the model saw, or no face found, with its reasons and whether it is a close call;
+    brief: the answer alone (a narrow column), without the reasons and the label."""
     typical = out.get("typicality")
     if typical is None:
+        return
+    title, _, reasons = typical["text"].partition(": ")
+    show = {"typical": where.success, "unusual": where.warning}.get(typical["word"], where.error)
+    if brief:
+        show(f"**{plain(title)}**")
         return
     nearest = ""
     # a label only for what the model can read: not for "no face found" nor for "unlike anything it saw"
@@ -46,8 +52,6 @@ def show_verdict(out: dict, names: list[str] | None, where=st) -> None:
         if out.get("label_from") == "classifier":  # aelib.scoring.label_head, trained on the training codes
             read = plain(names[out["nearest_label"]])
             nearest = f" Its code reads as **{read}** (a small classifier on the code); {vote}."
-    title, _, reasons = typical["text"].partition(": ")
-    show = {"typical": where.success, "unusual": where.warning}.get(typical["word"], where.error)
     show(f"**{plain(title)}:** {plain(reasons)}{nearest}")
 
 

@@ -70,7 +70,8 @@ if models:
             verdict(col, model, item)
     st.caption(
         "A bigger code or convolutional layers keep more detail; a VAE trades a little sharpness for a "
-        "tidy code. Your own image shows which models cope with something not taken from their test set."
+        "tidy code. Your own image shows which models cope with something not taken from their test set; "
+        "under each rebuild, that model's verdict on it (the Reconstruct page gives its reasons)."
     )
 
     # 2. Noisy inputs

@@ -211,4 +211,5 @@ def test_compare_gives_every_model_the_reconstruct_pages_verdict_on_a_photograph
         page.file_uploader[0].set_value(photo).run()
         (expected,) = verdicts(page)
         assert expected.startswith("**Unlike"), expected
-        assert shown[chosen.index(model_id)] == expected, (model_id, shown)
+        title = expected.partition(":**")[0] + "**"  # Compare's narrow columns: the verdict without its reasons
+        assert shown[chosen.index(model_id)] == title, (model_id, shown, expected)
