@@ -146,6 +146,7 @@ def test_default_bottleneck_finds_shifted_rows_in_five_columns(seed):
 
 
 def test_default_bottleneck_is_clearly_narrower_than_the_table():
-    assert [default_latent(d) for d in (2, 3, 5, 9, 21, 36, 200)] == [1, 1, 2, 3, 7, 12, 16]
+    # wide tables keep the old 4 (ODDS cardio, 21 columns: AUC 0.943 with 4, 0.834 with 7)
+    assert [default_latent(d) for d in (2, 3, 5, 8, 9, 12, 21, 36, 274)] == [1, 1, 2, 3, 3, 4, 4, 4, 4]
     assert all(not too_wide(default_latent(d), d) for d in range(2, 300))
     assert too_wide(4, 5) and too_wide(3, 5) and not too_wide(2, 5)
