@@ -12,9 +12,9 @@ from aelib import AelibError
 from aelib.explore import compare, inference
 from aelib.io.zoo import ModelEntry
 from aelib.preprocess.imaging import upscale
-from labapp.display import image_source, plain
+from labapp.display import image_source, label_names, plain
 from labapp.models import get_bundle, get_checkpoint, shipped, user_models
-from labapp.uploads import draw_digit, prepared_upload
+from labapp.uploads import draw_digit, judged, prepared_upload, show_verdict
 
 TILE_WIDTH = 150  # px: every tile of a row is enlarged to about this width, by a whole factor
 
@@ -70,7 +70,8 @@ def pick_models(candidates: list[ModelEntry], dataset: str) -> list[Model]:
 
 def own_images(dataset: str, image_shape: tuple) -> list[dict]:
     """The user's upload(s) and drawing, prepared for `dataset` by the Reconstruct page's pipeline
-    (labapp.uploads.prepared_upload / inference.prepare_image): dicts with name and image (H, W[, 3])."""
+    (labapp.uploads.prepared_upload / inference.prepare_image): dicts with name, image (H, W[, 3]) and
+    evidence (what the preparation set aside, for the verdict)."""
     upload_tab, draw_tab = st.tabs(["Upload", "Draw"], key="compare_source", on_change="rerun")
     inputs = []
     with upload_tab:
@@ -85,7 +86,7 @@ def own_images(dataset: str, image_shape: tuple) -> list[dict]:
                 prepared = prepared_upload(files.getvalue(), files.name, dataset, tuple(image_shape))
                 for note in prepared["notes"]:
                     st.caption(plain(note))
-                inputs.append({"name": "your upload", "image": prepared["image"]})
+                inputs.append({"name": "your upload", "image": prepared["image"], "evidence": prepared.get("evidence")})
             except AelibError as exc:
                 st.error(plain(str(exc)))
     with draw_tab:
@@ -96,7 +97,7 @@ def own_images(dataset: str, image_shape: tuple) -> list[dict]:
         rgb = np.asarray(drawing, np.float32)[..., :3] / 255.0
         try:
             prepared = inference.prepare_image(rgb if image_shape[0] == 3 else rgb.mean(-1), dataset, image_shape)
-            inputs.append({"name": "your drawing", "image": prepared.image})
+            inputs.append({"name": "your drawing", "image": prepared.image, "evidence": prepared.evidence})
         except AelibError as exc:
             st.error(plain(f"drawing: {exc}"))
     return inputs
@@ -138,3 +139,13 @@ def header(column, model: Model) -> None:
     box = column.container(height=78, border=False, gap="xxsmall")
     box.markdown(f"**{model.kind}**")
     box.caption(f"{model.net.config.latent_dim}-D code", help=f"`{model.id}`")
+
+
+def verdict(column, model: Model, item: dict) -> None:
+    """Under a model's rebuild of the user's image: that model's verdict on it, by the same code path
+    and wording as the Reconstruct page (labapp.uploads.judged, show_verdict), without the reasons
+    (the Reconstruct page gives them). A conditional model is given the class it rebuilds the image
+    best with, as in its tile."""
+    label = compare.best_labels(model.net, item["image"][None])[0] if model.net.is_conditional else None
+    out = judged(model.net, item["image"], model.entry, label, item.get("evidence"))
+    show_verdict(out, label_names(model.checkpoint), column, brief=True)

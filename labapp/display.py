@@ -99,3 +99,14 @@ def show(where, image: np.ndarray, height: int | None = 140, caption: str | None
 def label_names(checkpoint) -> list[str]:
     """The model's class names ([] when it has none)."""
     return checkpoint.header["dataset"].get("class_names") or []
+
+
+def titled_chart(fig, **kwargs) -> None:
+    """A Plotly figure with its title as page text above it, where it wraps: a title inside the figure
+    does not wrap, so on a phone a long one was cut off, and on a touch screen (no hover) Plotly's
+    toolbar, always shown there, covered it. The figure keeps a top margin for the toolbar."""
+    title = fig.layout.title.text
+    if title:
+        st.markdown(f"**{plain(title)}**")
+        fig.update_layout(title=None, margin_t=36)
+    st.plotly_chart(fig, **kwargs)

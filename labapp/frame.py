@@ -50,6 +50,22 @@ PAGES = (
 PAGE_BY_KEY = {page.key: page for page in PAGES}
 
 
+# On a phone the sidebar is a drawer over the page. Streamlit closes it after a tap on its own page
+# navigation, but not after a tap on an st.page_link (the sidebar's links here, which carry the model
+# in their query): the drawer stayed open over the new page. Below Streamlit's "md" breakpoint (768 px),
+# where the sidebar overlays the page, a tap on one of its links presses the drawer's close button.
+CLOSE_DRAWER_ON_LINK = """<script>
+if (!window.aelabDrawerCloses) {
+  window.aelabDrawerCloses = true;
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]');
+    if (!link || !window.matchMedia("(max-width: 767.98px)").matches) return;
+    setTimeout(() => document.querySelector('[data-testid="stSidebarCollapseButton"] button')?.click(), 0);
+  }, true);
+}
+</script>"""
+
+
 def setup_page(title: str) -> None:
     """Every page starts here: wide layout, the sidebar's links and the page title."""
     release_freed_memory()
@@ -61,6 +77,7 @@ def setup_page(title: str) -> None:
             st.page_link(page.path, label=page.title, icon=page.icon, query_params=link_query(page.key, active))
         st.divider()
         browser_models.set_cookie()  # only once this browser has models kept on the server
+        st.html(CLOSE_DRAWER_ON_LINK, unsafe_allow_javascript=True)  # (in the sidebar: no gap above the title)
     # Image captions wrap between words, not inside them ("reconstru ction" under narrow images).
     st.html("<style>[data-testid='stImageCaption'] {word-break: normal; overflow-wrap: normal;}</style>")
     st.title(title)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from aelib.io.zoo import ModelEntry
 from labapp import keys
+from labapp.display import plain
 from labapp.models import get_bundle, typicality_reference
 
 
@@ -21,18 +22,46 @@ def prepared_upload(data: bytes, name: str, dataset: str, image_shape: tuple, fa
     return {**prepared, "gray": shrink_to(prepared["gray"], 300)}
 
 
-def upload_verdict(model, image: np.ndarray, entry: ModelEntry, label=None, evidence: dict | None = None) -> None:
-    """One line on how typical an upload is for this model (the Reconstruct page has the details).
+def judged(model, image: np.ndarray, entry: ModelEntry, label=None, evidence: dict | None = None) -> dict:
+    """aelib.explore.lab.judge against `entry`'s bundle and cached verdict reference: the one reading
+    of an input that every page's verdict comes from (Reconstruct, Compare, Interpolate, Denoise).
     evidence: what the upload pipeline set aside (prepare_upload's "evidence"), so that the verdict
     judges what was uploaded, not only the part that was kept."""
-    from aelib.explore import inference
-    from aelib.explore.lab import typicality
+    from aelib.explore.lab import judge
 
-    reference = typicality_reference(entry)
-    if reference is None:
+    return judge(model, image, get_bundle(entry), label=label, reference=typicality_reference(entry), evidence=evidence)
+
+
+def show_verdict(out: dict, names: list[str] | None, where=st, brief: bool = False) -> None:
+    """The graded answer for one input (`judged`, aelib.explore.verdict): typical, unusual, unlike
+    anything the model saw, or no face found, with its reasons and whether it is a close call;
+    brief: the answer alone (a narrow column), without the reasons and the label."""
+    typical = out.get("typicality")
+    if typical is None:
         return
-    result = inference.reconstruct(model, image, label)
-    verdict = typicality(image, result, get_bundle(entry), reference, evidence)
+    title, _, reasons = typical["text"].partition(": ")
+    show = {"typical": where.success, "unusual": where.warning}.get(typical["word"], where.error)
+    if brief:
+        show(f"**{plain(title)}**")
+        return
+    nearest = ""
+    # a label only for what the model can read: not for "no face found" nor for "unlike anything it saw"
+    if "nearest_label" in out and names and typical["word"] in ("typical", "unusual"):
+        vote = f"the 5 nearest test images are mostly **{plain(names[out['nearest_vote']])}**"
+        nearest = f" {vote[0].upper()}{vote[1:]}."
+        if out.get("label_from") == "classifier":  # aelib.scoring.label_head, trained on the training codes
+            read = plain(names[out["nearest_label"]])
+            nearest = f" Its code reads as **{read}** (a small classifier on the code); {vote}."
+    show(f"**{plain(title)}:** {plain(reasons)}{nearest}")
+
+
+def upload_verdict(model, image: np.ndarray, entry: ModelEntry, label=None, evidence: dict | None = None) -> None:
+    """One line on how typical an upload is for this model (the Reconstruct page has the details)."""
+    if typicality_reference(entry) is None:
+        return
+    verdict = judged(model, image, entry, label, evidence).get("typicality")
+    if verdict is None:
+        return
     text = verdict["verdict"]
     (st.caption if verdict["typical"] else st.warning)(text[:1].upper() + text[1:].rstrip(".") + ".")
 

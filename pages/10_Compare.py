@@ -6,7 +6,7 @@ import streamlit as st
 from aelib.explore import compare
 from aelib.explore.figures import series_overlay
 from aelib.preprocess.imaging import psnr, stored_to_display
-from labapp.compare import computed, header, own_images, pick_models, show_tile
+from labapp.compare import computed, header, own_images, pick_models, show_tile, verdict
 from labapp.display import label_names
 from labapp.frame import setup_page
 from labapp.models import get_bundle, get_checkpoint, model_entries
@@ -67,9 +67,11 @@ if models:
         for item, recon, error in zip(yours, own[model.id], own_errors[model.id], strict=True):
             pair = np.stack([compare.as_rgb(recon[None])[0], compare.colour_errors(error[None], vmax)[0]])
             show_tile(col, pair, f"{item['name']}: rebuilt · error", n_cols=2)
+            verdict(col, model, item)
     st.caption(
         "A bigger code or convolutional layers keep more detail; a VAE trades a little sharpness for a "
-        "tidy code. Your own image shows which models cope with something not taken from their test set."
+        "tidy code. Your own image shows which models cope with something not taken from their test set; "
+        "under each rebuild, that model's verdict on it (the Reconstruct page gives its reasons)."
     )
 
     # 2. Noisy inputs

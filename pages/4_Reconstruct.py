@@ -15,7 +15,7 @@ from labapp.display import label_names, plain, show, show_images
 from labapp.frame import setup_page
 from labapp.models import typicality_reference
 from labapp.picker import choose_model
-from labapp.uploads import draw_digit, prepared_upload
+from labapp.uploads import draw_digit, prepared_upload, show_verdict
 
 setup_page("Reconstruct")
 entry, checkpoint, bundle = choose_model()
@@ -84,8 +84,14 @@ with draw_tab:
         except AelibError as exc:
             st.error(plain(f"drawing: {exc}"))
 with test_tab:
-    # a test image only on request once the user has given something, even if it failed to load
-    if bundle.images is not None and st.toggle("Use a test image", value=not files and drawing is None):
+    # a test image only on request once the user has given something, even if it failed to load; never
+    # while the Draw tab waits for a drawing (its verdict would read as the verdict on the empty canvas)
+    waiting_for_drawing = draw_tab.open and drawing is None
+    if (
+        bundle.images is not None
+        and st.toggle("Use a test image", value=not files and drawing is None)
+        and not waiting_for_drawing
+    ):
         index = st.number_input("Test image index", 0, len(bundle.images) - 1, 0)
         image = stored_to_display(bundle.images, index)
         own = int(bundle.labels[index]) if model.is_conditional and bundle.labels is not None else None
@@ -94,27 +100,11 @@ with test_tab:
         )
 
 if not inputs:
-    st.info("Upload an image, draw one, or pick a test image.")
+    if waiting_for_drawing:
+        st.info("Draw in the square above: the model's reconstruction of your drawing and its verdict appear here.")
+    else:
+        st.info("Upload an image, draw one, or pick a test image.")
     st.stop()
-
-
-def show_verdict(out: dict) -> None:
-    """The graded answer for every input (aelib.explore.verdict): typical, unusual, unlike anything the
-    model saw, or no face found, with its reasons and whether it is a close call."""
-    typical = out.get("typicality")
-    if typical is None:
-        return
-    nearest = ""
-    # a label only for what the model can read: not for "no face found" nor for "unlike anything it saw"
-    if "nearest_label" in out and names and typical["word"] in ("typical", "unusual"):
-        vote = f"the 5 nearest test images are mostly **{plain(names[out['nearest_vote']])}**"
-        nearest = f" {vote[0].upper()}{vote[1:]}."
-        if out.get("label_from") == "classifier":  # aelib.scoring.label_head, trained on the training codes
-            read = plain(names[out["nearest_label"]])
-            nearest = f" Its code reads as **{read}** (a small classifier on the code); {vote}."
-    title, _, reasons = typical["text"].partition(": ")
-    box = {"typical": st.success, "unusual": st.warning}.get(typical["word"], st.error)
-    box(f"**{plain(title)}:** {plain(reasons)}{nearest}")
 
 
 def show_result(n: int, item: dict) -> None:
@@ -125,7 +115,7 @@ def show_result(n: int, item: dict) -> None:
     st.subheader(plain(item["name"]))
     for note in item["notes"]:
         st.caption(plain(note))
-    show_verdict(out)
+    show_verdict(out, names)
     if item["steps"]:
         st.caption("What the model was given, step by step:")
         show_images(

@@ -10,7 +10,7 @@ from aelib.explore import inference
 from aelib.explore.figures import latent_scatter, series_overlay
 from aelib.scoring.anomaly import anomaly_setups, reconstruction_errors
 from labapp.anomaly import threshold_panel
-from labapp.display import label_names, plain
+from labapp.display import label_names, plain, titled_chart
 from labapp.frame import setup_page
 from labapp.picker import choose_model
 
@@ -37,7 +37,7 @@ with beats_tab:
     nth = st.slider(f"Beat of this class (1 to {n})", 1, n, 1) - 1 if n > 1 else 0
     index = int(candidates[nth])
     recon = inference.rebuild(model, signals[index][None, None, None])[0].ravel()
-    st.plotly_chart(
+    titled_chart(
         series_overlay(
             signals[index],
             recon,
@@ -58,7 +58,7 @@ with map_tab:
     maps = ["PCA", "t-SNE"] if bundle.tsne is not None else ["PCA"]
     method = st.radio("Map", maps, horizontal=True, key="series_map")
     coords = bundle.pca if method == "PCA" else bundle.tsne
-    st.plotly_chart(latent_scatter(coords, labels, names, title=f"{method} of the beats' codes"))
+    titled_chart(latent_scatter(coords, labels, names, title=f"{method} of the beats' codes"))
 
 with upload_tab:
     length = model.config.image_shape[-1]

@@ -7,7 +7,7 @@ from aelib import AelibError
 from aelib.datasets.tables import csv_columns, read_csv_table
 from aelib.explore.figures import feature_errors, roc_figure, score_histograms
 from aelib.scoring.anomaly import isolation_forest_scores, roc
-from aelib.scoring.tabular import TableModel
+from aelib.scoring.tabular import MAX_LATENT, TableModel, default_latent, too_wide
 from labapp import keys
 from labapp.display import plain
 from labapp.frame import setup_page
@@ -74,9 +74,21 @@ if features.shape[1] < 2:
     )
     st.stop()
 cols = st.columns(4)
-max_latent = min(16, features.shape[1] - 1)  # a bottleneck narrower than the input
+max_latent = min(MAX_LATENT, features.shape[1] - 1)  # a bottleneck narrower than the input
 if max_latent > 1:
-    latent_dim = cols[0].slider("Latent size", 1, max_latent, min(4, max_latent))
+    latent_dim = cols[0].slider(
+        "Latent size",
+        1,
+        max_latent,
+        min(default_latent(features.shape[1]), max_latent),
+        help="How many numbers each row is squeezed into. Narrower than the table, or every row is rebuilt well.",
+    )
+    if too_wide(latent_dim, features.shape[1]):
+        cols[0].warning(
+            f"A latent size of {latent_dim} keeps more than half of the {features.shape[1]} columns: the "
+            "autoencoder can rebuild nearly every row, outliers too, so they will hardly stand out. "
+            f"Try {default_latent(features.shape[1])}."
+        )
 else:
     latent_dim = 1
     cols[0].caption(f"Latent size 1 (the table has {features.shape[1]} numeric columns)")

@@ -234,3 +234,22 @@ def test_a_blank_upload_on_a_face_model_is_no_face_and_the_crop_stays_automatic(
     assert not at.exception
     assert not next(t for t in at.toggle if t.label.startswith("Set the face crop by hand")).value
     assert any(e.value.startswith("**No face found:**") for e in at.error), [e.value for e in at.error]
+
+
+def test_tabular_latent_size_defaults_below_the_column_count_and_warns_when_too_wide(app):
+    at = open_page(app, "tabular")  # the tiny odds_cardio table: 6 columns
+    slider = next(s for s in at.slider if s.label == "Latent size")
+    assert slider.value == 2 and not at.warning  # was 4: two numbers short of copying the row
+    slider.set_value(4).run()
+    assert any("keeps more than half of the 6 columns" in w.value for w in at.warning)
+
+
+def test_reconstruct_draw_tab_invites_to_draw_and_judges_nothing_before_a_drawing(app):
+    """The Draw tab used to show the verdict on test image 0 below an empty canvas."""
+    at = open_page(app, "reconstruct", "digits_ae")
+    assert any(s.value.startswith("test image") for s in at.subheader)  # the Upload tab's first view
+    at.session_state["reconstruct_source"] = "Draw"
+    at.run()
+    assert not at.exception
+    assert not at.subheader and not at.success and not at.warning and not at.error
+    assert any(i.value.startswith("Draw in the square above") for i in at.info), [i.value for i in at.info]

@@ -118,3 +118,54 @@ def test_no_page_is_wider_than_a_phone(phone, server, page_key):
     )
     assert max(widths) <= PHONE["width"], widths
     phone.screenshot(path=str(SHOTS / f"phone_{page_key}.png"), full_page=True)
+
+
+def overlap(a, b) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and (b["y"] < a["y"] + a["height"])
+    )
+
+
+def test_the_time_series_chart_title_is_whole_and_clear_of_the_chart_toolbar(phone, server):
+    """Inside the figure the title did not wrap (cut off at the right edge) and Plotly's toolbar,
+    always shown on a touch screen, covered it."""
+    phone.goto(f"{server['url']}/{PAGE_PATHS['time_series']}?model=ecg5000_conv1d_ae")
+    wait_until_idle(phone)
+    chart = phone.locator('[data-testid="stPlotlyChart"]').first
+    chart.scroll_into_view_if_needed()
+    title = phone.get_by_text("test beat #").first
+    title.wait_for()
+    box, toolbar = title.bounding_box(), chart.locator(".modebar").bounding_box()
+    phone.screenshot(path=SHOTS / "phone_time_series_title.png")
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert toolbar is not None and not overlap(box, toolbar), (box, toolbar)
+
+
+def test_tapping_a_sidebar_link_on_a_phone_closes_the_drawer(phone, server):
+    phone.goto(server["url"])
+    wait_until_idle(phone)
+    phone.locator('[data-testid="stExpandSidebarButton"]').tap()
+    sidebar = phone.locator('[data-testid="stSidebar"]')
+    link = sidebar.get_by_role("link", name="Time series")
+    link.wait_for()
+    link.tap()
+    phone.wait_for_url("**/Time_series?**")
+    wait_until_idle(phone)
+    phone.wait_for_timeout(1000)  # the drawer's closing animation
+    phone.screenshot(path=SHOTS / "phone_after_sidebar_link.png")
+    box = sidebar.bounding_box()
+    assert box is None or box["x"] + box["width"] <= 0, box  # it stayed open over the page
+
+
+def test_a_sidebar_link_on_a_wide_screen_leaves_the_sidebar_open(page, server):
+    page.goto(server["url"])
+    wait_until_idle(page)
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Time series").click()
+    page.wait_for_url("**/Time_series?**")
+    wait_until_idle(page)
+    page.wait_for_timeout(1000)
+    box = page.locator('[data-testid="stSidebar"]').bounding_box()
+    assert box is not None and box["x"] >= 0 and box["width"] > 200, box

@@ -117,7 +117,8 @@ def test_compare_page_shows_four_kinds_with_images_and_an_upload_in_every_column
     assert table.count("\n| `") == n_models
 
     at.file_uploader[0].set_value(SEVEN).run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and len(verdicts(at)) == n_models, verdicts(at)
+    assert all(e.value in verdicts(at) for e in at.error), [e.value for e in at.error]  # no failure
     assert len(shown_images(at, "your upload: rebuilt")) == n_models
     assert len(shown_images(at, "your upload")) == n_models + 1  # and the prepared input once
 
@@ -181,3 +182,34 @@ def test_table_card_numbers_are_the_checkpoints_stored_eval_metrics(model_id):
     assert row["latent_dim"] == header["config"]["latent_dim"]
     table = compare.table_markdown([row])
     assert compare.format_cell("mse_per_pixel", stored["mse_per_pixel"]) in table
+
+
+def verdicts(at) -> list[str]:
+    """The graded verdicts on the page (labapp.uploads.show_verdict: "**Title:** reasons"), in order."""
+    return [e.value for kind in ("success", "warning", "error") for e in at.get(kind) if e.value.startswith("**")]
+
+
+def test_compare_gives_every_model_the_reconstruct_pages_verdict_on_a_photograph(app):
+    """A photograph on digit models: Compare showed no verdict at all where Reconstruct said "unlike"."""
+    from app_fixtures import server_side
+    from PIL import Image
+    from skimage.data import astronaut
+    from streamlit.testing.v1 import AppTest
+
+    photo = ("astronaut.png", encode(Image.fromarray(astronaut())), "image/png")
+    at = open_page(app, "compare", "digits_vae2d")
+    at.file_uploader[0].set_value(photo).run()
+    assert not at.exception
+    shown, chosen = verdicts(at), at.multiselect[0].value
+    assert len(shown) == len(chosen), shown  # one verdict under each model's rebuild of the photo
+    plain_models = [m for m in chosen if m != "digits_cvae"]  # Reconstruct gives a cvae the sidebar's class
+    assert len(plain_models) >= 3, chosen
+    for model_id in plain_models:
+        page = open_page(
+            server_side(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)), "reconstruct", model_id
+        )
+        page.file_uploader[0].set_value(photo).run()
+        (expected,) = verdicts(page)
+        assert expected.startswith("**Unlike"), expected
+        title = expected.partition(":**")[0] + "**"  # Compare's narrow columns: the verdict without its reasons
+        assert shown[chosen.index(model_id)] == title, (model_id, shown, expected)

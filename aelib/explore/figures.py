@@ -223,11 +223,11 @@ def series_overlay(values: np.ndarray, recon: np.ndarray, title: str = "") -> go
     )
     fig.update_layout(
         title=title,
-        height=300,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=340,
+        margin={"l": 10, "r": 10, "t": 40, "b": 60},
         xaxis_title="time step",
         yaxis_title="value (z-scored)",
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "y": -0.3},  # below the axis title, not over it
     )
     return fig
 

@@ -21,12 +21,28 @@ def explain_reconstruction(
     reference: dict | None = None,
     evidence: dict | None = None,
 ) -> dict:
-    """Everything the reconstruct page shows for one (H, W) image in [0, 1]: reconstruction,
-    error map, code, its spot on the bundle's PCA map, nearest test images and their majority
-    label (nearest_vote), the label the code reads as (nearest_label: the bundle's label head when
-    it has one, label_from "classifier", else the vote, label_from "vote"), how typical the input
-    is (`typicality`; pass its cached `reference`, and the upload pipeline's `evidence` so the
-    verdict judges the upload, not only what was kept), compression numbers."""
+    """Everything the reconstruct page shows for one (H, W) image in [0, 1]: `judge`'s answer and
+    compression numbers."""
+    result = judge(model, image, bundle, k_nearest, label, reference, evidence)
+    result["compression"] = inference.compression_readout(image, len(result["code"]))
+    return result
+
+
+def judge(
+    model,
+    image: np.ndarray,
+    bundle: Bundle,
+    k_nearest: int = 5,
+    label=None,
+    reference: dict | None = None,
+    evidence: dict | None = None,
+) -> dict:
+    """The model's reading of one (H, W[, 3]) image in [0, 1], the one every page shows a verdict
+    from: reconstruction, error map, code, its spot on the bundle's PCA map, nearest test images
+    and their majority label (nearest_vote), the label the code reads as (nearest_label: the
+    bundle's label head when it has one, label_from "classifier", else the vote, label_from
+    "vote"), how typical the input is (`typicality`; pass its cached `reference`, and the upload
+    pipeline's `evidence` so the verdict judges the upload, not only what was kept)."""
     result = inference.reconstruct(model, image, label)
     if bundle.codes is not None:
         result["map_xy"] = bundle.plane.transform(result["code"][None])[0]
@@ -42,7 +58,6 @@ def explain_reconstruction(
             head = bundle.label_head
             result["nearest_label"] = result["nearest_vote"] if head is None else head.read(result["code"])
             result["label_from"] = "vote" if head is None else "classifier"
-    result["compression"] = inference.compression_readout(image, len(result["code"]))
     return result
 
 

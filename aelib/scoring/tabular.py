@@ -13,6 +13,22 @@ from ..models.dense import DenseAE, DenseConfig
 from ..training.train import TrainConfig, fit
 from .anomaly import squared_error
 
+MAX_LATENT = 16  # the widest code the page offers
+WIDE_TABLE_LATENT = 4  # the default for wide tables: ODDS cardio (21 columns) scored AUC 0.943 with 4, 0.834 with 7
+
+
+def default_latent(n_columns: int) -> int:
+    """The bottleneck for a table of n_columns: about a third of them (5 -> 2, 9 -> 3), at most
+    WIDE_TABLE_LATENT. A code nearly as wide as the row (4 numbers for 5 columns) lets the network
+    pass every row through almost unchanged, outliers included, so nothing stands out."""
+    return max(1, min(WIDE_TABLE_LATENT, round(n_columns / 3)))
+
+
+def too_wide(latent_dim: int, n_columns: int) -> bool:
+    """Whether a bottleneck of latent_dim keeps more than half of n_columns: then the autoencoder can
+    rebuild most rows, shifted ones too, and reconstruction error ranks them poorly."""
+    return latent_dim > n_columns / 2
+
 
 @dataclass
 class TableModel:
@@ -33,7 +49,7 @@ class TableModel:
         cls,
         features: np.ndarray,
         train_mask: np.ndarray | None = None,
-        latent_dim: int = 4,
+        latent_dim: int | None = None,
         hidden: int = 32,
         epochs: int = 30,
         seed: int = 0,
@@ -41,7 +57,7 @@ class TableModel:
         max_rows: int = 20000,
     ) -> TableModel:
         """Fit on z-scored rows: features (N, D); train_mask (N,) bool, the rows to fit on (e.g. the
-        normal ones; all when None); at most max_rows of them."""
+        normal ones; all when None); at most max_rows of them. latent_dim: default_latent(D) when None."""
         features = np.asarray(features, np.float64)  # statistics of values near float32's limit overflow in float32
         rows = features if train_mask is None else features[train_mask]
         rows = rows[:max_rows]
@@ -61,7 +77,7 @@ class TableModel:
         torch.manual_seed(seed)
         config = DenseConfig(
             image_shape=(1, 1, features.shape[1]),
-            latent_dim=min(latent_dim, features.shape[1]),
+            latent_dim=min(latent_dim or default_latent(features.shape[1]), features.shape[1]),
             hidden=(hidden,),
             likelihood="gaussian",
             output="identity",
