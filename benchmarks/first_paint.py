@@ -9,7 +9,8 @@ and three moments are read from the browser's own clock, counted from the naviga
   1400x1000, by the time the page is idle): when the page's main content is on screen;
 - complete: the last change to the page's document (the run is over, every element is drawn). The
   live component's canvas is a frame of its own: its first image is ui_latency.py's "first image".
-The floor is the same three for a minimal app: a title, a slider and a 300x300 image.
+The floor is the same three for a minimal app: a title, a slider and a 300x300 image; and, to show
+what a chart costs in Streamlit, for the same app with one Plotly scatter under the image.
 
 Before #30 this benchmark timed goto -> "idle" as seen by polling every 200 ms for three quiet polls
 (at least 600 ms of the number was the poll) and compared it with the minimal app's first image
@@ -48,6 +49,15 @@ def panel():
 st.title("minimal")
 panel()
 """
+# What one Plotly chart adds to the floor: the same app with a 2,000-point scatter under the image.
+PLOTLY_APP = (
+    MINIMAL_APP
+    + """
+import plotly.graph_objects as go
+xy = np.random.default_rng(0).normal(size=(2, 2000))
+st.plotly_chart(go.Figure(go.Scatter(x=xy[0], y=xy[1], mode="markers")))
+"""
+)
 # Installed before the page's own scripts: the browser's paint entries and the last DOM change.
 RECORDER = """
 window.__paint = { fcp: null, lcp: null, complete: 0 };
@@ -81,10 +91,10 @@ def new_page(browser):
     return page
 
 
-def minimal_floor(browser, repeats: int) -> dict[str, float]:
+def minimal_floor(browser, repeats: int, app: str = MINIMAL_APP) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         minimal = Path(folder) / "minimal_app.py"
-        minimal.write_text(MINIMAL_APP)
+        minimal.write_text(app)
         with streamlit_server(ROOT / "benchmarks" / "_streamlit_minimal.log", script=minimal) as server:
             return median_paint(new_page(browser), server["url"], repeats)
 
@@ -101,10 +111,18 @@ def first_paints(browser, url: str, repeats: int) -> dict[str, dict[str, float]]
 
 def measure(browser, repeats: int = 5) -> dict:
     floor = minimal_floor(browser, repeats)
+    with_plotly = minimal_floor(browser, repeats, PLOTLY_APP)
     with streamlit_server(ROOT / "benchmarks" / "_streamlit.log") as server:
         pages = first_paints(browser, server["url"], repeats)
     ratios = {name: {m: round(p[m] / floor[m], 2) for m in MOMENTS} for name, p in pages.items()}
-    return {"repeats": repeats, "minimal_app_ms": floor, "pages_ms": pages, "vs_minimal_app": ratios}
+    ratios["minimal_app_with_a_plotly_chart"] = {m: round(with_plotly[m] / floor[m], 2) for m in MOMENTS}
+    return {
+        "repeats": repeats,
+        "minimal_app_ms": floor,
+        "minimal_app_with_a_plotly_chart_ms": with_plotly,
+        "pages_ms": pages,
+        "vs_minimal_app": ratios,
+    }
 
 
 def report(result: dict) -> None:
@@ -112,7 +130,9 @@ def report(result: dict) -> None:
     print(f"first paint, median of {result['repeats']} opens, ms from navigation start (x the minimal app):")
     gap = " " * 8
     print(f"  {'minimal app':12s} FCP {floor['fcp']:5d}{gap}LCP {floor['lcp']:5d}{gap}complete {floor['complete']:5d}")
-    for name, p in result["pages_ms"].items():
+    pages = {"+ a Plotly chart": result["minimal_app_with_a_plotly_chart_ms"], **result["pages_ms"]}
+    result["vs_minimal_app"]["+ a Plotly chart"] = result["vs_minimal_app"]["minimal_app_with_a_plotly_chart"]
+    for name, p in pages.items():
         r = result["vs_minimal_app"][name]
         print(
             f"  {name:12s} FCP {p['fcp']:5d} ({r['fcp']:4.2f}x) LCP {p['lcp']:5d} ({r['lcp']:4.2f}x) "
