@@ -1,5 +1,6 @@
 """UI latency in headless Chromium against the shipped models:
-- live (in-browser) decoding: display frames per second that show a new decoded image while a
+- live (in-browser) decoding, for every shipped image model and a Train-page-like 64x64 colour one
+  (colour_model.py): display frames per second that show a new decoded image while a
   pointer drags a slider and the 2-D pad on Generate (the pointer moves at --pointer-hz, 120 a
   second by default, sent on time as a mouse sends them, more than the display's 60 frames: every
   frame has a move to draw, so the rate measures the page and not this script), decode time per
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -26,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 import first_paint
+from colour_model import with_colour_model
 from first_paint import MINIMAL_APP, PAGE_MODELS, page_url
 from streamlit_server import PAGE_PATHS, chromium, streamlit_server, wait_until_idle
 
@@ -293,7 +296,10 @@ def main() -> None:
     parser.add_argument("--live-only", action="store_true", help="skip the server path and first paints")
     parser.add_argument("--repeats", type=int, default=3, help="drags per control and model (median reported)")
     parser.add_argument("--models", default="", help="comma-separated model ids (default: every shipped image model)")
+    parser.add_argument("--no-colour-model", action="store_true", help="skip the Train-page-like 64x64 colour model")
     args = parser.parse_args()
+    if not args.no_colour_model:  # served beside the shipped ones, so every image model is dragged
+        os.environ["AELIB_CHECKPOINTS"] = str(with_colour_model(Path(tempfile.mkdtemp(prefix="ui_latency_"))))
     result = {"benchmark": "ui_latency", "vendored_runtime_mb": vendored_mb()}
     # Headless Chromium paces pointer events and animation frames to a 60 Hz display, as a screen does.
     with streamlit_server(ROOT / "benchmarks" / "_streamlit.log") as server, chromium() as browser:
