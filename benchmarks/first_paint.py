@@ -104,16 +104,16 @@ def page_url(base: str, name: str) -> str:
     return f"{base}/{PAGE_PATHS[name]}" + (f"?model={model}" if model else "")
 
 
-def first_paints(browser, url: str, repeats: int) -> dict[str, dict[str, float]]:
+def first_paints(browser, url: str, repeats: int, pages=None) -> dict[str, dict[str, float]]:
     page = new_page(browser)
-    return {name: median_paint(page, page_url(url, name), repeats) for name in PAGE_MODELS}
+    return {name: median_paint(page, page_url(url, name), repeats) for name in pages or PAGE_MODELS}
 
 
-def measure(browser, repeats: int = 5) -> dict:
+def measure(browser, repeats: int = 5, pages=None) -> dict:
     floor = minimal_floor(browser, repeats)
     with_plotly = minimal_floor(browser, repeats, PLOTLY_APP)
     with streamlit_server(ROOT / "benchmarks" / "_streamlit.log") as server:
-        pages = first_paints(browser, server["url"], repeats)
+        pages = first_paints(browser, server["url"], repeats, pages)
     ratios = {name: {m: round(p[m] / floor[m], 2) for m in MOMENTS} for name, p in pages.items()}
     ratios["minimal_app_with_a_plotly_chart"] = {m: round(with_plotly[m] / floor[m], 2) for m in MOMENTS}
     return {
@@ -143,9 +143,10 @@ def report(result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5, help="opens per page (median reported)")
+    parser.add_argument("--pages", default="", help=f"comma-separated, of {', '.join(PAGE_MODELS)} (default: all)")
     args = parser.parse_args()
     with chromium() as browser:
-        result = measure(browser, args.repeats)
+        result = measure(browser, args.repeats, [p for p in args.pages.split(",") if p])
     report(result)
     print(json.dumps({"benchmark": "first_paint", **result}))
 
