@@ -12,18 +12,10 @@ from . import inference
 from .verdict import grade, verdict_reference
 
 
-def explain_reconstruction(
-    model,
-    image: np.ndarray,
-    bundle: Bundle,
-    k_nearest: int = 5,
-    label=None,
-    reference: dict | None = None,
-    evidence: dict | None = None,
-) -> dict:
-    """Everything the reconstruct page shows for one (H, W) image in [0, 1]: `judge`'s answer and
-    compression numbers."""
-    result = judge(model, image, bundle, k_nearest, label, reference, evidence)
+def explain_reconstruction(model, image: np.ndarray, bundle: Bundle, **judge_options) -> dict:
+    """Everything the reconstruct page shows for one (H, W) image in [0, 1]: `judge`'s answer (the
+    same options) and compression numbers."""
+    result = judge(model, image, bundle, **judge_options)
     result["compression"] = inference.compression_readout(image, len(result["code"]))
     return result
 
