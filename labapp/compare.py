@@ -9,12 +9,12 @@ import numpy as np
 import streamlit as st
 
 from aelib import AelibError
-from aelib.explore import compare, inference
+from aelib.explore import compare
 from aelib.io.zoo import ModelEntry
 from aelib.preprocess.imaging import upscale
 from labapp.display import image_source, label_names, plain
 from labapp.models import get_bundle, get_checkpoint, shipped, user_models
-from labapp.uploads import draw_digit, judged, prepared_upload, show_verdict
+from labapp.uploads import draw_digit, drawn_input, judged, prepared_upload, show_verdict
 
 TILE_WIDTH = 150  # px: every tile of a row is enlarged to about this width, by a whole factor
 
@@ -92,14 +92,12 @@ def own_images(dataset: str, image_shape: tuple) -> list[dict]:
     with draw_tab:
         if draw_tab.open:
             draw_digit("compare_canvas", "The Reconstruct page shares it.")
-    drawing = st.session_state.get("drawing")  # (shared with the Reconstruct page's canvas)
-    if drawing is not None:
-        rgb = np.asarray(drawing, np.float32)[..., :3] / 255.0
-        try:
-            prepared = inference.prepare_image(rgb if image_shape[0] == 3 else rgb.mean(-1), dataset, image_shape)
-            inputs.append({"name": "your drawing", "image": prepared.image, "evidence": prepared.evidence})
-        except AelibError as exc:
-            st.error(plain(f"drawing: {exc}"))
+    try:  # the canvas is shared with the Reconstruct page
+        drawing = drawn_input(dataset, image_shape, name="your drawing")
+        if drawing is not None:
+            inputs.append(drawing)
+    except AelibError as exc:
+        st.error(plain(f"drawing: {exc}"))
     return inputs
 
 

@@ -66,9 +66,25 @@ def upload_verdict(model, image: np.ndarray, entry: ModelEntry, label=None, evid
     (st.caption if verdict["typical"] else st.warning)(text[:1].upper() + text[1:].rstrip(".") + ".")
 
 
+def drawn_input(dataset: str, image_shape, name: str = "drawing") -> dict | None:
+    """The canvas's last drawing (st.session_state[keys.DRAWING]) prepared for a model, as an
+    upload is (name, gray, image, steps, notes, evidence); None when nothing is drawn. Raises
+    AelibError as prepare_image does."""
+    from aelib.explore import inference
+
+    drawing = st.session_state.get(keys.DRAWING)
+    if drawing is None:
+        return None
+    rgb = np.asarray(drawing, np.float32)[..., :3] / 255.0
+    gray = rgb if image_shape[0] == 3 else rgb.mean(-1)
+    prepared = inference.prepare_image(gray, dataset, image_shape, drawn=True)
+    return {"name": name, "gray": gray, "image": prepared.image, "steps": prepared.steps, "notes": prepared.notes,
+            "evidence": prepared.evidence}  # fmt: skip
+
+
 def draw_digit(key: str, note: str = "") -> None:
-    """The drawing canvas (Reconstruct, Compare): the last drawing with ink goes to
-    st.session_state[keys.DRAWING] as (280, 280, 4) uint8 RGBA, shared by both pages."""
+    """The drawing canvas (Reconstruct, Compare): what it shows goes to st.session_state[keys.DRAWING]
+    as (280, 280, 4) uint8 RGBA, shared by both pages; an empty canvas removes it."""
     try:
         from streamlit_drawable_canvas import st_canvas
     except ImportError:
@@ -86,5 +102,8 @@ def draw_digit(key: str, note: str = "") -> None:
         return_image_data=True,
         key=key,
     )
-    if result is not None and result.image_data is not None and result.image_data[..., :3].min() < 250:
-        st.session_state[keys.DRAWING] = result.image_data
+    if result is not None and result.image_data is not None:
+        if result.image_data[..., :3].min() < 250:
+            st.session_state[keys.DRAWING] = result.image_data
+        else:  # an empty canvas (reset, or drawn afresh) leaves nothing to judge: no old result under it
+            st.session_state.pop(keys.DRAWING, None)

@@ -70,7 +70,11 @@ point_labels = None if labels is None else labels[:n_points]
 # Streamlit turns click-selection off while a chart drags a box or lasso, so the mouse mode is a
 # visible choice, and its caption says what a click or a drag does.
 MOUSE = {
-    "Hover": ("", "Move the pointer over the map: the spot under it is decoded in your browser. Click to keep it."),
+    "Hover": (
+        "",
+        "Move the pointer (or a finger) over the map: the spot under it is decoded in your browser. "
+        "Click or tap to keep it.",
+    ),
     "Box select": ("select", "Drag a box around points to see them, or over empty space to decode its centre."),
     "Lasso select": ("lasso", "Draw a lasso around points to see them, or over empty space to decode its centre."),
     "Click": ("pan", "Click a point to see it, or an empty spot inside the axes to decode it; drag to pan."),

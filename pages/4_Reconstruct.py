@@ -9,13 +9,12 @@ from aelib.explore.figures import add_marker, code_bars, latent_scatter
 from aelib.explore.lab import explain_reconstruction
 from aelib.preprocess.faces import manual_box
 from aelib.preprocess.imaging import error_colours, stored_to_display, thumbnail, tile
-from labapp import keys
 from labapp.directions import directions_of, edit_along
 from labapp.display import label_names, plain, show, show_images
 from labapp.frame import setup_page
 from labapp.models import typicality_reference
 from labapp.picker import choose_model
-from labapp.uploads import draw_digit, prepared_upload, show_verdict
+from labapp.uploads import draw_digit, drawn_input, prepared_upload, show_verdict
 
 setup_page("Reconstruct")
 entry, checkpoint, bundle = choose_model()
@@ -65,24 +64,13 @@ with upload_tab:
 with draw_tab:
     if draw_tab.open:
         draw_digit("canvas")
-    drawing = st.session_state.get(keys.DRAWING)
+    drawing = None
+    try:
+        drawing = drawn_input(dataset, tuple(shape))
+    except AelibError as exc:
+        st.error(plain(f"drawing: {exc}"))
     if drawing is not None:
-        rgb = np.asarray(drawing, np.float32)[..., :3] / 255.0
-        gray = rgb if shape[0] == 3 else rgb.mean(-1)
-        try:
-            prepared = inference.prepare_image(gray, dataset, shape)
-            inputs.append(
-                {
-                    "name": "drawing",
-                    "gray": gray,
-                    "image": prepared.image,
-                    "steps": prepared.steps,
-                    "notes": prepared.notes,
-                    "evidence": prepared.evidence,
-                }
-            )
-        except AelibError as exc:
-            st.error(plain(f"drawing: {exc}"))
+        inputs.append(drawing)
 with test_tab:
     # a test image only on request once the user has given something, even if it failed to load; never
     # while the Draw tab waits for a drawing (its verdict would read as the verdict on the empty canvas)

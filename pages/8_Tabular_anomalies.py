@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from aelib import AelibError
-from aelib.datasets.tables import csv_columns, read_csv_table
+from aelib.datasets.tables import csv_columns, likely_label_column, read_csv_table
 from aelib.explore.figures import feature_errors, roc_figure, score_histograms
 from aelib.scoring.anomaly import isolation_forest_scores, roc
 from aelib.scoring.tabular import MAX_LATENT, TableModel, default_latent, too_wide
@@ -49,7 +49,11 @@ def uploaded_rows():
         st.stop()
     data = upload.getvalue()
     columns = csv_columns(data)
-    label = st.selectbox("Label column (1 / the rarer value = anomaly)", ["(none)", *columns])
+    options = ["(none)", *columns]  # a column named like labels is preselected: not a feature to rebuild
+    guess = likely_label_column(columns)
+    label = st.selectbox(
+        "Label column (1 / the rarer value = anomaly)", options, index=options.index(guess) if guess else 0
+    )
     try:
         table = read_csv_table(data, upload.name, None if label == "(none)" else label)
     except AelibError as exc:

@@ -4,6 +4,7 @@ the code, and a browser without WebAssembly falls back to the server. For a digi
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 
 import numpy as np
@@ -302,5 +303,25 @@ def test_without_cache_storage_the_decoder_still_loads(browser, server):
         for _ in range(2):
             frame = open_live(page, server, "generate", DIGITS)
         assert sum(".wasm?" in u for u in fetched) == 2 and max(image_pixels(frame)) > 0
+    finally:
+        context.close()
+
+
+def test_a_tap_on_the_live_map_shows_the_spot_it_keeps_on_a_phone(browser, server):
+    """A tap moves no pointer before it clicks: the image above the map stayed the first point's
+    while the page kept (and decoded) the tapped spot, two pictures that disagreed (try-out)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        frame = open_live(page, server, "latent_map", DIGITS)
+        live_map = frame.locator('[data-testid="live-map"]')
+        live_map.scroll_into_view_if_needed()
+        box = live_map.bounding_box()
+        page.touchscreen.tap(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.35)
+        kept = page.get_by_text(re.compile(r"decoded at \(")).first
+        kept.wait_for(timeout=30000)
+        spot = re.search(r"\((-?[\d.]+), (-?[\d.]+)\)", kept.inner_text()).groups()
+        status = frame.get_by_text(re.compile(r"decoded in your browser")).first.inner_text()
+        assert status.startswith(f"({spot[0]}, {spot[1]})"), (status, spot)
     finally:
         context.close()

@@ -150,3 +150,11 @@ def test_default_bottleneck_is_clearly_narrower_than_the_table():
     assert [default_latent(d) for d in (2, 3, 5, 8, 9, 12, 21, 36, 274)] == [1, 1, 2, 3, 3, 4, 4, 4, 4]
     assert all(not too_wide(default_latent(d), d) for d in range(2, 300))
     assert too_wide(4, 5) and too_wide(3, 5) and not too_wide(2, 5)
+
+
+def test_a_column_named_like_labels_is_guessed_and_others_are_not():
+    from aelib.datasets.tables import likely_label_column
+
+    assert likely_label_column(["a", "b", "Label"]) == "Label"
+    assert likely_label_column(["x1", " class ", "x2"]) == " class "
+    assert likely_label_column(["a", "labelled_by", "b"]) is None  # a name that only contains it

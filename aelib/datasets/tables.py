@@ -203,6 +203,16 @@ def _binary_labels(labels, name: str, notes: list[str]) -> np.ndarray:
     return (labels == anomaly).to_numpy()
 
 
+LABEL_NAMES = ("label", "labels", "class", "target", "anomaly", "outlier", "is_anomaly", "y")
+
+
+def likely_label_column(columns: list[str]) -> str | None:
+    """The column a table's author most likely meant as its labels, by name ("label", "class",
+    "target", "anomaly", ...; any case); None when no name says so."""
+    by_name = {c.strip().lower(): c for c in columns}
+    return next((by_name[name] for name in LABEL_NAMES if name in by_name), None)
+
+
 def csv_columns(data: bytes) -> list[str]:
     """Column names of a CSV (for choosing the label column before parsing it all)."""
     import pandas as pd

@@ -10,7 +10,7 @@ import torch
 
 from ..errors import ImageDecodeError
 from ..preprocess.imaging import decode_image, jpeg_at_budget, resize, shrink_to, tile
-from ..preprocess.uploads import Prepared, prepare_colour, prepare_digit, prepare_object
+from ..preprocess.uploads import Prepared, prepare_colour, prepare_digit, prepare_drawn_digit, prepare_object
 from ..scoring.anomaly import squared_error
 from ..training.noise import corrupt
 
@@ -89,17 +89,18 @@ PREPARATION = {
 STEP_SIDE = 256  # the steps are for showing; kept small so a cached upload stays small
 
 
-def prepare_image(gray: np.ndarray, dataset: str, image_shape, face_box=None) -> Prepared:
+def prepare_image(gray: np.ndarray, dataset: str, image_shape, face_box=None, drawn: bool = False) -> Prepared:
     """Any-size (H, W) grey image ((H, W, 3) for a colour model, whose input is the centred square
     in colour) -> a model input like `dataset`'s training images, with the
     steps that made it (reduced to STEP_SIDE). face_box (top, left, height, width) in the working
-    copy's pixels (`work_shape`) overrides face detection."""
+    copy's pixels (`work_shape`) overrides face detection. drawn: the app's drawing canvas (dark
+    pen on white, nothing but the digit), for digit models."""
     size = tuple(image_shape[-2:])
     style = "colour" if image_shape[0] == 3 else PREPARATION.get(dataset, "face")
     if style == "colour":
         prepared = prepare_colour(gray, size)
     elif style == "digit":
-        prepared = prepare_digit(gray)
+        prepared = prepare_drawn_digit(gray) if drawn else prepare_digit(gray)
         if size != (28, 28):
             prepared.image = resize(prepared.image, size)
     elif style == "object":

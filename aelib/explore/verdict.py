@@ -88,6 +88,17 @@ def _shape(image: np.ndarray) -> dict:
     return shape_of(np.asarray(image) > 0.3)
 
 
+def _fill(shape: dict, reference: dict) -> float:
+    """The fill that counts: a filled shape is thick as well as full. Marks thinner than the test
+    images' median stroke (relative to their size) are strokes however much of their box they
+    fill: a straight drawn 1 or a dash fills all of it (fill 1.0, thickness 0.09 against MNIST's
+    0.15) and was called "a filled shape" (reported by a new user, 2026-12-03)."""
+    thickness = reference.get("thickness")
+    if thickness is not None and shape["thickness"] < thickness:
+        return min(shape["fill"], reference["fill"][0])
+    return shape["fill"]
+
+
 def _linear(values: np.ndarray) -> tuple[float, float]:
     """(median, 1.4826 x MAD) of raw values, for parts that are not log-normal (shares)."""
     median = float(np.median(values))
@@ -113,8 +124,9 @@ def verdict_reference(bundle: Bundle, k: int = 5) -> dict:
     images = bundle.images
     if images is not None and images.ndim == 4 and images.shape[1] == 1:  # grey images: their marks' shape
         shapes = [_shape(image[0] / 255.0) for image in images]
-        values["fill"] = np.array([s["fill"] for s in shapes])
-        reference["fill"] = _linear(values["fill"])
+        reference["fill"] = _linear(np.array([s["fill"] for s in shapes]))
+        reference["thickness"] = float(np.median([s["thickness"] for s in shapes]))
+        values["fill"] = np.array([_fill(s, reference) for s in shapes])
     for use_all in (True, False):
         rows = [{name: v[i] for name, v in values.items()} for i in range(len(codes))]
         scores = np.sort([combined(row, reference, use_all)[0] for row in rows])
@@ -186,8 +198,8 @@ def grade(
         }
     use_code = "face" not in evidence
     values = {"error": mse, "code": knn_distance(reference["codes"], np.asarray(code, np.float64), reference["k"])}
-    if image is not None and np.ndim(image) == 2:
-        values["fill"] = _shape(image)["fill"]
+    if image is not None and np.ndim(image) == 2 and "fill" in reference:
+        values["fill"] = _fill(_shape(image), reference)
     if evidence.get("kept_share") is not None:
         values["kept"] = float(evidence["kept_share"])
     values["clutter"] = float(evidence.get("clutter", 0.0))

@@ -79,7 +79,9 @@ def find_ink(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     follows a shadow's corner, where a large square leaves a wedge of false ink; but a stroke
     wider than the square is taken for background (a marker, a bold close-up, a tight crop), and
     only parts of it are found. So the smallest square wins unless a larger one finds the same
-    digit (over half of it, give or take 2 px) 15% fuller or more, drawn with one pen: its
+    digit (over half of it, give or take 2 px) 15% fuller or more, or in fewer pieces (a clean
+    drawn 0's straight sides, as wide as the square, were cut out: two arcs 11% short), drawn
+    with one pen: its
     thickest part at most 4x its median stroke width (a shadow's wedge joined to a thin digit is
     far thicker than its strokes). What a smaller square found counts only if it is more than
     specks (as many pixels as a 1-px line across a tenth of the image); if not, a larger square's
@@ -91,12 +93,15 @@ def find_ink(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     while True:
         flat, scale = flatten_lighting(ink, side)
         mask, evidence = find_digit(ink_mask(flat, MIN_INK / max(scale, 1e-6)), flat)
+        same_digit = best is not None and (mask & ndimage.binary_dilation(best[1], iterations=2)).sum() >= (
+            0.5 * best[1].sum()
+        )
         if (
             best is None
             or (best[1].sum() < 0.1 * max(ink.shape) and mask.sum() > best[1].sum())
             or (
-                (mask & ndimage.binary_dilation(best[1], iterations=2)).sum() >= 0.5 * best[1].sum()
-                and mask.sum() >= 1.15 * best[1].sum()
+                same_digit
+                and (mask.sum() >= 1.15 * best[1].sum() or _parts(mask) < _parts(best[1]) <= 4)
                 and 2 * ndimage.distance_transform_edt(mask).max() <= 4 * max(stroke_width(mask), 1.0)
             )
         ):
@@ -105,6 +110,12 @@ def find_ink(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
             best[2]["clutter"] = clutter(best[0], best[1])
             return best
         side = min(int(np.ceil(2.5 * side)), max(ink.shape))
+
+
+def _parts(mask: np.ndarray) -> int:
+    from scipy import ndimage
+
+    return int(ndimage.label(mask)[1])
 
 
 def clutter(flat: np.ndarray, digit: np.ndarray) -> float:

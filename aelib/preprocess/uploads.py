@@ -140,6 +140,25 @@ def prepare_digit(gray: np.ndarray) -> Prepared:
     return Prepared(image, steps, notes, evidence=evidence)
 
 
+def prepare_drawn_digit(gray: np.ndarray) -> Prepared:
+    """A digit drawn on the app's canvas (dark pen on a white square) -> MNIST-like (28, 28). The
+    canvas has no lighting, paper or ruled lines, so every mark is the digit: prepare_digit's
+    lighting flattening (a grey opening) cut a clean ring's sides and cut a drawn 0 into a C."""
+    from scipy import ndimage
+
+    work = working_copy(gray)
+    ink = 1.0 - work
+    mask = ink > 0.5
+    if mask.sum() < 3:
+        raise ImageDecodeError("nothing drawn yet: the canvas is empty")
+    notes: list[str] = []
+    image = mnist_glyph(mask, ink, notes)
+    evidence = {"kept_share": 1.0, "lines_share": 0.0, "n_parts": int(ndimage.label(mask)[1]), "clutter": 0.0}
+    evidence.update(shape_of(mask))
+    steps = [("drawing", work), ("ink", mask.astype(np.float32)), ("model input", image)]
+    return Prepared(image, steps, notes, evidence=evidence)
+
+
 def prepare_object(gray: np.ndarray, size: tuple[int, int]) -> Prepared:
     """A photo of one garment -> Fashion-MNIST-like: light-on-dark, the largest object cut from
     its background (holes filled), cropped and fitted to fill the frame."""

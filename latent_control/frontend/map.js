@@ -128,9 +128,10 @@ export function buildMap(root, args, { data, makeRenderer, control, maths, fitHe
   map.addEventListener("pointermove", (event) => show(spotOf(event)));
   let kept = null;
   map.addEventListener("click", (event) => {
-    const { pixels, point } = spotOf(event);
+    const spot = spotOf(event);
+    const { pixels, point } = spot;
     kept = pixels;
-    drawMap(map, data, scale, pixels, kept, control.stats);
+    show(spot); // a tap moves no pointer first: the image above must be the spot kept, not the last hover
     control.release({ event: "click", point, code: codeAt(point), label: labelAt(point) });
   });
   drawMap(map, data, scale, null, null, control.stats);
