@@ -71,6 +71,7 @@ def test_csv_reader_sniffs_delimiter_and_headerless_files():
         (b"", "empty"),
         (b"a,b\n1,2\n", "1 complete row"),
         (b"name,city\nann,paris\nbob,rome\n" * 5, "no numeric columns"),
+        (b"a,b,c\n1,2,3\n4,5,6,7,8\n" + b"1,2,3\n" * 20, "line 3 has 5 values where the rows above have 3"),
     ],
 )
 def test_csv_reader_refusals_name_the_file(data, message):

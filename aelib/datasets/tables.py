@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,17 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
+def _csv_problem(exc: Exception) -> str:
+    """pandas' parser message in a reader's words: "Error tokenizing data. C error: Expected 3
+    fields in line 3, saw 5" -> "line 3 has 5 values where the rows above have 3"."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", first)
+    if found:
+        expected, line, saw = found.groups()
+        return f"line {line} has {saw} values where the rows above have {expected}"
+    return first
+
+
 def read_csv_table(
     data: bytes, name: str = "upload.csv", label_column: str | None = None, max_rows: int = 100_000, min_rows: int = 10
 ) -> Table:
@@ -74,7 +86,7 @@ def read_csv_table(
     try:
         frame = pd.read_csv(io.BytesIO(data), sep=delimiter, nrows=max_rows + 1, header=0 if header else None)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"{name}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+        raise DataError(f"{name}: not a readable CSV ({_csv_problem(exc)})") from None
     return _table_from_frame(frame, name, label_column, max_rows, min_rows)
 
 
