@@ -234,6 +234,7 @@ def server_path(browser, moves: int) -> dict:
         minimal = Path(folder) / "minimal_app.py"
         minimal.write_text(MINIMAL_APP)
         with streamlit_server(ROOT / "benchmarks" / "_streamlit_minimal.log", script=minimal) as server:
+            page.goto(server["url"])
             floor = slider_latencies(page, server["url"], moves)
         with streamlit_server(ROOT / "benchmarks" / "_streamlit.log") as server:
             open_every_page(page, server["url"])
