@@ -281,3 +281,35 @@ def test_reconstruct_a_phone_photo_and_a_portrait_with_a_manual_face_crop(page, 
     settle(page)
     assert model_input_src(page) != found, "the manual crop replaces the detected one"
     page.screenshot(path=str(SHOTS / "reconstruct_portrait_manual_crop.png"), full_page=True)
+
+
+def draw_ring(page) -> None:
+    """A 0 drawn with the mouse on the Draw tab's canvas: a pen stroke around an upright ellipse."""
+    import math
+
+    canvas = page.locator('[data-testid="stMain"] canvas').last
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx + 55, cy)
+    page.mouse.down()
+    for i in range(1, 41):
+        page.mouse.move(cx + 55 * math.cos(2 * math.pi * i / 40), cy + 85 * math.sin(2 * math.pi * i / 40))
+    page.mouse.up()
+
+
+def test_a_zero_drawn_with_the_mouse_is_read_as_a_zero_and_a_reset_canvas_judges_nothing(page, server):
+    """The teacher's first move: draw a digit. A clean drawn 0 was cut into a C by the photo
+    pipeline (try-out, 2026-12-03) and the emptied canvas kept the old drawing's verdict."""
+    visit(page, server, "reconstruct", DIGITS)
+    page.get_by_role("tab", name="Draw").click()
+    page.locator('[data-testid="stMain"] canvas').last.wait_for(timeout=30000)
+    settle(page)
+    draw_ring(page)
+    verdict = page.locator('[data-testid="stAlert"]', has_text="reads as")
+    verdict.first.wait_for(timeout=30000)
+    settle(page)
+    assert "Typical for this model" in verdict.first.inner_text() and "reads as 0" in verdict.first.inner_text()
+    page.get_by_title(re.compile("Reset", re.I)).first.click()
+    page.get_by_text("Draw in the square above").wait_for(timeout=30000)
+    settle(page)
+    assert page.locator('[data-testid="stMain"]').get_by_text("reads as").count() == 0

@@ -169,3 +169,22 @@ def test_a_sidebar_link_on_a_wide_screen_leaves_the_sidebar_open(page, server):
     page.wait_for_timeout(1000)
     box = page.locator('[data-testid="stSidebar"]').bounding_box()
     assert box is not None and box["x"] >= 0 and box["width"] > 200, box
+
+
+def test_a_zero_drawn_with_a_finger_on_reconstruct_is_read_as_a_zero(phone, server):
+    """The Draw tab's canvas under a finger at 390x844: the page does not scroll away from it and the
+    drawn 0 reaches the model whole (the photo pipeline once cut a clean drawn 0 into a C)."""
+    phone.goto(f"{server['url']}/{PAGE_PATHS['reconstruct']}?model=mnist_conv_vae")
+    wait_until_idle(phone)
+    phone.get_by_role("tab", name="Draw").tap()
+    canvas = phone.locator('[data-testid="stMain"] canvas').last
+    canvas.wait_for(timeout=30000)
+    wait_until_idle(phone)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    ring = [(cx + 55 * math.cos(2 * math.pi * i / 40), cy + 85 * math.sin(2 * math.pi * i / 40)) for i in range(41)]
+    touch_drag(phone, ring)
+    verdict = phone.locator('[data-testid="stAlert"]', has_text="reads as")
+    verdict.first.wait_for(timeout=30000)
+    assert "reads as 0" in verdict.first.inner_text(), verdict.first.inner_text()
