@@ -92,12 +92,9 @@ def own_images(dataset: str, image_shape: tuple) -> list[dict]:
     with draw_tab:
         if draw_tab.open:
             draw_digit("compare_canvas", "The Reconstruct page shares it.")
-    try:  # the canvas is shared with the Reconstruct page
-        drawing = drawn_input(dataset, image_shape, name="your drawing")
-        if drawing is not None:
-            inputs.append(drawing)
-    except AelibError as exc:
-        st.error(plain(f"drawing: {exc}"))
+    drawing = drawn_input(dataset, image_shape, name="your drawing")  # the Reconstruct page's canvas too
+    if drawing is not None:
+        inputs.append(drawing)
     return inputs
 
 

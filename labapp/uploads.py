@@ -40,9 +40,9 @@ def show_verdict(out: dict, names: list[str] | None, where=st, brief: bool = Fal
     if typical is None:
         return
     title, _, reasons = typical["text"].partition(": ")
-    show = {"typical": where.success, "unusual": where.warning}.get(typical["word"], where.error)
+    box = {"typical": where.success, "unusual": where.warning}.get(typical["word"], where.error)
     if brief:
-        show(f"**{plain(title)}**")
+        box(f"**{plain(title)}**")
         return
     nearest = ""
     # a label only for what the model can read: not for "no face found" nor for "unlike anything it saw"
@@ -52,7 +52,7 @@ def show_verdict(out: dict, names: list[str] | None, where=st, brief: bool = Fal
         if out.get("label_from") == "classifier":  # aelib.scoring.label_head, trained on the training codes
             read = plain(names[out["nearest_label"]])
             nearest = f" Its code reads as **{read}** (a small classifier on the code); {vote}."
-    show(f"**{plain(title)}:** {plain(reasons)}{nearest}")
+    box(f"**{plain(title)}:** {plain(reasons)}{nearest}")
 
 
 def upload_verdict(model, image: np.ndarray, entry: ModelEntry, label=None, evidence: dict | None = None) -> None:
@@ -68,8 +68,9 @@ def upload_verdict(model, image: np.ndarray, entry: ModelEntry, label=None, evid
 
 def drawn_input(dataset: str, image_shape, name: str = "drawing") -> dict | None:
     """The canvas's last drawing (st.session_state[keys.DRAWING]) prepared for a model, as an
-    upload is (name, gray, image, steps, notes, evidence); None when nothing is drawn. Raises
-    AelibError as prepare_image does."""
+    upload is (name, gray, image, steps, notes, evidence); None when nothing is drawn, or when it
+    cannot be prepared (the reason shown in its place)."""
+    from aelib import AelibError
     from aelib.explore import inference
 
     drawing = st.session_state.get(keys.DRAWING)
@@ -77,7 +78,11 @@ def drawn_input(dataset: str, image_shape, name: str = "drawing") -> dict | None
         return None
     rgb = np.asarray(drawing, np.float32)[..., :3] / 255.0
     gray = rgb if image_shape[0] == 3 else rgb.mean(-1)
-    prepared = inference.prepare_image(gray, dataset, image_shape, drawn=True)
+    try:
+        prepared = inference.prepare_image(gray, dataset, image_shape, drawn=True)
+    except AelibError as exc:
+        st.error(plain(f"drawing: {exc}"))
+        return None
     return {"name": name, "gray": gray, "image": prepared.image, "steps": prepared.steps, "notes": prepared.notes,
             "evidence": prepared.evidence}  # fmt: skip
 

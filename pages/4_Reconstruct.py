@@ -64,11 +64,7 @@ with upload_tab:
 with draw_tab:
     if draw_tab.open:
         draw_digit("canvas")
-    drawing = None
-    try:
-        drawing = drawn_input(dataset, tuple(shape))
-    except AelibError as exc:
-        st.error(plain(f"drawing: {exc}"))
+    drawing = drawn_input(dataset, tuple(shape))
     if drawing is not None:
         inputs.append(drawing)
 with test_tab:

@@ -81,9 +81,8 @@ def find_ink(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     only parts of it are found. So the smallest square wins unless a larger one finds the same
     digit (over half of it, give or take 2 px) 15% fuller or more, or in fewer pieces (a clean
     drawn 0's straight sides, as wide as the square, were cut out: two arcs 11% short), drawn
-    with one pen: its
-    thickest part at most 4x its median stroke width (a shadow's wedge joined to a thin digit is
-    far thicker than its strokes). What a smaller square found counts only if it is more than
+    with one pen: its thickest part at most 4x its median stroke width (a shadow's wedge joined to
+    a thin digit is far thicker than its strokes). What a smaller square found counts only if it is more than
     specks (as many pixels as a 1-px line across a tenth of the image); if not, a larger square's
     digit replaces it only when it holds more ink (a larger square that finds nothing once
     replaced a faint ballpoint digit's fragments, and the upload was refused as blank)."""
